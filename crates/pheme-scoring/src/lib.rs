@@ -1,0 +1,43 @@
+//! Gossipsub peer-score, threshold and mesh parameters for Ethereum consensus gossip, derived
+//! from the network's timing and the active validator count.
+//!
+//! [`derive`] is a pure function of ([`ChainSpec`](pheme_spec::ChainSpec), active validators,
+//! current slot, mesh degree, [`Profile`]) returning a [`ScorePreset`]: plain data with
+//! libp2p's field names, durations in milliseconds. Four profiles share one engine:
+//! `recommendations` (the ethereum recommendations document, generalised; the default),
+//! `lighthouse`, `lodestar` and `prysm` (those clients' derivations). [`sanity::check`] runs
+//! the checks every preset must pass and yields the figures of `pheme presets explain`;
+//! [`rederive`] decides when a running node should switch to a newly derived preset.
+//!
+//! ```
+//! use pheme_scoring::{DeriveInput, Profile, derive, sanity};
+//! use pheme_spec::GossipKind;
+//!
+//! let mainnet = pheme_spec::Network::Mainnet.chain_spec().unwrap();
+//! let input = DeriveInput {
+//!     chain: &mainnet,
+//!     active_validators: 262_144,
+//!     current_slot: 13_500_000,
+//!     mesh_n: None,
+//!     profile: Profile::Recommendations,
+//! };
+//! let preset = derive(&input).unwrap();
+//! let aggregate = &preset.peer_score_params.topics[&GossipKind::BeaconAggregateAndProof];
+//! // The document's `V/377.856` at V = 262,144.
+//! assert!((aggregate.mesh_message_deliveries_threshold - 262_144.0 / 377.856).abs() < 1.0);
+//! assert!(sanity::check(&preset, &mainnet).is_sane());
+//! ```
+
+mod derive;
+pub mod math;
+mod model;
+mod profiles;
+mod rederive;
+pub mod sanity;
+
+pub use derive::{DeriveError, DeriveInput, MAX_ACTIVE_VALIDATORS, MAX_MESH_N, derive};
+pub use model::{
+    GossipsubParams, PeerScoreParams, PresetMeta, Profile, ScorePreset, Thresholds,
+    TopicScoreParams,
+};
+pub use rederive::{RederiveReason, VALIDATOR_HYSTERESIS, rederive};
