@@ -1,0 +1,32 @@
+//! Pheme's libp2p side. For now: turning a derived [`pheme_scoring::ScorePreset`] into
+//! libp2p-gossipsub's `PeerScoreParams`, `PeerScoreThresholds` and `Config`, keyed by the
+//! full eth2 topic strings of the fork digests in use.
+//!
+//! ```
+//! use pheme_network::{gossipsub_config_builder, peer_score_params, peer_score_thresholds, topic_hash};
+//! use pheme_scoring::{DeriveInput, Profile, derive};
+//! use pheme_spec::{GossipKind, Network};
+//!
+//! let chain = Network::Mainnet.chain_spec().unwrap();
+//! let preset = derive(&DeriveInput {
+//!     chain: &chain,
+//!     active_validators: 1_000_000,
+//!     current_slot: 13_500_000,
+//!     mesh_n: None,
+//!     profile: Profile::Recommendations,
+//! })
+//! .unwrap();
+//! let digest = chain.fork_digest_at(chain.epoch_of(13_500_000));
+//! let params = peer_score_params(&preset, &[digest]).unwrap();
+//! let block = topic_hash(digest, GossipKind::BeaconBlock);
+//! assert_eq!(block.as_str(), "/eth2/8c9f62fe/beacon_block/ssz_snappy");
+//! assert!(params.topics.contains_key(&block));
+//! peer_score_thresholds(&preset).unwrap();
+//! gossipsub_config_builder(&preset).build().unwrap();
+//! ```
+
+mod params;
+
+pub use params::{
+    ParamsError, gossipsub_config_builder, peer_score_params, peer_score_thresholds, topic_hash,
+};

@@ -1,0 +1,140 @@
+//! Conversion of a [`ScorePreset`] into libp2p-gossipsub's types.
+
+use std::time::Duration;
+
+use libp2p::gossipsub::{self, ConfigBuilder, TopicHash};
+use pheme_scoring::ScorePreset;
+use pheme_spec::{ForkDigest, GossipKind};
+
+/// A preset libp2p refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamsError {
+    /// `PeerScoreParams::validate` failed.
+    #[error("libp2p refuses the peer-score parameters: {0}")]
+    PeerScore(String),
+    /// `PeerScoreThresholds::validate` failed.
+    #[error("libp2p refuses the thresholds: {0}")]
+    Thresholds(&'static str),
+    /// `ConfigBuilder::build` failed.
+    #[error("libp2p refuses the gossipsub configuration: {0}")]
+    Config(#[from] gossipsub::ConfigBuilderError),
+}
+
+/// The topic string `/eth2/{digest}/{name}/ssz_snappy`, hashed as gossipsub keys it
+/// (identity hash: eth2 topics are plain strings).
+pub fn topic_hash(digest: ForkDigest, kind: GossipKind) -> TopicHash {
+    TopicHash::from_raw(format!("/eth2/{digest}/{kind}/ssz_snappy"))
+}
+
+fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+/// Peer-score parameters for every topic of the preset under each of `digests` (the current
+/// fork digest, plus the next one around a fork), validated by libp2p.
+pub fn peer_score_params(
+    preset: &ScorePreset,
+    digests: &[ForkDigest],
+) -> Result<gossipsub::PeerScoreParams, ParamsError> {
+    let g = &preset.peer_score_params;
+    let mut topics = std::collections::HashMap::new();
+    for digest in digests {
+        for (kind, t) in &g.topics {
+            topics.insert(
+                topic_hash(*digest, *kind),
+                gossipsub::TopicScoreParams {
+                    topic_weight: t.topic_weight,
+                    time_in_mesh_weight: t.time_in_mesh_weight,
+                    time_in_mesh_quantum: ms(t.time_in_mesh_quantum_ms),
+                    time_in_mesh_cap: t.time_in_mesh_cap,
+                    first_message_deliveries_weight: t.first_message_deliveries_weight,
+                    first_message_deliveries_decay: t.first_message_deliveries_decay,
+                    first_message_deliveries_cap: t.first_message_deliveries_cap,
+                    mesh_message_deliveries_weight: t.mesh_message_deliveries_weight,
+                    mesh_message_deliveries_decay: t.mesh_message_deliveries_decay,
+                    mesh_message_deliveries_cap: t.mesh_message_deliveries_cap,
+                    mesh_message_deliveries_threshold: t.mesh_message_deliveries_threshold,
+                    mesh_message_deliveries_window: ms(t.mesh_message_deliveries_window_ms),
+                    mesh_message_deliveries_activation: ms(t.mesh_message_deliveries_activation_ms),
+                    mesh_failure_penalty_weight: t.mesh_failure_penalty_weight,
+                    mesh_failure_penalty_decay: t.mesh_failure_penalty_decay,
+                    invalid_message_deliveries_weight: t.invalid_message_deliveries_weight,
+                    invalid_message_deliveries_decay: t.invalid_message_deliveries_decay,
+                },
+            );
+        }
+    }
+    let params = gossipsub::PeerScoreParams {
+        topics,
+        topic_score_cap: g.topic_score_cap,
+        app_specific_weight: g.app_specific_weight,
+        ip_colocation_factor_weight: g.ip_colocation_factor_weight,
+        ip_colocation_factor_threshold: g.ip_colocation_factor_threshold,
+        ip_colocation_factor_whitelist: Default::default(),
+        behaviour_penalty_weight: g.behaviour_penalty_weight,
+        behaviour_penalty_threshold: g.behaviour_penalty_threshold,
+        behaviour_penalty_decay: g.behaviour_penalty_decay,
+        decay_interval: ms(g.decay_interval_ms),
+        decay_to_zero: g.decay_to_zero,
+        retain_score: ms(g.retain_score_ms),
+        slow_peer_weight: g.slow_peer_weight,
+        slow_peer_threshold: g.slow_peer_threshold,
+        slow_peer_decay: g.slow_peer_decay,
+    };
+    params.validate().map_err(ParamsError::PeerScore)?;
+    Ok(params)
+}
+
+/// The preset's thresholds, validated by libp2p.
+pub fn peer_score_thresholds(
+    preset: &ScorePreset,
+) -> Result<gossipsub::PeerScoreThresholds, ParamsError> {
+    let t = &preset.thresholds;
+    let thresholds = gossipsub::PeerScoreThresholds {
+        gossip_threshold: t.gossip_threshold,
+        publish_threshold: t.publish_threshold,
+        graylist_threshold: t.graylist_threshold,
+        accept_px_threshold: t.accept_px_threshold,
+        opportunistic_graft_threshold: t.opportunistic_graft_threshold,
+    };
+    thresholds.validate().map_err(ParamsError::Thresholds)?;
+    Ok(thresholds)
+}
+
+/// A gossipsub `ConfigBuilder` carrying the preset's mesh and router parameters. The network
+/// service adds what does not depend on scoring (message-id, validation mode, transform).
+///
+/// `max_ihave_length` has no setting in libp2p-gossipsub 0.50 (it bounds IHAVE by
+/// `max_control_message_size`), so it is not applied.
+pub fn gossipsub_config_builder(preset: &ScorePreset) -> ConfigBuilder {
+    let m = &preset.gossipsub;
+    let mut b = ConfigBuilder::default();
+    b.mesh_n(m.mesh_n)
+        .mesh_n_low(m.mesh_n_low)
+        .mesh_n_high(m.mesh_n_high)
+        .gossip_lazy(m.gossip_lazy)
+        .gossip_factor(m.gossip_factor)
+        .retain_scores(m.retain_scores)
+        .mesh_outbound_min(m.mesh_outbound_min)
+        .heartbeat_interval(ms(m.heartbeat_interval_ms))
+        .fanout_ttl(ms(m.fanout_ttl_ms))
+        .history_length(m.history_length)
+        .history_gossip(m.history_gossip)
+        .duplicate_cache_time(ms(m.duplicate_cache_time_ms))
+        .prune_backoff(ms(m.prune_backoff_ms))
+        .unsubscribe_backoff(ms(m.unsubscribe_backoff_ms))
+        .flood_publish(m.flood_publish)
+        .graft_flood_threshold(ms(m.graft_flood_threshold_ms))
+        .opportunistic_graft_ticks(m.opportunistic_graft_ticks)
+        .opportunistic_graft_peers(m.opportunistic_graft_peers)
+        .gossip_retransimission(m.gossip_retransimission)
+        .max_ihave_messages_heartbeat(m.max_ihave_messages_heartbeat)
+        .iwant_followup_time(ms(m.iwant_followup_time_ms))
+        .prune_peers(m.prune_peers)
+        .max_transmit_size(m.max_transmit_size)
+        .idontwant_message_size_threshold(m.idontwant_message_size_threshold);
+    if m.do_px {
+        b.do_px();
+    }
+    b
+}

@@ -1,0 +1,79 @@
+//! libp2p's own validation accepts every built-in preset, under the current and the next fork
+//! digest, and the values arrive unchanged.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use pheme_network::{
+    gossipsub_config_builder, peer_score_params, peer_score_thresholds, topic_hash,
+};
+use pheme_scoring::{DeriveInput, Profile, derive};
+use pheme_spec::{GossipKind, Network};
+
+#[test]
+fn every_network_and_profile_converts_and_validates() {
+    for network in Network::ALL {
+        let chain = network.chain_spec().unwrap();
+        let schedule = chain.digest_schedule();
+        let digests: Vec<_> = schedule.iter().rev().take(2).map(|d| d.digest).collect();
+        for profile in Profile::ALL {
+            let slot = chain.start_slot(schedule.last().unwrap().epoch) + 1000;
+            let preset = derive(&DeriveInput {
+                chain: &chain,
+                active_validators: network.default_active_validators(),
+                current_slot: slot,
+                mesh_n: None,
+                profile,
+            })
+            .unwrap();
+            let params = peer_score_params(&preset, &digests)
+                .unwrap_or_else(|e| panic!("{network} {profile}: {e}"));
+            assert_eq!(
+                params.topics.len(),
+                preset.peer_score_params.topics.len() * digests.len()
+            );
+            peer_score_thresholds(&preset).unwrap();
+            let config = gossipsub_config_builder(&preset)
+                .build()
+                .unwrap_or_else(|e| panic!("{network} {profile}: {e}"));
+            assert_eq!(config.mesh_n(), preset.gossipsub.mesh_n);
+            assert_eq!(config.max_transmit_size(), 12_234_442);
+        }
+    }
+}
+
+#[test]
+fn values_arrive_unchanged() {
+    let chain = Network::Gnosis.chain_spec().unwrap();
+    let preset = derive(&DeriveInput {
+        chain: &chain,
+        active_validators: 300_000,
+        current_slot: 30_000_000,
+        mesh_n: Some(10),
+        profile: Profile::Lighthouse,
+    })
+    .unwrap();
+    let digest = chain.fork_digest_at(chain.epoch_of(30_000_000));
+    let params = peer_score_params(&preset, &[digest]).unwrap();
+    let ours = preset.peer_score_params.topics[&GossipKind::BeaconAggregateAndProof];
+    let theirs = &params.topics[&topic_hash(digest, GossipKind::BeaconAggregateAndProof)];
+    assert_eq!(
+        theirs.mesh_message_deliveries_threshold,
+        ours.mesh_message_deliveries_threshold
+    );
+    assert_eq!(
+        theirs.mesh_message_deliveries_activation,
+        Duration::from_millis(ours.mesh_message_deliveries_activation_ms)
+    );
+    assert_eq!(theirs.time_in_mesh_quantum, Duration::from_secs(5));
+    assert_eq!(params.decay_interval, Duration::from_secs(5));
+    let config = gossipsub_config_builder(&preset).build().unwrap();
+    assert_eq!(
+        (config.mesh_n(), config.mesh_n_low(), config.mesh_n_high()),
+        (10, 5, 15)
+    );
+    assert_eq!(config.heartbeat_interval(), Duration::from_millis(700));
+    assert_eq!(config.duplicate_cache_time(), Duration::from_secs(160));
+    assert!(!config.flood_publish());
+}
