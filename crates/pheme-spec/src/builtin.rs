@@ -51,25 +51,25 @@ const NETWORK_TABLE: [(Network, &str, &str, u64); 6] = [
         Network::Holesky,
         "holesky",
         include_str!("../data/bootnodes/holesky.yaml"),
-        1_700_000,
+        1_000_000,
     ),
     (
         Network::Hoodi,
         "hoodi",
         include_str!("../data/bootnodes/hoodi.yaml"),
-        1_200_000,
+        1_100_000,
     ),
     (
         Network::Gnosis,
         "gnosis",
         include_str!("../data/bootnodes/gnosis.yaml"),
-        350_000,
+        300_000,
     ),
     (
         Network::Chiado,
         "chiado",
         include_str!("../data/bootnodes/chiado.yaml"),
-        110_000,
+        10_000,
     ),
 ];
 

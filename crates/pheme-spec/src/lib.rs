@@ -105,10 +105,18 @@ pub fn load_network(name_or_path: &str) -> Result<ChainSpec, SpecError> {
         Ok(network) => network.chain_spec(),
         Err(unknown) => {
             let path = Path::new(name_or_path);
+            let looks_like_path = name_or_path.contains(std::path::MAIN_SEPARATOR)
+                || name_or_path.ends_with(".yaml")
+                || name_or_path.ends_with(".yml");
             if path.is_file() {
                 load_config_yaml(path)
             } else if path.is_dir() && path.join("config.yaml").is_file() {
                 load_config_yaml(&path.join("config.yaml"))
+            } else if looks_like_path {
+                Err(SpecError::Io {
+                    path: path.to_owned(),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+                })
             } else {
                 Err(unknown)
             }

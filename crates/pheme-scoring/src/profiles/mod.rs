@@ -64,36 +64,21 @@ pub(crate) fn spec_mesh(ctx: &Ctx<'_>) -> GossipsubParams {
     }
 }
 
-/// The mesh Lodestar and Prysm run (D 8/6/12, lazy 6, 700 ms heartbeat, mcache 6/3, 2-epoch seen
-/// TTL) with their routers' defaults for the rest (no flood publishing, no PX), at degree D.
+/// The mesh Lodestar and Prysm run: the spec's D 8/6/12, 700 ms heartbeat, mcache 6/3 and
+/// 2-epoch seen TTL, with their routers' defaults where the spec is silent (D_lazy 6, D_score 4,
+/// D_out 2, no flood publishing, opportunistic grafting every 60 heartbeats, 10 IHAVEs per
+/// heartbeat), at degree D.
 pub(crate) fn client_mesh(ctx: &Ctx<'_>) -> GossipsubParams {
     let d = ctx.mesh_n;
     GossipsubParams {
-        mesh_n: d,
         mesh_n_low: 6.min(d),
         mesh_n_high: 12.max(d),
         gossip_lazy: 6,
-        gossip_factor: 0.25,
         retain_scores: 4,
         mesh_outbound_min: 2.min(d / 2),
-        heartbeat_interval_ms: 700,
-        fanout_ttl_ms: 60_000,
-        history_length: 6,
-        history_gossip: 3,
-        duplicate_cache_time_ms: seen_ttl_ms(ctx),
-        prune_backoff_ms: 60_000,
-        unsubscribe_backoff_ms: 10_000,
         flood_publish: false,
-        graft_flood_threshold_ms: 10_000,
         opportunistic_graft_ticks: 60,
-        opportunistic_graft_peers: 2,
-        gossip_retransimission: 3,
-        max_ihave_length: 5000,
         max_ihave_messages_heartbeat: 10,
-        iwant_followup_time_ms: 3_000,
-        do_px: false,
-        prune_peers: 16,
-        max_transmit_size: max_message_size(ctx),
-        idontwant_message_size_threshold: 1000,
+        ..spec_mesh(ctx)
     }
 }

@@ -1,0 +1,52 @@
+//! The CLI's errors: each prints as one line, and every one exits 1.
+
+use std::path::PathBuf;
+
+/// Anything that stops a `pheme` command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad network name or config file.
+    #[error(transparent)]
+    Spec(#[from] pheme_spec::SpecError),
+    /// Inputs the derivation refuses.
+    #[error(transparent)]
+    Derive(#[from] pheme_scoring::DeriveError),
+    /// The Beacon API could not give a validator count.
+    #[error(transparent)]
+    BeaconApi(#[from] crate::beacon_api::BeaconApiError),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A preset file that does not parse.
+    #[error("{}: not a preset file ({reason})", path.display())]
+    BadPresetFile {
+        /// The file.
+        path: PathBuf,
+        /// Parser message.
+        reason: String,
+    },
+    /// A preset could not be rendered (a defect: presets are plain data).
+    #[error("cannot render the preset as {format}: {reason}")]
+    Render {
+        /// Output format.
+        format: &'static str,
+        /// Serializer message.
+        reason: String,
+    },
+    /// A config-file network needs an explicit validator count.
+    #[error(
+        "network {0} has no default validator count: pass --active-validators N or --beacon-api URL"
+    )]
+    NeedValidators(String),
+    /// A `diff` operand that is neither a file nor `network[:profile[:validators[:mesh_n]]]`.
+    #[error("{0:?} is neither a preset file nor network[:profile[:validators[:mesh_n]]]")]
+    BadOperand(String),
+    /// `presets check` found files that differ from what Pheme generates.
+    #[error("{0} preset file(s) drifted from the derivation: run `pheme presets regenerate`")]
+    Drift(usize),
+}
