@@ -91,7 +91,8 @@ impl Preset {
         max_validators_per_committee: 2048,
         sync_committee_size: 32,
         epochs_per_sync_committee_period: 8,
-        max_blob_commitments_per_block: 32,
+        // 4096 in the minimal preset too since consensus-specs v1.7 (the spec-tests vectors say so).
+        max_blob_commitments_per_block: 4096,
         number_of_columns: 128,
     };
     /// Gnosis chain's preset (mainnet's with `SLOTS_PER_EPOCH` = 16 and

@@ -1,0 +1,128 @@
+//! Every fork's types with one preset's sizes filled in: `mainnet::electra::SignedBeaconBlock`.
+//! Each fork module re-exports the previous fork's types and overrides what the fork changed.
+
+macro_rules! preset {
+    (
+        $(#[$doc:meta])* $name:ident:
+        SYNC = $sync:literal, SUB = $sub:literal, W = $w:literal, B = $b:literal, DEPTH = $depth:literal,
+        C = $c:literal, D = $d:literal, WR = $wr:literal, CR = $cr:literal
+    ) => {
+        $(#[$doc])*
+        pub mod $name {
+            /// phase0.
+            pub mod phase0 {
+                pub use crate::phase0::{
+                    AggregateAndProof, Attestation, AttestationData, AttesterSlashing, BeaconBlock, BeaconBlockBody,
+                    BeaconBlockHeader, Checkpoint, Deposit, DepositData, Eth1Data, ForkData, IndexedAttestation,
+                    ProposerSlashing, SignedAggregateAndProof, SignedBeaconBlock, SignedBeaconBlockHeader,
+                    SignedVoluntaryExit, SigningData, VoluntaryExit,
+                };
+            }
+            /// altair.
+            pub mod altair {
+                pub use super::phase0::*;
+                pub use crate::altair::{SyncAggregatorSelectionData, SyncCommitteeMessage};
+                /// `SyncAggregate`.
+                pub type SyncAggregate = crate::altair::SyncAggregate<$sync>;
+                /// `SyncCommitteeContribution`.
+                pub type SyncCommitteeContribution = crate::altair::SyncCommitteeContribution<$sub>;
+                /// `ContributionAndProof`.
+                pub type ContributionAndProof = crate::altair::ContributionAndProof<$sub>;
+                /// `SignedContributionAndProof`.
+                pub type SignedContributionAndProof = crate::altair::SignedContributionAndProof<$sub>;
+                /// `BeaconBlockBody`.
+                pub type BeaconBlockBody = crate::altair::BeaconBlockBody<$sync>;
+                /// `BeaconBlock`.
+                pub type BeaconBlock = crate::altair::BeaconBlock<$sync>;
+                /// `SignedBeaconBlock`.
+                pub type SignedBeaconBlock = crate::altair::SignedBeaconBlock<$sync>;
+            }
+            /// bellatrix.
+            pub mod bellatrix {
+                pub use super::altair::*;
+                pub use crate::bellatrix::ExecutionPayload;
+                /// `BeaconBlockBody`.
+                pub type BeaconBlockBody = crate::bellatrix::BeaconBlockBody<$sync>;
+                /// `BeaconBlock`.
+                pub type BeaconBlock = crate::bellatrix::BeaconBlock<$sync>;
+                /// `SignedBeaconBlock`.
+                pub type SignedBeaconBlock = crate::bellatrix::SignedBeaconBlock<$sync>;
+            }
+            /// capella.
+            pub mod capella {
+                pub use super::bellatrix::*;
+                pub use crate::capella::{BlsToExecutionChange, SignedBlsToExecutionChange, Withdrawal};
+                /// `ExecutionPayload`.
+                pub type ExecutionPayload = crate::capella::ExecutionPayload<$w>;
+                /// `BeaconBlockBody`.
+                pub type BeaconBlockBody = crate::capella::BeaconBlockBody<$sync, $w>;
+                /// `BeaconBlock`.
+                pub type BeaconBlock = crate::capella::BeaconBlock<$sync, $w>;
+                /// `SignedBeaconBlock`.
+                pub type SignedBeaconBlock = crate::capella::SignedBeaconBlock<$sync, $w>;
+            }
+            /// deneb.
+            pub mod deneb {
+                pub use super::capella::*;
+                pub use crate::deneb::BlobIdentifier;
+                /// `ExecutionPayload`.
+                pub type ExecutionPayload = crate::deneb::ExecutionPayload<$w>;
+                /// `BlobSidecar`.
+                pub type BlobSidecar = crate::deneb::BlobSidecar<$depth>;
+                /// `BeaconBlockBody`.
+                pub type BeaconBlockBody = crate::deneb::BeaconBlockBody<$sync, $w, $b>;
+                /// `BeaconBlock`.
+                pub type BeaconBlock = crate::deneb::BeaconBlock<$sync, $w, $b>;
+                /// `SignedBeaconBlock`.
+                pub type SignedBeaconBlock = crate::deneb::SignedBeaconBlock<$sync, $w, $b>;
+            }
+            /// electra.
+            pub mod electra {
+                pub use super::deneb::*;
+                pub use crate::electra::{ConsolidationRequest, DepositRequest, SingleAttestation, WithdrawalRequest};
+                /// `Attestation`.
+                pub type Attestation = crate::electra::Attestation<{ 2048 * $c }, $c>;
+                /// `IndexedAttestation`.
+                pub type IndexedAttestation = crate::electra::IndexedAttestation<{ 2048 * $c }>;
+                /// `AttesterSlashing`.
+                pub type AttesterSlashing = crate::electra::AttesterSlashing<{ 2048 * $c }>;
+                /// `AggregateAndProof`.
+                pub type AggregateAndProof = crate::electra::AggregateAndProof<{ 2048 * $c }, $c>;
+                /// `SignedAggregateAndProof`.
+                pub type SignedAggregateAndProof = crate::electra::SignedAggregateAndProof<{ 2048 * $c }, $c>;
+                /// `ExecutionRequests`.
+                pub type ExecutionRequests = crate::electra::ExecutionRequests<$d, $wr, $cr>;
+                /// `BeaconBlockBody`.
+                pub type BeaconBlockBody =
+                    crate::electra::BeaconBlockBody<$sync, $w, $b, { 2048 * $c }, $c, $d, $wr, $cr>;
+                /// `BeaconBlock`.
+                pub type BeaconBlock = crate::electra::BeaconBlock<$sync, $w, $b, { 2048 * $c }, $c, $d, $wr, $cr>;
+                /// `SignedBeaconBlock`.
+                pub type SignedBeaconBlock =
+                    crate::electra::SignedBeaconBlock<$sync, $w, $b, { 2048 * $c }, $c, $d, $wr, $cr>;
+            }
+            /// fulu.
+            pub mod fulu {
+                pub use super::electra::*;
+                pub use crate::fulu::DataColumnsByRootIdentifier;
+                /// `DataColumnSidecar`.
+                pub type DataColumnSidecar = crate::fulu::DataColumnSidecar<$b>;
+            }
+        }
+    };
+}
+
+preset! {
+    /// The `mainnet` preset.
+    mainnet: SYNC = 512, SUB = 128, W = 16, B = 4096, DEPTH = 17, C = 64, D = 8192, WR = 16, CR = 2
+}
+
+preset! {
+    /// The `minimal` preset.
+    minimal: SYNC = 32, SUB = 8, W = 4, B = 4096, DEPTH = 17, C = 4, D = 8192, WR = 16, CR = 2
+}
+
+preset! {
+    /// Gnosis chain's preset: mainnet's with 8 withdrawals per payload.
+    gnosis: SYNC = 512, SUB = 128, W = 8, B = 4096, DEPTH = 17, C = 64, D = 8192, WR = 16, CR = 2
+}

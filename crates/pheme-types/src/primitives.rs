@@ -1,0 +1,178 @@
+//! Byte vectors and lists with 0x-hex JSON, the spec's aliases, and quoted-integer serde.
+
+use std::fmt;
+use std::ops::Deref;
+
+use ssz_rs::prelude::*;
+
+/// Bytes of the wrong length for a byte vector (or too many for a byte list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongLength {
+    /// The vector's length or the list's bound.
+    pub bound: usize,
+    /// What was given.
+    pub got: usize,
+}
+
+impl fmt::Display for WrongLength {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} bytes where the type allows {}", self.got, self.bound)
+    }
+}
+
+impl std::error::Error for WrongLength {}
+
+/// A fixed-length byte string (`ByteVector[N]`), 0x-hex in JSON.
+#[derive(Clone, PartialEq, Eq, SimpleSerialize)]
+pub struct ByteVector<const N: usize>(pub Vector<u8, N>);
+
+/// A bounded byte string (`ByteList[N]`), 0x-hex in JSON.
+#[derive(Clone, PartialEq, Eq, Default, SimpleSerialize)]
+pub struct ByteList<const N: usize>(pub List<u8, N>);
+
+impl<const N: usize> Default for ByteVector<N> {
+    fn default() -> Self {
+        Self(Vector::default())
+    }
+}
+
+macro_rules! bytes_common {
+    ($ty:ident) => {
+        impl<const N: usize> Deref for $ty<N> {
+            type Target = [u8];
+            fn deref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+
+        impl<const N: usize> fmt::Debug for $ty<N> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "0x{}", hex::encode(&self[..]))
+            }
+        }
+
+        impl<const N: usize> TryFrom<&[u8]> for $ty<N> {
+            type Error = WrongLength;
+            fn try_from(bytes: &[u8]) -> Result<Self, Self::Error> {
+                let inner = bytes.to_vec().try_into().map_err(|_| WrongLength {
+                    bound: N,
+                    got: bytes.len(),
+                })?;
+                Ok(Self(inner))
+            }
+        }
+
+        impl<const N: usize> serde::Serialize for $ty<N> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&format_args!("0x{}", hex::encode(&self[..])))
+            }
+        }
+
+        impl<'de, const N: usize> serde::Deserialize<'de> for $ty<N> {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                let digits = s
+                    .strip_prefix("0x")
+                    .ok_or_else(|| serde::de::Error::custom("hex without 0x"))?;
+                let bytes = hex::decode(digits).map_err(serde::de::Error::custom)?;
+                Self::try_from(&bytes[..])
+                    .map_err(|_| serde::de::Error::custom(format!("expected {} bytes", N)))
+            }
+        }
+    };
+}
+bytes_common!(ByteVector);
+bytes_common!(ByteList);
+
+/// `Bytes4`.
+pub type Bytes4 = ByteVector<4>;
+/// `Bytes20`.
+pub type Bytes20 = ByteVector<20>;
+/// `Bytes32`.
+pub type Bytes32 = ByteVector<32>;
+/// `Root` (`Bytes32`).
+pub type Root = ByteVector<32>;
+/// `Hash32`.
+pub type Hash32 = ByteVector<32>;
+/// `Version`.
+pub type Version = ByteVector<4>;
+/// `ForkDigest`.
+pub type ForkDigest = ByteVector<4>;
+/// `Domain`.
+pub type Domain = ByteVector<32>;
+/// `BLSPubkey`.
+pub type BlsPubkey = ByteVector<48>;
+/// `BLSSignature`.
+pub type BlsSignature = ByteVector<96>;
+/// `ExecutionAddress`.
+pub type ExecutionAddress = ByteVector<20>;
+/// `KZGCommitment`.
+pub type KzgCommitment = ByteVector<48>;
+/// `KZGProof`.
+pub type KzgProof = ByteVector<48>;
+/// `Blob`: 4096 field elements of 32 bytes (the same in every preset).
+pub type Blob = ByteVector<131_072>;
+/// `Cell`: 64 field elements of 32 bytes.
+pub type Cell = ByteVector<2048>;
+/// `Transaction`: `ByteList[MAX_BYTES_PER_TRANSACTION]`.
+pub type Transaction = ByteList<1_073_741_824>;
+
+/// `uint64` as a decimal string, as the Beacon API writes it (plain integers are accepted too).
+pub mod quoted {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes as a decimal string.
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw<'a> {
+        Num(u64),
+        Text(std::borrow::Cow<'a, str>),
+    }
+
+    /// Accepts `"12"` and `12`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        match Raw::deserialize(d)? {
+            Raw::Num(n) => Ok(n),
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// `List[uint64, N]` as decimal strings.
+pub mod quoted_list {
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use ssz_rs::List;
+
+    /// Serializes as a sequence of decimal strings.
+    pub fn serialize<S: Serializer, const N: usize>(
+        v: &List<u64, N>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for x in v.iter() {
+            seq.serialize_element(&x.to_string())?;
+        }
+        seq.end()
+    }
+
+    #[derive(Deserialize)]
+    struct Item(#[serde(with = "super::quoted")] u64);
+
+    /// Accepts strings or integers.
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<List<u64, N>, D::Error> {
+        let items = Vec::<Item>::deserialize(d)?;
+        items
+            .into_iter()
+            .map(|i| i.0)
+            .collect::<Vec<_>>()
+            .try_into()
+            .map_err(|_| serde::de::Error::custom("list too long"))
+    }
+}

@@ -1,0 +1,215 @@
+//! `networking` / `gossip_*`: every block and message of a case decodes with the fork's type,
+//! its `hash_tree_root` equals the one in its file name, and Pheme's verdict never drops a
+//! message the case expects `valid`.
+//!
+//! The stateless checks exercised so far are decoding and size (snappy, SSZ): a message that
+//! fails them is REJECTed, and the case must expect `reject`. Messages that decode are left
+//! undecided here (they need the topic handlers' slot, subnet and duplicate checks, or state);
+//! the run prints how many of each kind there were per handler.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use pheme_types::ssz_rs::SimpleSerialize;
+
+use crate::{CasePath, Reader};
+
+/// What decoding a message file gave.
+enum Decoded {
+    /// It decoded and its root matches its name.
+    Ok,
+    /// It did not decode: the stateless verdict is REJECT.
+    Rejected(String),
+}
+
+/// Decodes a message file, checks that it re-encodes to the same bytes, and, unless
+/// `root_in_name` is `None`, that its `hash_tree_root` is the one in its name.
+///
+/// Block files are the exception: they decode to exactly the fork's `SignedBeaconBlock` (and
+/// re-encode byte for byte), but their names match neither that root (as the vectors README
+/// says), nor the `BeaconBlock` root, nor either with a zero state root or signature, in any of
+/// the 286 block files; so blocks are checked by decoding only.
+fn decode<T: SimpleSerialize>(
+    reader: &Reader,
+    path: &Path,
+    root_in_name: Option<&str>,
+) -> Result<Decoded, String> {
+    let bytes = match reader.snappy(path) {
+        Ok(bytes) => bytes,
+        Err(e) => return Ok(Decoded::Rejected(e)),
+    };
+    let mut value = match <T as pheme_types::ssz_rs::Deserialize>::deserialize(&bytes) {
+        Ok(v) => v,
+        Err(e) => return Ok(Decoded::Rejected(format!("SSZ: {e}"))),
+    };
+    let again = pheme_types::ssz_rs::serialize(&value).map_err(|e| format!("encode: {e}"))?;
+    if again != bytes {
+        return Err(format!(
+            "{}: re-encoding differs from the file",
+            path.display()
+        ));
+    }
+    if let Some(want) = root_in_name {
+        let root = value
+            .hash_tree_root()
+            .map_err(|e| format!("hash_tree_root: {e}"))?;
+        let got = hex::encode(root.as_ref());
+        if got != want {
+            return Err(format!(
+                "{}: root 0x{got} differs from the name's",
+                path.display()
+            ));
+        }
+    }
+    Ok(Decoded::Ok)
+}
+
+macro_rules! by_prefix {
+    ($preset:ident :: $fork:ident, $prefix:expr, $reader:expr, $path:expr, $root:expr; $($name:literal => $ty:ident),* $(,)?) => {
+        match $prefix {
+            "block" => decode::<pheme_types::$preset::$fork::SignedBeaconBlock>($reader, $path, None),
+            $($name => decode::<pheme_types::$preset::$fork::$ty>($reader, $path, Some($root)),)*
+            other => Err(format!("unknown message prefix {other:?} at {}", stringify!($fork))),
+        }
+    };
+}
+
+macro_rules! common_types {
+    ($p:ident, $f:ident, $x:expr, $r:expr, $path:expr, $root:expr; $($extra:tt)*) => {
+        by_prefix!($p::$f, $x, $r, $path, $root;
+            "aggregate" => SignedAggregateAndProof,
+            "proposer_slashing" => ProposerSlashing, "attester_slashing" => AttesterSlashing,
+            "voluntary_exit" => SignedVoluntaryExit, $($extra)*)
+    };
+}
+
+macro_rules! altair_types {
+    ($p:ident, $f:ident, $x:expr, $r:expr, $path:expr, $root:expr; $($extra:tt)*) => {
+        common_types!($p, $f, $x, $r, $path, $root; "sync_committee_message" => SyncCommitteeMessage,
+            "contribution" => SignedContributionAndProof, $($extra)*)
+    };
+}
+
+macro_rules! forks {
+    ($p:ident, $fork:expr, $x:expr, $r:expr, $path:expr, $root:expr) => {
+        match $fork {
+            "phase0" => common_types!($p, phase0, $x, $r, $path, $root; "attestation" => Attestation),
+            "altair" => altair_types!($p, altair, $x, $r, $path, $root; "attestation" => Attestation),
+            "bellatrix" => altair_types!($p, bellatrix, $x, $r, $path, $root; "attestation" => Attestation),
+            "capella" => altair_types!($p, capella, $x, $r, $path, $root; "attestation" => Attestation,
+                "bls_to_execution_change" => SignedBlsToExecutionChange),
+            "deneb" => altair_types!($p, deneb, $x, $r, $path, $root; "attestation" => Attestation,
+                "bls_to_execution_change" => SignedBlsToExecutionChange, "blob_sidecar" => BlobSidecar),
+            "electra" => altair_types!($p, electra, $x, $r, $path, $root; "single_attestation" => SingleAttestation,
+                "bls_to_execution_change" => SignedBlsToExecutionChange, "blob_sidecar" => BlobSidecar),
+            "fulu" => altair_types!($p, fulu, $x, $r, $path, $root; "single_attestation" => SingleAttestation,
+                "bls_to_execution_change" => SignedBlsToExecutionChange, "data_column_sidecar" => DataColumnSidecar),
+            other => Err(format!("unknown fork {other:?}")),
+        }
+    };
+}
+
+fn decode_named(
+    reader: &Reader,
+    dir: &Path,
+    case: &CasePath,
+    stem: &str,
+) -> Result<Decoded, String> {
+    let (prefix, root) = stem
+        .rsplit_once("_0x")
+        .ok_or_else(|| format!("{stem}: no _0x<root> in the name"))?;
+    let path = dir.join(format!("{stem}.ssz_snappy"));
+    match case.preset.as_str() {
+        "mainnet" => forks!(mainnet, case.fork.as_str(), prefix, reader, &path, root),
+        "minimal" => forks!(minimal, case.fork.as_str(), prefix, reader, &path, root),
+        other => Err(format!("unknown preset {other:?}")),
+    }
+}
+
+/// The gossip handlers this runner knows, with the topic each case's meta.yaml must name.
+const HANDLERS: [(&str, &str); 11] = [
+    ("gossip_beacon_block", "beacon_block"),
+    (
+        "gossip_beacon_aggregate_and_proof",
+        "beacon_aggregate_and_proof",
+    ),
+    ("gossip_beacon_attestation", "beacon_attestation"),
+    ("gossip_voluntary_exit", "voluntary_exit"),
+    ("gossip_proposer_slashing", "proposer_slashing"),
+    ("gossip_attester_slashing", "attester_slashing"),
+    ("gossip_sync_committee_message", "sync_committee"),
+    (
+        "gossip_sync_committee_contribution_and_proof",
+        "sync_committee_contribution_and_proof",
+    ),
+    ("gossip_bls_to_execution_change", "bls_to_execution_change"),
+    ("gossip_blob_sidecar", "blob_sidecar"),
+    ("gossip_data_column_sidecar", "data_column_sidecar"),
+];
+
+pub(crate) fn run(
+    reader: &Reader,
+    dir: &Path,
+    case: &CasePath,
+    coverage: &mut BTreeMap<String, (usize, usize)>,
+) -> Result<(), String> {
+    let topic = HANDLERS
+        .iter()
+        .find(|(h, _)| *h == case.handler)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| format!("unknown networking handler {:?}", case.handler))?;
+    let meta = reader.yaml(&dir.join("meta.yaml"))?;
+    if meta["topic"].as_str() != Some(topic) {
+        return Err(format!(
+            "meta.yaml topic {} for handler {}",
+            meta["topic"], case.handler
+        ));
+    }
+    // The anchor state gives genesis time (its first field); clocks are relative to it.
+    let state = reader.snappy(&dir.join("state.ssz_snappy"))?;
+    if state.len() < 40 {
+        return Err("state.ssz_snappy is too short for a BeaconState".into());
+    }
+    let config = dir.join("config.yaml");
+    if config.exists() {
+        let config = reader.yaml(&config)?;
+        if config["PRESET_BASE"].as_str() != Some(case.preset.as_str()) {
+            return Err(format!(
+                "config.yaml PRESET_BASE {} in a {} case",
+                config["PRESET_BASE"], case.preset
+            ));
+        }
+    }
+    for block in meta["blocks"].as_array().into_iter().flatten() {
+        let stem = block["block"]
+            .as_str()
+            .ok_or("a blocks entry without block")?;
+        if let Decoded::Rejected(e) = decode_named(reader, dir, case, stem)? {
+            return Err(format!("block {stem} does not decode: {e}"));
+        }
+    }
+    let (judged, undecided) = coverage.entry(case.handler.clone()).or_default();
+    for message in meta["messages"]
+        .as_array()
+        .ok_or("meta.yaml has no messages")?
+    {
+        let stem = message["message"]
+            .as_str()
+            .ok_or("a message without a file")?;
+        let expected = message["expected"]
+            .as_str()
+            .ok_or("a message without expected")?;
+        match decode_named(reader, dir, case, stem)? {
+            Decoded::Rejected(e) => {
+                *judged += 1;
+                if expected != "reject" {
+                    return Err(format!(
+                        "{stem}: Pheme rejects ({e}), the case expects {expected}"
+                    ));
+                }
+            }
+            Decoded::Ok => *undecided += 1,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! `ssz_static`: every case decodes, re-encodes to the same bytes, has the expected
+//! `hash_tree_root`, equals `value.yaml`, and survives a Beacon API JSON round trip.
+
+use std::path::Path;
+
+use pheme_types::ssz_rs::SimpleSerialize;
+use serde_json::Value;
+
+use crate::{CasePath, Reader};
+
+fn check<T>(reader: &Reader, dir: &Path) -> Result<(), String>
+where
+    T: SimpleSerialize
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + PartialEq
+        + std::fmt::Debug,
+{
+    let bytes = reader.snappy(&dir.join("serialized.ssz_snappy"))?;
+    let mut value = <T as pheme_types::ssz_rs::Deserialize>::deserialize(&bytes)
+        .map_err(|e| format!("decode: {e}"))?;
+    let again = pheme_types::ssz_rs::serialize(&value).map_err(|e| format!("encode: {e}"))?;
+    if again != bytes {
+        return Err(format!(
+            "re-encoding gives {} bytes that differ from the {} read",
+            again.len(),
+            bytes.len()
+        ));
+    }
+    let roots = reader.yaml(&dir.join("roots.yaml"))?;
+    let want = roots["root"].as_str().ok_or("roots.yaml has no root")?;
+    let root = value
+        .hash_tree_root()
+        .map_err(|e| format!("hash_tree_root: {e}"))?;
+    let got = format!("0x{}", hex::encode(root.as_ref()));
+    if got != want {
+        return Err(format!("hash_tree_root {got}, expected {want}"));
+    }
+    let yaml = reader.yaml(&dir.join("value.yaml"))?;
+    let json = serde_json::to_value(&value).map_err(|e| format!("to JSON: {e}"))?;
+    if let Some(path) = first_difference(&normalize(&json), &normalize(&yaml), String::new()) {
+        return Err(format!("differs from value.yaml at {path}"));
+    }
+    let back: T = serde_json::from_value(json).map_err(|e| format!("from JSON: {e}"))?;
+    if back != value {
+        return Err("JSON round trip changes the value".into());
+    }
+    Ok(())
+}
+
+/// The spec's YAML writes integers plainly, the Beacon API as decimal strings: compare both as
+/// strings, hex in lower case.
+pub(crate) fn normalize(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::String(s) => Value::String(s.to_lowercase()),
+        Value::Array(items) => Value::Array(items.iter().map(normalize).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+fn first_difference(a: &Value, b: &Value, path: String) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            if x.len() != y.len() {
+                return Some(format!(
+                    "{path} (fields {:?} vs {:?})",
+                    x.keys().collect::<Vec<_>>(),
+                    y.keys().collect::<Vec<_>>()
+                ));
+            }
+            x.iter().find_map(|(k, v)| match y.get(k) {
+                Some(w) => first_difference(v, w, format!("{path}.{k}")),
+                None => Some(format!("{path}.{k} (missing)")),
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (v, w))| first_difference(v, w, format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!("{path}: {} vs {}", short(a), short(b))),
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 80 {
+        format!("{}...", &s[..80])
+    } else {
+        s
+    }
+}
+
+macro_rules! handlers {
+    ($preset:ident :: $fork:ident, $handler:expr, $reader:expr, $dir:expr; $($name:literal => $ty:ident),* $(,)?) => {
+        match $handler {
+            $($name => check::<pheme_types::$preset::$fork::$ty>($reader, $dir),)*
+            other => Err(format!("unknown ssz_static handler {other:?} at {}", stringify!($fork))),
+        }
+    };
+}
+
+macro_rules! phase0_types {
+    ($p:ident, $f:ident, $h:expr, $r:expr, $d:expr; $($extra:tt)*) => {
+        handlers!($p::$f, $h, $r, $d;
+            "AggregateAndProof" => AggregateAndProof, "Attestation" => Attestation,
+            "AttestationData" => AttestationData, "AttesterSlashing" => AttesterSlashing,
+            "BeaconBlock" => BeaconBlock, "BeaconBlockHeader" => BeaconBlockHeader,
+            "Checkpoint" => Checkpoint, "Eth1Data" => Eth1Data, "ForkData" => ForkData,
+            "IndexedAttestation" => IndexedAttestation, "ProposerSlashing" => ProposerSlashing,
+            "SignedAggregateAndProof" => SignedAggregateAndProof, "SignedBeaconBlock" => SignedBeaconBlock,
+            "SignedBeaconBlockHeader" => SignedBeaconBlockHeader, "SignedVoluntaryExit" => SignedVoluntaryExit,
+            "SigningData" => SigningData, "VoluntaryExit" => VoluntaryExit, $($extra)*)
+    };
+}
+
+macro_rules! altair_types {
+    ($p:ident, $f:ident, $h:expr, $r:expr, $d:expr; $($extra:tt)*) => {
+        phase0_types!($p, $f, $h, $r, $d;
+            "ContributionAndProof" => ContributionAndProof,
+            "SignedContributionAndProof" => SignedContributionAndProof,
+            "SyncAggregatorSelectionData" => SyncAggregatorSelectionData,
+            "SyncCommitteeContribution" => SyncCommitteeContribution,
+            "SyncCommitteeMessage" => SyncCommitteeMessage, $($extra)*)
+    };
+}
+
+macro_rules! capella_types {
+    ($p:ident, $f:ident, $h:expr, $r:expr, $d:expr; $($extra:tt)*) => {
+        altair_types!($p, $f, $h, $r, $d;
+            "BLSToExecutionChange" => BlsToExecutionChange,
+            "SignedBLSToExecutionChange" => SignedBlsToExecutionChange, $($extra)*)
+    };
+}
+
+macro_rules! forks {
+    ($p:ident, $case:expr, $r:expr, $d:expr) => {{
+        let h = $case.handler.as_str();
+        match $case.fork.as_str() {
+            "phase0" => phase0_types!($p, phase0, h, $r, $d;),
+            "altair" => altair_types!($p, altair, h, $r, $d;),
+            "bellatrix" => altair_types!($p, bellatrix, h, $r, $d;),
+            "capella" => capella_types!($p, capella, h, $r, $d;),
+            "deneb" => capella_types!($p, deneb, h, $r, $d; "BlobSidecar" => BlobSidecar, "BlobIdentifier" => BlobIdentifier),
+            "electra" => capella_types!($p, electra, h, $r, $d;
+                "BlobSidecar" => BlobSidecar, "BlobIdentifier" => BlobIdentifier, "SingleAttestation" => SingleAttestation),
+            "fulu" => capella_types!($p, fulu, h, $r, $d;
+                "SingleAttestation" => SingleAttestation, "DataColumnSidecar" => DataColumnSidecar,
+                "DataColumnsByRootIdentifier" => DataColumnsByRootIdentifier),
+            other => Err(format!("unknown fork {other:?}")),
+        }
+    }};
+}
+
+pub(crate) fn run(reader: &Reader, dir: &Path, case: &CasePath) -> Result<(), String> {
+    match case.preset.as_str() {
+        "mainnet" => forks!(mainnet, case, reader, dir),
+        "minimal" => forks!(minimal, case, reader, dir),
+        other => Err(format!("unknown preset {other:?}")),
+    }
+}
