@@ -17,7 +17,7 @@
 //! })
 //! .unwrap();
 //! let digest = chain.fork_digest_at(chain.epoch_of(13_500_000));
-//! let params = peer_score_params(&preset, &[digest]).unwrap();
+//! let params = peer_score_params(&[(digest, &preset)]).unwrap();
 //! let block = topic_hash(digest, GossipKind::BeaconBlock);
 //! assert_eq!(block.as_str(), "/eth2/8c9f62fe/beacon_block/ssz_snappy");
 //! assert!(params.topics.contains_key(&block));

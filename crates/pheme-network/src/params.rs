@@ -30,16 +30,19 @@ fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
 }
 
-/// Peer-score parameters for every topic of the preset under each of `digests` (the current
-/// fork digest, plus the next one around a fork), validated by libp2p.
+/// Peer-score parameters for the topics of each `(digest, preset)` pair (the current fork
+/// digest's preset, plus the next fork's around a fork: the topic sets differ), validated by
+/// libp2p. Global parameters come from the first preset.
 pub fn peer_score_params(
-    preset: &ScorePreset,
-    digests: &[ForkDigest],
+    by_digest: &[(ForkDigest, &ScorePreset)],
 ) -> Result<gossipsub::PeerScoreParams, ParamsError> {
-    let g = &preset.peer_score_params;
+    let Some((_, first)) = by_digest.first() else {
+        return Err(ParamsError::PeerScore("no fork digest given".into()));
+    };
+    let g = &first.peer_score_params;
     let mut topics = std::collections::HashMap::new();
-    for digest in digests {
-        for (kind, t) in &g.topics {
+    for (digest, preset) in by_digest {
+        for (kind, t) in &preset.peer_score_params.topics {
             topics.insert(
                 topic_hash(*digest, *kind),
                 gossipsub::TopicScoreParams {

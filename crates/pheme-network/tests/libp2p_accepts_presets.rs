@@ -15,32 +15,42 @@ use pheme_spec::{GossipKind, Network};
 fn every_network_and_profile_converts_and_validates() {
     for network in Network::ALL {
         let chain = network.chain_spec().unwrap();
+        // The last two digests: around a fork both are subscribed, each with its fork's topics.
         let schedule = chain.digest_schedule();
-        let digests: Vec<_> = schedule.iter().rev().take(2).map(|d| d.digest).collect();
+        let last_two: Vec<_> = schedule.iter().rev().take(2).collect();
         for profile in Profile::ALL {
-            let slot = chain.start_slot(schedule.last().unwrap().epoch) + 1000;
-            let preset = derive(&DeriveInput {
-                chain: &chain,
-                active_validators: network.default_active_validators(),
-                current_slot: slot,
-                mesh_n: None,
-                profile,
-            })
-            .unwrap();
-            let params = peer_score_params(&preset, &digests)
-                .unwrap_or_else(|e| panic!("{network} {profile}: {e}"));
-            assert_eq!(
-                params.topics.len(),
-                preset.peer_score_params.topics.len() * digests.len()
-            );
-            peer_score_thresholds(&preset).unwrap();
-            let config = gossipsub_config_builder(&preset)
+            let at = |epoch| {
+                let input = DeriveInput {
+                    chain: &chain,
+                    active_validators: network.default_active_validators(),
+                    current_slot: chain.start_slot(epoch) + 1000,
+                    mesh_n: None,
+                    profile,
+                };
+                derive(&input).unwrap()
+            };
+            let presets: Vec<_> = last_two.iter().map(|d| (d.digest, at(d.epoch))).collect();
+            let pairs: Vec<_> = presets.iter().map(|(d, p)| (*d, p)).collect();
+            let params =
+                peer_score_params(&pairs).unwrap_or_else(|e| panic!("{network} {profile}: {e}"));
+            let expected: usize = presets
+                .iter()
+                .map(|(_, p)| p.peer_score_params.topics.len())
+                .sum();
+            assert_eq!(params.topics.len(), expected, "{network} {profile}");
+            let preset = &presets[0].1;
+            peer_score_thresholds(preset).unwrap();
+            let config = gossipsub_config_builder(preset)
                 .build()
                 .unwrap_or_else(|e| panic!("{network} {profile}: {e}"));
             assert_eq!(config.mesh_n(), preset.gossipsub.mesh_n);
             assert_eq!(config.max_transmit_size(), 12_234_442);
         }
     }
+    assert!(
+        peer_score_params(&[]).is_err(),
+        "no digest is an error, not a panic"
+    );
 }
 
 #[test]
@@ -55,7 +65,7 @@ fn values_arrive_unchanged() {
     })
     .unwrap();
     let digest = chain.fork_digest_at(chain.epoch_of(30_000_000));
-    let params = peer_score_params(&preset, &[digest]).unwrap();
+    let params = peer_score_params(&[(digest, &preset)]).unwrap();
     let ours = preset.peer_score_params.topics[&GossipKind::BeaconAggregateAndProof];
     let theirs = &params.topics[&topic_hash(digest, GossipKind::BeaconAggregateAndProof)];
     assert_eq!(

@@ -12,7 +12,7 @@ pub const MAX_ACTIVE_VALIDATORS: u64 = 1 << 40;
 pub const MAX_MESH_N: usize = 64;
 
 /// Why a preset could not be derived.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum DeriveError {
     /// No active validators: every rate would be zero.
     #[error("active validator count must be at least 1")]
@@ -23,9 +23,6 @@ pub enum DeriveError {
     /// A chain whose slots take no time.
     #[error("slot duration must be at least 1 ms")]
     ZeroSlotDuration,
-    /// `SLOTS_PER_EPOCH` of 0.
-    #[error("SLOTS_PER_EPOCH must be at least 1")]
-    ZeroSlotsPerEpoch,
     /// Decay intervals below 1 s are refused by gossipsub.
     #[error("slot duration {0} ms is below the 1 s minimum decay interval of gossipsub")]
     SlotTooShort(u64),
@@ -42,6 +39,9 @@ pub enum DeriveError {
         /// What it supports.
         supported: &'static str,
     },
+    /// The chain configuration breaks an invariant.
+    #[error(transparent)]
+    InvalidChain(#[from] pheme_spec::SpecError),
     /// A profile name that does not exist.
     #[error("unknown profile {0:?}: use recommendations, lighthouse, lodestar or prysm")]
     UnknownProfile(String),
@@ -109,6 +109,10 @@ impl Ctx<'_> {
 /// ```
 pub fn derive(input: &DeriveInput<'_>) -> Result<ScorePreset, DeriveError> {
     let chain = input.chain;
+    if chain.slot_duration_ms == 0 {
+        return Err(DeriveError::ZeroSlotDuration);
+    }
+    chain.validate()?;
     if input.active_validators == 0 {
         return Err(DeriveError::NoValidators);
     }
@@ -120,9 +124,6 @@ pub fn derive(input: &DeriveInput<'_>) -> Result<ScorePreset, DeriveError> {
     }
     if chain.slot_duration_ms < 1000 {
         return Err(DeriveError::SlotTooShort(chain.slot_duration_ms));
-    }
-    if chain.slots_per_epoch() == 0 {
-        return Err(DeriveError::ZeroSlotsPerEpoch);
     }
     let mesh_n = input.mesh_n.unwrap_or(input.profile.default_mesh_n());
     if mesh_n == 0 || mesh_n > MAX_MESH_N {

@@ -27,12 +27,34 @@ pub fn threshold(d: f64, rate: f64) -> f64 {
 /// Expected aggregators per slot, exactly as the committee shuffling makes them: committees of
 /// `s` and `s + 1` members, each member an aggregator with probability `1 / max(1, size / 16)`.
 pub fn aggregators_per_slot(chain: &ChainSpec, active_validators: u64) -> f64 {
+    aggregators(chain, active_validators, false)
+}
+
+/// The same expectation, `floored` per committee size and per slot (at least 1) as Lodestar
+/// counts it, or exact.
+pub(crate) fn aggregators(chain: &ChainSpec, active_validators: u64, floored: bool) -> f64 {
     let (committees, small, n_large) = committee_shape(chain, active_validators);
     let modulo = |size: u64| (size / TARGET_AGGREGATORS_PER_COMMITTEE).max(1) as f64;
     let n_small = committees - n_large;
-    let per_epoch = (n_small * small) as f64 / modulo(small)
-        + (n_large * (small + 1)) as f64 / modulo(small + 1);
-    per_epoch / chain.slots_per_epoch() as f64
+    // Each client's own float order: Lighthouse divides the member count, Lodestar multiplies the
+    // per-committee expectation and floors it.
+    let (small_epoch, large_epoch) = if floored {
+        (
+            (small as f64 / modulo(small) * n_small as f64).floor(),
+            ((small + 1) as f64 / modulo(small + 1) * n_large as f64).floor(),
+        )
+    } else {
+        (
+            (n_small * small) as f64 / modulo(small),
+            (n_large * (small + 1)) as f64 / modulo(small + 1),
+        )
+    };
+    let per_slot = (small_epoch + large_epoch) / chain.slots_per_epoch() as f64;
+    if floored {
+        per_slot.floor().max(1.0)
+    } else {
+        per_slot
+    }
 }
 
 /// `(committees per epoch, smaller committee size, committees of the larger size)`.

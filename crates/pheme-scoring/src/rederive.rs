@@ -1,14 +1,15 @@
 //! Re-derivation as the validator count and the slot advance, without thrashing.
 //!
-//! The network layer calls [`rederive`] at most once per epoch. A new preset is applied only
-//! when it matters:
+//! The network layer calls [`rederive`] once per epoch (calling it more often changes nothing).
+//! A new preset is applied only when it matters:
 //! - the fork (and so the topic set) changed;
 //! - a topic's mesh-delivery penalties switch on because the chain left its young phase;
-//! - the committee structure changed (committees per slot);
+//! - the committee structure changed (committees per slot) and stays changed within the
+//!   hysteresis band, so a count hovering at a committee boundary does not flip every epoch;
 //! - the active validator count moved by more than [`VALIDATOR_HYSTERESIS`] (1 %) since the
-//!   preset in force was derived. Churn is at most a few hundred validators an epoch on
-//!   mainnet, so this re-derives every few days, not every epoch; small rounding drifts of
-//!   the caps and thresholds are never pushed to the router.
+//!   preset in force was derived. Since electra the churn limit is counted in stake (256 ETH an
+//!   epoch, about 8 validators, plus consolidations), so this fires after days, not epochs; small
+//!   rounding drifts of the caps and thresholds are never pushed to the router.
 
 use pheme_spec::{ChainSpec, Slot};
 
@@ -39,10 +40,6 @@ pub fn rederive(
     active_validators: u64,
     current_slot: Slot,
 ) -> Result<Option<(ScorePreset, RederiveReason)>, DeriveError> {
-    let spe = chain.slots_per_epoch().max(1);
-    if current_slot / spe == current.meta.current_slot / spe {
-        return Ok(None);
-    }
     let next = derive(&DeriveInput {
         chain,
         active_validators,
@@ -55,7 +52,9 @@ pub fn rederive(
         Some(RederiveReason::ForkChanged)
     } else if next.meta.mesh_penalties_deferred != current.meta.mesh_penalties_deferred {
         Some(RederiveReason::MeshPenaltiesActivated)
-    } else if next.meta.committees_per_slot != current.meta.committees_per_slot {
+    } else if next.meta.committees_per_slot != current.meta.committees_per_slot
+        && committees_stable(chain, active_validators)
+    {
         Some(RederiveReason::CommitteesChanged)
     } else if (active_validators as f64 - old_v).abs() > VALIDATOR_HYSTERESIS * old_v {
         Some(RederiveReason::ValidatorsMoved)
@@ -63,4 +62,11 @@ pub fn rederive(
         None
     };
     Ok(reason.map(|r| (next, r)))
+}
+
+/// Whether the committee count is the same across the whole hysteresis band around `v`.
+fn committees_stable(chain: &ChainSpec, v: u64) -> bool {
+    let low = (v as f64 * (1.0 - VALIDATOR_HYSTERESIS)) as u64;
+    let high = (v as f64 * (1.0 + VALIDATOR_HYSTERESIS)) as u64;
+    chain.committees_per_slot(low) == chain.committees_per_slot(high)
 }

@@ -11,9 +11,9 @@ use pheme_scoring::{Profile, RederiveReason, rederive};
 fn same_epoch_or_small_changes_keep_the_preset() {
     let chain = mainnet();
     let current = preset(&chain, 1_000_000, Profile::Recommendations, None);
-    // Same epoch: not even derived.
+    // Called again with the same inputs: nothing to apply.
     assert!(
-        rederive(&current, &chain, 900_000, MATURE_SLOT + 1)
+        rederive(&current, &chain, 1_000_000, MATURE_SLOT)
             .unwrap()
             .is_none()
     );
@@ -42,12 +42,25 @@ fn significant_changes_apply() {
         (1_020_000, Profile::Lodestar, 8)
     );
 
-    // 8,150 -> 8,200 validators (+0.6 %): a second committee per slot changes the structure.
+    // 8,150 -> 8,200 validators (+0.6 %): a second committee per slot, but 8,200 is within 1 % of
+    // the 8,192 boundary, so it is not applied yet (no flip-flop around the boundary) ...
     let small = preset(&chain, 8_150, Profile::Recommendations, None);
-    let (_, reason) = rederive(&small, &chain, 8_200, MATURE_SLOT + 32)
+    assert!(
+        rederive(&small, &chain, 8_200, MATURE_SLOT + 32)
+            .unwrap()
+            .is_none()
+    );
+    // ... and is applied once the count is clear of the boundary, though within 1 % of the
+    // count the preset in force was derived for.
+    let mut before = preset(&chain, 8_300, Profile::Recommendations, None);
+    before.meta.committees_per_slot = 1;
+    let (after, reason) = rederive(&before, &chain, 8_320, MATURE_SLOT + 32)
         .unwrap()
-        .unwrap_or_else(|| panic!("expected"));
-    assert_eq!(reason, RederiveReason::CommitteesChanged);
+        .unwrap();
+    assert_eq!(
+        (reason, after.meta.committees_per_slot),
+        (RederiveReason::CommitteesChanged, 2)
+    );
 }
 
 #[test]

@@ -161,43 +161,78 @@ fn zero_and_absurd_inputs_are_errors() {
         mesh_n,
         profile: Profile::Recommendations,
     };
-    assert_eq!(
-        derive(&input(0, None)).unwrap_err(),
-        DeriveError::NoValidators
-    );
-    assert_eq!(
-        derive(&input(1 << 41, None)).unwrap_err(),
-        DeriveError::TooManyValidators(1 << 41)
-    );
-    assert_eq!(
-        derive(&input(1000, Some(0))).unwrap_err(),
-        DeriveError::BadMeshDegree(0)
-    );
-    assert_eq!(
-        derive(&input(1000, Some(65))).unwrap_err(),
-        DeriveError::BadMeshDegree(65)
-    );
-    let mut zero_slot = chain.clone();
-    zero_slot.slot_duration_ms = 0;
-    let i = DeriveInput {
-        chain: &zero_slot,
-        ..input(1000, None)
+    assert!(matches!(
+        derive(&input(0, None)),
+        Err(DeriveError::NoValidators)
+    ));
+    assert!(matches!(
+        derive(&input(1 << 41, None)),
+        Err(DeriveError::TooManyValidators(_))
+    ));
+    assert!(matches!(
+        derive(&input(1000, Some(0))),
+        Err(DeriveError::BadMeshDegree(0))
+    ));
+    assert!(matches!(
+        derive(&input(1000, Some(65))),
+        Err(DeriveError::BadMeshDegree(65))
+    ));
+    let with = |f: &dyn Fn(&mut pheme_spec::ChainSpec)| {
+        let mut c = chain.clone();
+        f(&mut c);
+        derive(&DeriveInput {
+            chain: &c,
+            ..input(1000, None)
+        })
+        .map(|_| ())
     };
-    assert_eq!(derive(&i).unwrap_err(), DeriveError::ZeroSlotDuration);
-    let mut fast = chain.clone();
-    fast.slot_duration_ms = 500;
-    let i = DeriveInput {
-        chain: &fast,
-        ..input(1000, None)
-    };
-    assert_eq!(derive(&i).unwrap_err(), DeriveError::SlotTooShort(500));
+    assert!(matches!(
+        with(&|c| c.slot_duration_ms = 0),
+        Err(DeriveError::ZeroSlotDuration)
+    ));
+    assert!(matches!(
+        with(&|c| c.slot_duration_ms = 500),
+        Err(DeriveError::SlotTooShort(500))
+    ));
+    // Absurd chain constants are refused before anything is allocated or multiplied.
+    for (what, f) in [
+        (
+            "ATTESTATION_SUBNET_COUNT",
+            &(|c: &mut pheme_spec::ChainSpec| c.attestation_subnet_count = 10_000_000_000_000)
+                as &dyn Fn(&mut pheme_spec::ChainSpec),
+        ),
+        ("SLOTS_PER_EPOCH", &|c: &mut pheme_spec::ChainSpec| {
+            c.preset.slots_per_epoch = u64::MAX / 2
+        }),
+        ("SLOT_DURATION_MS", &|c: &mut pheme_spec::ChainSpec| {
+            c.slot_duration_ms = u64::MAX
+        }),
+        (
+            "MAX_COMMITTEES_PER_SLOT",
+            &|c: &mut pheme_spec::ChainSpec| c.preset.max_committees_per_slot = 0,
+        ),
+        (
+            "DATA_COLUMN_SIDECAR_SUBNET_COUNT",
+            &|c: &mut pheme_spec::ChainSpec| c.data_column_sidecar_subnet_count = 1 << 40,
+        ),
+    ] {
+        let err = with(f).unwrap_err();
+        assert!(
+            matches!(err, DeriveError::InvalidChain(_)) && err.to_string().contains(what),
+            "{what}: {err}"
+        );
+    }
+    assert!(matches!(
+        with(&|c| c.forks.clear()),
+        Err(DeriveError::InvalidChain(_))
+    ));
     let lh = DeriveInput {
         profile: Profile::Lighthouse,
         ..input(1000, Some(7))
     };
     assert!(matches!(
-        derive(&lh).unwrap_err(),
-        DeriveError::UnsupportedMeshDegree { mesh_n: 7, .. }
+        derive(&lh),
+        Err(DeriveError::UnsupportedMeshDegree { mesh_n: 7, .. })
     ));
     assert!("teku".parse::<Profile>().is_err());
 }

@@ -91,9 +91,6 @@ impl ChainSpec {
         if self.slot_duration_ms == 0 {
             return Err(SpecError::Invalid("slot duration is 0".into()));
         }
-        if self.preset.slots_per_epoch == 0 {
-            return Err(SpecError::Invalid("SLOTS_PER_EPOCH is 0".into()));
-        }
         match self.forks.first() {
             Some(f) if f.fork == Fork::Phase0 && f.epoch == 0 => {}
             _ => {
@@ -122,8 +119,52 @@ impl ChainSpec {
                 "BLOB_SCHEDULE epochs must increase".into(),
             ));
         }
-        if self.attestation_subnet_count == 0 {
-            return Err(SpecError::Invalid("ATTESTATION_SUBNET_COUNT is 0".into()));
+        // Bounds that keep every derived quantity small and every product in range: far above
+        // any real network, far below what would exhaust memory or overflow.
+        let p = &self.preset;
+        let bounded: [(&str, u64, u64, u64); 10] = [
+            ("SLOTS_PER_EPOCH", p.slots_per_epoch, 1, 1024),
+            ("SLOT_DURATION_MS", self.slot_duration_ms, 1, 3_600_000),
+            (
+                "MAX_COMMITTEES_PER_SLOT",
+                p.max_committees_per_slot,
+                1,
+                1024,
+            ),
+            ("TARGET_COMMITTEE_SIZE", p.target_committee_size, 1, 1 << 16),
+            ("SYNC_COMMITTEE_SIZE", p.sync_committee_size, 4, 1 << 16),
+            (
+                "ATTESTATION_SUBNET_COUNT",
+                self.attestation_subnet_count,
+                1,
+                256,
+            ),
+            (
+                "BLOB_SIDECAR_SUBNET_COUNT",
+                self.blob_sidecar_subnet_count,
+                0,
+                64,
+            ),
+            (
+                "BLOB_SIDECAR_SUBNET_COUNT_ELECTRA",
+                self.blob_sidecar_subnet_count_electra,
+                0,
+                64,
+            ),
+            (
+                "DATA_COLUMN_SIDECAR_SUBNET_COUNT",
+                self.data_column_sidecar_subnet_count,
+                0,
+                p.number_of_columns,
+            ),
+            ("MAX_PAYLOAD_SIZE", self.max_payload_size, 1024, 1 << 30),
+        ];
+        for (name, value, min, max) in bounded {
+            if !(min..=max).contains(&value) {
+                return Err(SpecError::Invalid(format!(
+                    "{name} = {value} is outside {min}..={max}"
+                )));
+            }
         }
         Ok(())
     }
@@ -274,6 +315,21 @@ impl ChainSpec {
         let p = &self.preset;
         (active_validators / p.slots_per_epoch / p.target_committee_size)
             .clamp(1, p.max_committees_per_slot)
+    }
+
+    /// `max_message_size()` of the p2p spec, the largest gossipsub RPC frame:
+    /// `max(max_compressed_len(MAX_PAYLOAD_SIZE) + 1024, 1 MiB)` with
+    /// `max_compressed_len(n) = 32 + n + n / 6` (12,234,442 bytes for 10 MiB).
+    pub fn max_message_size(&self) -> u64 {
+        let n = self.max_payload_size;
+        (32 + n + n / 6 + 1024).max(1024 * 1024)
+    }
+
+    /// The spec's seen-message TTL: two epochs, in milliseconds (768 s on mainnet).
+    pub fn seen_ttl_ms(&self) -> u64 {
+        self.slot_duration_ms
+            .saturating_mul(self.preset.slots_per_epoch)
+            .saturating_mul(2)
     }
 
     /// A slot clock for this network.

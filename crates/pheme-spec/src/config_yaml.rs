@@ -13,8 +13,6 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use serde_yaml_ng::{Mapping, Value};
-
 use crate::SpecError;
 use crate::chain::{
     ChainSpec, DEFAULT_ATTESTATION_SUBNET_COUNT, DEFAULT_MAX_PAYLOAD_SIZE, ForkEntry,
@@ -58,8 +56,138 @@ fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, SpecError> {
     Ok(buf)
 }
 
+/// A YAML value as written: consensus configs hold integers beyond u64
+/// (`TERMINAL_TOTAL_DIFFICULTY`) and unquoted hex that YAML reads as an integer
+/// (`DEPOSIT_CONTRACT_ADDRESS: 0x00000000219ab5...`), which `serde_yaml_ng::Value` refuses.
+#[derive(Debug, Clone, PartialEq)]
+enum Raw {
+    Int(u128),
+    Neg(i128),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    Seq(Vec<Raw>),
+    Map(Vec<(String, Raw)>),
+    Null,
+}
+
+impl Raw {
+    fn text(&self) -> String {
+        match self {
+            Raw::Int(n) => n.to_string(),
+            Raw::Neg(n) => n.to_string(),
+            Raw::Float(f) => f.to_string(),
+            Raw::Bool(b) => b.to_string(),
+            Raw::Str(s) => s.clone(),
+            Raw::Seq(_) => "a list".into(),
+            Raw::Map(_) => "a mapping".into(),
+            Raw::Null => "null".into(),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Raw> {
+        match self {
+            Raw::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn as_u64(&self) -> Option<u64> {
+        match self {
+            Raw::Int(n) => u64::try_from(*n).ok(),
+            Raw::Str(s) => {
+                let s = s.trim();
+                match s.strip_prefix("0x") {
+                    Some(hex) => u64::from_str_radix(hex, 16).ok(),
+                    None => s.parse().ok(),
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Exactly `len` bytes: `'0x...'` text, or the integer YAML made of unquoted hex.
+    fn as_bytes(&self, len: usize) -> Option<Vec<u8>> {
+        match self {
+            Raw::Str(s) => {
+                let bytes = hex::decode(s.trim().strip_prefix("0x")?).ok()?;
+                (bytes.len() == len).then_some(bytes)
+            }
+            Raw::Int(n) => {
+                let be = n.to_be_bytes();
+                let significant = be.iter().position(|b| *b != 0).map_or(0, |i| be.len() - i);
+                if significant > len {
+                    return None;
+                }
+                let mut out = vec![0u8; len];
+                let take = len.min(be.len());
+                out[len - take..].copy_from_slice(&be[be.len() - take..]);
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Raw {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Raw;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a YAML value")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Raw, E> {
+                Ok(Raw::Int(v.into()))
+            }
+            fn visit_u128<E>(self, v: u128) -> Result<Raw, E> {
+                Ok(Raw::Int(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Raw, E> {
+                Ok(u128::try_from(v).map_or(Raw::Neg(v.into()), Raw::Int))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<Raw, E> {
+                Ok(u128::try_from(v).map_or(Raw::Neg(v), Raw::Int))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Raw, E> {
+                Ok(Raw::Float(v))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Raw, E> {
+                Ok(Raw::Bool(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Raw, E> {
+                Ok(Raw::Str(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Raw, E> {
+                Ok(Raw::Str(v))
+            }
+            fn visit_unit<E>(self) -> Result<Raw, E> {
+                Ok(Raw::Null)
+            }
+            fn visit_none<E>(self) -> Result<Raw, E> {
+                Ok(Raw::Null)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element()? {
+                    out.push(v);
+                }
+                Ok(Raw::Seq(out))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<Raw, Raw>()? {
+                    out.push((k.text(), v));
+                }
+                Ok(Raw::Map(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 struct Keys<'a> {
-    map: &'a Mapping,
+    doc: &'a Raw,
     path: &'a Path,
 }
 
@@ -71,13 +199,20 @@ impl Keys<'_> {
         }
     }
 
-    fn get(&self, key: &str) -> Option<&Value> {
-        self.map.get(key)
+    fn get(&self, key: &str) -> Option<&Raw> {
+        self.doc.get(key)
+    }
+
+    fn bad(&self, key: &str, v: &Raw, expected: &str) -> SpecError {
+        self.err(format!("{key} = {} is not {expected}", v.text()))
     }
 
     fn u64_opt(&self, key: &str) -> Result<Option<u64>, SpecError> {
         self.get(key)
-            .map(|v| value_u64(v).ok_or_else(|| self.bad(key, v, "an unsigned integer")))
+            .map(|v| {
+                v.as_u64()
+                    .ok_or_else(|| self.bad(key, v, "an unsigned integer"))
+            })
             .transpose()
     }
 
@@ -85,49 +220,30 @@ impl Keys<'_> {
         Ok(self.u64_opt(key)?.unwrap_or(default))
     }
 
-    fn bad(&self, key: &str, v: &Value, expected: &str) -> SpecError {
-        let shown = serde_yaml_ng::to_string(v).unwrap_or_default();
-        self.err(format!("{key} = {} is not {expected}", shown.trim()))
-    }
-
     fn version_opt(&self, key: &str) -> Result<Option<ForkVersion>, SpecError> {
         let Some(v) = self.get(key) else {
             return Ok(None);
         };
-        match v {
-            // Unquoted `0x01000000` is an integer in YAML 1.2's core schema.
-            Value::Number(_) => value_u64(v)
-                .and_then(|n| u32::try_from(n).ok())
-                .map(|n| Some(ForkVersion(n.to_be_bytes())))
-                .ok_or_else(|| self.bad(key, v, "a 4-byte version")),
-            Value::String(s) => s
-                .parse()
-                .map(Some)
-                .map_err(|_| self.bad(key, v, "a 4-byte version")),
-            _ => Err(self.bad(key, v, "a 4-byte version")),
-        }
+        let bytes = v
+            .as_bytes(4)
+            .ok_or_else(|| self.bad(key, v, "a 4-byte version"))?;
+        Ok(Some(ForkVersion([bytes[0], bytes[1], bytes[2], bytes[3]])))
+    }
+
+    fn root_opt(&self, key: &str) -> Result<Option<Root>, SpecError> {
+        let Some(v) = self.get(key) else {
+            return Ok(None);
+        };
+        let bytes = v
+            .as_bytes(32)
+            .ok_or_else(|| self.bad(key, v, "a 32-byte root"))?;
+        let mut root = [0u8; 32];
+        root.copy_from_slice(&bytes);
+        Ok(Some(Root(root)))
     }
 
     fn str_opt(&self, key: &str) -> Option<String> {
-        match self.get(key)? {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    }
-}
-
-fn value_u64(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => {
-            let s = s.trim();
-            match s.strip_prefix("0x") {
-                Some(hex) => u64::from_str_radix(hex, 16).ok(),
-                None => s.parse().ok(),
-            }
-        }
-        _ => None,
+        self.get(key).map(Raw::text)
     }
 }
 
@@ -138,17 +254,23 @@ pub fn parse_config_yaml(
     dir: &Path,
     fallback_name: &str,
 ) -> Result<ChainSpec, SpecError> {
-    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| SpecError::Config {
+    let doc: Raw = serde_yaml_ng::from_str(text).map_err(|e| SpecError::Config {
         path: path.to_owned(),
-        reason: format!("not valid YAML: {e}"),
+        reason: format!(
+            "not valid YAML: {}",
+            e.to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
     })?;
-    let Value::Mapping(map) = doc else {
+    if !matches!(doc, Raw::Map(_)) {
         return Err(SpecError::Config {
             path: path.to_owned(),
             reason: "not a YAML mapping of config keys".into(),
         });
-    };
-    let k = Keys { map: &map, path };
+    }
+    let k = Keys { doc: &doc, path };
 
     let base = PresetBase::parse(
         &k.str_opt("PRESET_BASE")
@@ -206,12 +328,12 @@ pub fn parse_config_yaml(
 
     let mut blob_schedule = Vec::new();
     if let Some(v) = k.get("BLOB_SCHEDULE") {
-        let Value::Sequence(entries) = v else {
+        let Raw::Seq(entries) = v else {
             return Err(k.bad("BLOB_SCHEDULE", v, "a list"));
         };
         for entry in entries {
             let field = |name: &str| {
-                entry.get(name).and_then(value_u64).ok_or_else(|| {
+                entry.get(name).and_then(Raw::as_u64).ok_or_else(|| {
                     k.bad(
                         "BLOB_SCHEDULE",
                         entry,
@@ -256,16 +378,17 @@ pub fn parse_config_yaml(
 }
 
 fn genesis(k: &Keys<'_>, dir: &Path) -> Result<(u64, Root), SpecError> {
-    if let (Some(time), Some(root)) = (
+    match (
         k.u64_opt("GENESIS_TIME")?,
-        k.str_opt("GENESIS_VALIDATORS_ROOT"),
+        k.root_opt("GENESIS_VALIDATORS_ROOT")?,
     ) {
-        let root = root.parse().map_err(|_| {
-            k.err(format!(
-                "GENESIS_VALIDATORS_ROOT = {root} is not a 32-byte root"
-            ))
-        })?;
-        return Ok((time, root));
+        (Some(time), Some(root)) => return Ok((time, root)),
+        (None, None) => {}
+        _ => {
+            return Err(
+                k.err("GENESIS_TIME and GENESIS_VALIDATORS_ROOT must be given together".into())
+            );
+        }
     }
     let ssz = dir.join("genesis.ssz");
     if ssz.exists() {

@@ -161,3 +161,49 @@ fn oversized_files_are_refused_before_parsing() {
     assert!(err.contains("larger than"), "{err}");
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn a_verbatim_upstream_config_loads() {
+    // consensus-specs configs/mainnet.yaml as published (before Fulu was scheduled): u128
+    // TERMINAL_TOTAL_DIFFICULTY, an unquoted 20-byte deposit address, EIP stub forks, and a
+    // BLOB_SCHEDULE whose deneb/electra entries change no digest.
+    let file = load_network(&testdata("upstream-mainnet/config.yaml")).unwrap();
+    let builtin = Network::Mainnet.chain_spec().unwrap();
+    assert_eq!(file.name, "mainnet");
+    assert_eq!(file.slot_duration_ms, 12_000, "from SECONDS_PER_SLOT");
+    assert_eq!(
+        file.fork_entry(Fork::Fulu).map(|f| f.is_scheduled()),
+        Some(false)
+    );
+    let schedule: Vec<_> = file
+        .digest_schedule()
+        .iter()
+        .map(|d| (d.epoch, d.digest))
+        .collect();
+    let expected: Vec<_> = builtin
+        .digest_schedule()
+        .iter()
+        .take(6)
+        .map(|d| (d.epoch, d.digest))
+        .collect();
+    assert_eq!(schedule, expected, "phase0..electra, nothing after");
+    assert_eq!(file.blob_schedule.len(), 2);
+}
+
+#[test]
+fn unquoted_hex_with_leading_zeros_keeps_its_bytes() {
+    let text = "PRESET_BASE: minimal\nSLOT_DURATION_MS: 6000\nGENESIS_FORK_VERSION: 0x00000001\nGENESIS_TIME: 5\n\
+                GENESIS_VALIDATORS_ROOT: 0x0000000000000000000000000000000000000000000000000000000000000abc\n";
+    let dir = Path::new("/nonexistent-pheme-dir");
+    let spec = parse_config_yaml(text, &dir.join("config.yaml"), dir, "t").unwrap();
+    assert_eq!(spec.forks[0].version.0, [0, 0, 0, 1]);
+    let mut want = [0u8; 32];
+    want[30] = 0x0a;
+    want[31] = 0xbc;
+    assert_eq!(spec.genesis_validators_root.0, want);
+    let half = "PRESET_BASE: minimal\nSLOT_DURATION_MS: 6000\nGENESIS_FORK_VERSION: 0x00000001\nGENESIS_TIME: 5\n";
+    let err = parse_config_yaml(half, &dir.join("config.yaml"), dir, "t")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must be given together"), "{err}");
+}

@@ -7,11 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use pheme_spec::{GossipKind, TARGET_AGGREGATORS_PER_COMMITTEE};
+use pheme_spec::GossipKind;
 
 use super::{THRESHOLDS, client_mesh};
 use crate::derive::{Ctx, DeriveError, Recipe};
-use crate::math::{aggregators_per_slot, committee_shape, convergence, decay, threshold};
+use crate::math::{aggregators, convergence, decay, threshold};
 use crate::model::{GossipsubParams, PeerScoreParams, Profile, TopicScoreParams};
 
 const MAX_IN_MESH_SCORE: f64 = 10.0;
@@ -83,17 +83,6 @@ struct MeshInfo {
     decay_slots: f64,
     cap_factor: f64,
     activation_ms: f64,
-}
-
-/// Lodestar's `expectedAggregatorCountPerSlot`: floored per epoch, then per slot, at least 1.
-fn floored_aggregators(ctx: &Ctx<'_>) -> f64 {
-    let (committees, small, n_large) = committee_shape(ctx.chain, ctx.v);
-    let modulo = |size: u64| (size / TARGET_AGGREGATORS_PER_COMMITTEE).max(1) as f64;
-    let small_epoch = (small as f64 / modulo(small) * (committees - n_large) as f64).floor();
-    let large_epoch = ((small + 1) as f64 / modulo(small + 1) * n_large as f64).floor();
-    ((small_epoch + large_epoch) / ctx.spe as f64)
-        .floor()
-        .max(1.0)
 }
 
 /// Lighthouse's mesh configurations by network load: `(D, D_low, D_out, D_high, D_lazy,
@@ -209,8 +198,8 @@ pub(crate) fn derive(ctx: &Ctx<'_>, client: &Client) -> Result<Recipe, DeriveErr
         };
 
     let aggregators = match client.aggregators {
-        Aggregators::Exact => aggregators_per_slot(ctx.chain, ctx.v),
-        Aggregators::Floored => floored_aggregators(ctx),
+        Aggregators::Exact => aggregators(ctx.chain, ctx.v, false),
+        Aggregators::Floored => aggregators(ctx.chain, ctx.v, true),
     };
     // Integer division, as both clients write it: 4 on mainnet, 8 with 16-slot epochs.
     let multi_burst = ctx.committees_per_slot() >= 2 * subnets / ctx.spe;

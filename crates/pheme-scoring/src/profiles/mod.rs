@@ -16,17 +16,9 @@ pub(crate) const THRESHOLDS: Thresholds = Thresholds {
     opportunistic_graft_threshold: 5.0,
 };
 
-/// `max_message_size()` of the p2p spec for the chain's `MAX_PAYLOAD_SIZE`:
-/// `max(max_compressed_len(MAX_PAYLOAD_SIZE) + 1024, 1 MiB)`, `max_compressed_len(n) = 32 + n + n / 6`.
+/// The spec's frame limit for the chain, as a `usize`.
 pub(crate) fn max_message_size(ctx: &Ctx<'_>) -> usize {
-    let n = ctx.chain.max_payload_size;
-    let compressed = 32 + n + n / 6;
-    usize::try_from((compressed + 1024).max(1024 * 1024)).unwrap_or(usize::MAX)
-}
-
-/// Seen-message TTL of the spec: two epochs.
-pub(crate) fn seen_ttl_ms(ctx: &Ctx<'_>) -> u64 {
-    (ctx.epoch_ms() * 2.0) as u64
+    usize::try_from(ctx.chain.max_message_size()).unwrap_or(usize::MAX)
 }
 
 /// The spec's and document's mesh, scaled to the requested degree: D_low = 3D/4, D_high = 3D/2,
@@ -46,7 +38,7 @@ pub(crate) fn spec_mesh(ctx: &Ctx<'_>) -> GossipsubParams {
         fanout_ttl_ms: 60_000,
         history_length: 6,
         history_gossip: 3,
-        duplicate_cache_time_ms: seen_ttl_ms(ctx),
+        duplicate_cache_time_ms: ctx.chain.seen_ttl_ms(),
         prune_backoff_ms: 60_000,
         unsubscribe_backoff_ms: 10_000,
         flood_publish: true,
