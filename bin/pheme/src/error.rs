@@ -46,6 +46,18 @@ pub enum CliError {
     /// A `diff` operand that is neither a file nor `network[:profile[:validators[:mesh_n]]]`.
     #[error("{0:?} is neither a preset file nor network[:profile[:validators[:mesh_n]]]")]
     BadOperand(String),
+    /// A derived preset failed its sanity checks (a defect, or inputs outside what the
+    /// derivation was built for).
+    #[error("the derived preset fails {} sanity check(s), first: {}", .0.len(), .0.first().map_or("", String::as_str))]
+    Insane(Vec<String>),
+    /// A file larger than Pheme reads.
+    #[error("{}: larger than {limit} bytes", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit.
+        limit: u64,
+    },
     /// `presets check` found files that differ from what Pheme generates.
     #[error("{0} preset file(s) drifted from the derivation: run `pheme presets regenerate`")]
     Drift(usize),

@@ -91,6 +91,11 @@ fn bad_inputs() {
         &["presets", "generate", "--network", config.to_str().unwrap()],
         "no default validator count",
     );
+    std::fs::write(&config, format!("PRESET_BASE: mainnet\nCONFIG_NAME: mainnet\nSLOT_DURATION_MS: 12000\nGENESIS_FORK_VERSION: 0x00000000\n{GENESIS}")).unwrap();
+    fails_with(
+        &["presets", "generate", "--network", config.to_str().unwrap()],
+        "no default validator count",
+    );
     let garbage = dir.join("garbage.json");
     std::fs::write(&garbage, "{not json").unwrap();
     fails_with(

@@ -37,6 +37,27 @@ fn regenerate_then_check_and_catch_drift() {
     }
     assert_eq!(pheme(&["presets", "check", "--dir", d]).code, 0);
 
+    // Another libm's last bit is not drift: change the final digit of a 17-digit float.
+    let gnosis = dir.join("gnosis.yaml");
+    let text = std::fs::read_to_string(&gnosis).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("topic_score_cap: "))
+        .unwrap()
+        .to_owned();
+    let mut nudged = line.clone();
+    let last = nudged.pop().unwrap();
+    nudged.push(if last == '1' { '2' } else { '1' });
+    std::fs::write(&gnosis, text.replacen(&line, &nudged, 1)).unwrap();
+    let run = pheme(&["presets", "check", "--dir", d]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("gnosis.yaml: up to date (float digits differ below 1e-12)"),
+        "{}",
+        run.stdout
+    );
+
     // Drift: one value edited by hand, one file deleted.
     let mainnet = dir.join("mainnet.yaml");
     let text = std::fs::read_to_string(&mainnet).unwrap().replacen(

@@ -29,13 +29,14 @@
 //! ```
 
 mod derive;
-pub mod math;
+mod math;
 mod model;
 mod profiles;
 mod rederive;
 pub mod sanity;
 
 pub use derive::{DeriveError, DeriveInput, MAX_ACTIVE_VALIDATORS, MAX_MESH_N, derive};
+pub use math::{aggregators_per_slot, expected_rate};
 pub use model::{
     GossipsubParams, PeerScoreParams, PresetMeta, Profile, ScorePreset, Thresholds,
     TopicScoreParams,

@@ -15,8 +15,13 @@ const EPS: f64 = 1e-12;
 fn globals() {
     let p = preset(&mainnet(), 1_000_000, Profile::Lodestar, None);
     let g = &p.peer_score_params;
-    close(g.topic_score_cap, 54.999999999999986, EPS);
-    close(g.ip_colocation_factor_weight, -54.999999999999986, EPS);
+    // Lodestar's left-to-right weight sum, to the bit (55.0 would mean another order).
+    assert_eq!(g.topic_score_cap, 54.999999999999986);
+    assert_eq!(g.ip_colocation_factor_weight, -54.999999999999986);
+    assert_eq!(
+        p.peer_score_params.topics[&GossipKind::BeaconBlock].invalid_message_deliveries_weight,
+        -219.99999999999994
+    );
     assert_eq!(g.ip_colocation_factor_threshold, 3.0);
     close(g.behaviour_penalty_weight, -15.879335171059182, EPS);
     assert_eq!(g.retain_score_ms, 38_400_000);
@@ -97,5 +102,74 @@ fn aggregate_and_attestation() {
     assert!(
         p.unscored_topics
             .contains_key(&GossipKind::SyncCommittee(2))
+    );
+}
+
+fn at(v: u64, slot: u64) -> pheme_scoring::ScorePreset {
+    let chain = mainnet();
+    pheme_scoring::derive(&pheme_scoring::DeriveInput {
+        chain: &chain,
+        active_validators: v,
+        current_slot: slot,
+        mesh_n: None,
+        profile: Profile::Lodestar,
+    })
+    .unwrap()
+}
+
+#[test]
+fn lodestar_upstream_unit_test_vectors() {
+    // scoringParameters.test.ts: V = 16,384 at slot 10,000 (4 committees, multiple bursts).
+    let p = at(16_384, 10_000);
+    let a = topic(&p, GossipKind::BeaconAggregateAndProof);
+    close(a.first_message_deliveries_cap, 119.37120325793134, EPS);
+    close(a.first_message_deliveries_weight, 0.33508919159983663, EPS);
+    close(a.mesh_message_deliveries_threshold, 17.15637660015189, EPS);
+    close(a.mesh_message_deliveries_cap, 68.62550640060756, EPS);
+    close(a.mesh_message_deliveries_weight, -0.7474317445685414, EPS);
+    let s = topic(&p, GossipKind::BeaconAttestation(9));
+    close(s.first_message_deliveries_cap, 14.921400407241418, EPS);
+    close(s.first_message_deliveries_weight, 2.680713532798693, EPS);
+    close(s.mesh_message_deliveries_threshold, 4.367655189568419, EPS);
+    close(s.mesh_message_deliveries_cap, 69.8824830330947, EPS);
+    close(s.mesh_message_deliveries_weight, -369.04214762841235, EPS);
+    close(
+        topic(&p, GossipKind::BeaconBlock).mesh_message_deliveries_weight,
+        -468.9689336378979,
+        EPS,
+    );
+}
+
+#[test]
+fn few_bursts_branch() {
+    // V = 8,192: 2 committees per slot, one burst per subnet per epoch.
+    let s = topic(&at(8_192, 10_000), GossipKind::BeaconAttestation(0));
+    close(s.first_message_deliveries_decay, 0.9646616199111993, EPS);
+    close(s.first_message_deliveries_cap, 28.29784493480262, EPS);
+    close(s.first_message_deliveries_weight, 1.4135352035520299, EPS);
+    close(s.mesh_message_deliveries_decay, 0.9910458562488609, EPS);
+    close(s.mesh_message_deliveries_threshold, 8.854410952451218, EPS);
+    close(s.mesh_message_deliveries_cap, 141.6705752392195, EPS);
+    assert_eq!(s.mesh_message_deliveries_activation_ms, 384_000);
+    close(s.mesh_message_deliveries_weight, -89.79523881566237, EPS);
+}
+
+#[test]
+fn young_chain_boundary_is_inclusive() {
+    // Block mesh decay is 160 slots: at slot 160 still young, at 161 mature.
+    let young = topic(&at(1_000_000, 160), GossipKind::BeaconBlock);
+    assert_eq!(
+        (
+            young.mesh_message_deliveries_threshold,
+            young.mesh_message_deliveries_weight
+        ),
+        (0.0, 0.0)
+    );
+    close(young.mesh_failure_penalty_weight, -468.9689336378979, EPS);
+    let mature = topic(&at(1_000_000, 161), GossipKind::BeaconBlock);
+    close(
+        mature.mesh_message_deliveries_weight,
+        -468.9689336378979,
+        EPS,
     );
 }

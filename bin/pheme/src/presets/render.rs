@@ -81,12 +81,33 @@ pub fn parse(text: &str, format: Format) -> Result<Value, String> {
     }
 }
 
-/// Reads a preset file (format from its extension; YAML when it has none).
-pub fn read_file(path: &Path) -> Result<Value, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+/// Preset files larger than this are refused (a preset is about 150 KB).
+pub const MAX_PRESET_FILE: u64 = 64 * 1024 * 1024;
+
+/// Reads a text file of at most [`MAX_PRESET_FILE`] bytes.
+pub fn read_text(path: &Path) -> Result<String, CliError> {
+    use std::io::Read;
+    let io = |source| CliError::Io {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut text = String::new();
+    file.take(MAX_PRESET_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    if text.len() as u64 > MAX_PRESET_FILE {
+        return Err(CliError::TooLarge {
+            path: path.to_owned(),
+            limit: MAX_PRESET_FILE,
+        });
+    }
+    Ok(text)
+}
+
+/// Reads a preset file (format from its extension; YAML when it has none).
+pub fn read_file(path: &Path) -> Result<Value, CliError> {
+    let text = read_text(path)?;
     parse(&text, Format::of_path(path).unwrap_or(Format::Yaml)).map_err(|reason| {
         CliError::BadPresetFile {
             path: path.to_owned(),
