@@ -17,6 +17,9 @@ pub const MAX_BODY_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for the node to start answering.
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Time allowed for the whole exchange: a node that trickles bytes does not hang the command
+/// (mainnet's ~250 MB body needs ~0.14 MB/s to fit).
+pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// Why the Beacon API gave no count.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +63,7 @@ pub fn count_active_validators(base_url: &str) -> Result<u64, BeaconApiError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_connect(Some(CONNECT_TIMEOUT))
         .timeout_recv_response(Some(RESPONSE_TIMEOUT))
+        .timeout_global(Some(TOTAL_TIMEOUT))
         .http_status_as_error(false)
         .build()
         .into();
