@@ -66,6 +66,18 @@ pub struct Report {
     pub unread: Vec<PathBuf>,
 }
 
+/// A chain with the case's preset, for the codec's size bounds (which depend only on the
+/// preset and `MAX_PAYLOAD_SIZE`).
+pub(crate) fn chain_for(preset: &str) -> Result<pheme_spec::ChainSpec, String> {
+    let mut chain = pheme_spec::Network::Mainnet
+        .chain_spec()
+        .map_err(|e| e.to_string())?;
+    chain.preset = pheme_spec::PresetBase::parse(preset)
+        .map_err(|e| e.to_string())?
+        .preset();
+    Ok(chain)
+}
+
 /// The default vectors directory: `../shared/spec-tests/tests` beside the repository.
 pub fn default_root() -> PathBuf {
     match std::env::var_os("SPEC_TESTS_DIR") {

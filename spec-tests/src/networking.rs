@@ -2,8 +2,9 @@
 //! its `hash_tree_root` equals the one in its file name, and Pheme's verdict never drops a
 //! message the case expects `valid`.
 //!
-//! The stateless checks exercised so far are decoding and size (snappy, SSZ): a message that
-//! fails them is REJECTed, and the case must expect `reject`. Messages that decode are left
+//! The stateless checks exercised so far are Pheme's gossip transform (snappy bounded by the
+//! topic's SSZ size bounds, message-id) and SSZ decoding: a message that fails them is
+//! REJECTed, and the case must expect `reject`. Messages that decode are left
 //! undecided here (they need the topic handlers' slot, subnet and duplicate checks, or state);
 //! the run prints how many of each kind there were per handler.
 
@@ -33,10 +34,21 @@ fn decode<T: SimpleSerialize>(
     reader: &Reader,
     path: &Path,
     root_in_name: Option<&str>,
+    transform: Option<&Transform>,
 ) -> Result<Decoded, String> {
-    let bytes = match reader.snappy(path) {
-        Ok(bytes) => bytes,
-        Err(e) => return Ok(Decoded::Rejected(e)),
+    let bytes = match transform {
+        // A gossip message: Pheme's transform (bounded snappy and the message-id).
+        Some(t) => {
+            let raw = reader.bytes(path)?;
+            match pheme_codec::decode_gossip(&t.topic, t.fork, &raw, t.bounds).ssz {
+                Ok(bytes) => bytes,
+                Err(e) => return Ok(Decoded::Rejected(e.to_string())),
+            }
+        }
+        None => match reader.snappy(path) {
+            Ok(bytes) => bytes,
+            Err(e) => return Ok(Decoded::Rejected(e)),
+        },
     };
     let mut value = match <T as pheme_types::ssz_rs::Deserialize>::deserialize(&bytes) {
         Ok(v) => v,
@@ -64,19 +76,26 @@ fn decode<T: SimpleSerialize>(
     Ok(Decoded::Ok)
 }
 
+/// How a gossip message of the case's topic is transformed.
+struct Transform {
+    topic: String,
+    fork: pheme_spec::Fork,
+    bounds: pheme_codec::SszBounds,
+}
+
 macro_rules! by_prefix {
-    ($preset:ident :: $fork:ident, $prefix:expr, $reader:expr, $path:expr, $root:expr; $($name:literal => $ty:ident),* $(,)?) => {
+    ($preset:ident :: $fork:ident, $prefix:expr, $reader:expr, $path:expr, $root:expr, $transform:expr; $($name:literal => $ty:ident),* $(,)?) => {
         match $prefix {
-            "block" => decode::<pheme_types::$preset::$fork::SignedBeaconBlock>($reader, $path, None),
-            $($name => decode::<pheme_types::$preset::$fork::$ty>($reader, $path, Some($root)),)*
+            "block" => decode::<pheme_types::$preset::$fork::SignedBeaconBlock>($reader, $path, None, None),
+            $($name => decode::<pheme_types::$preset::$fork::$ty>($reader, $path, Some($root), $transform),)*
             other => Err(format!("unknown message prefix {other:?} at {}", stringify!($fork))),
         }
     };
 }
 
 macro_rules! common_types {
-    ($p:ident, $f:ident, $x:expr, $r:expr, $path:expr, $root:expr; $($extra:tt)*) => {
-        by_prefix!($p::$f, $x, $r, $path, $root;
+    ($p:ident, $f:ident, $x:expr, $r:expr, $path:expr, $root:expr, $t:expr; $($extra:tt)*) => {
+        by_prefix!($p::$f, $x, $r, $path, $root, $t;
             "aggregate" => SignedAggregateAndProof,
             "proposer_slashing" => ProposerSlashing, "attester_slashing" => AttesterSlashing,
             "voluntary_exit" => SignedVoluntaryExit, $($extra)*)
@@ -84,25 +103,25 @@ macro_rules! common_types {
 }
 
 macro_rules! altair_types {
-    ($p:ident, $f:ident, $x:expr, $r:expr, $path:expr, $root:expr; $($extra:tt)*) => {
-        common_types!($p, $f, $x, $r, $path, $root; "sync_committee_message" => SyncCommitteeMessage,
+    ($p:ident, $f:ident, $x:expr, $r:expr, $path:expr, $root:expr, $t:expr; $($extra:tt)*) => {
+        common_types!($p, $f, $x, $r, $path, $root, $t; "sync_committee_message" => SyncCommitteeMessage,
             "contribution" => SignedContributionAndProof, $($extra)*)
     };
 }
 
 macro_rules! forks {
-    ($p:ident, $fork:expr, $x:expr, $r:expr, $path:expr, $root:expr) => {
+    ($p:ident, $fork:expr, $x:expr, $r:expr, $path:expr, $root:expr, $t:expr) => {
         match $fork {
-            "phase0" => common_types!($p, phase0, $x, $r, $path, $root; "attestation" => Attestation),
-            "altair" => altair_types!($p, altair, $x, $r, $path, $root; "attestation" => Attestation),
-            "bellatrix" => altair_types!($p, bellatrix, $x, $r, $path, $root; "attestation" => Attestation),
-            "capella" => altair_types!($p, capella, $x, $r, $path, $root; "attestation" => Attestation,
+            "phase0" => common_types!($p, phase0, $x, $r, $path, $root, $t; "attestation" => Attestation),
+            "altair" => altair_types!($p, altair, $x, $r, $path, $root, $t; "attestation" => Attestation),
+            "bellatrix" => altair_types!($p, bellatrix, $x, $r, $path, $root, $t; "attestation" => Attestation),
+            "capella" => altair_types!($p, capella, $x, $r, $path, $root, $t; "attestation" => Attestation,
                 "bls_to_execution_change" => SignedBlsToExecutionChange),
-            "deneb" => altair_types!($p, deneb, $x, $r, $path, $root; "attestation" => Attestation,
+            "deneb" => altair_types!($p, deneb, $x, $r, $path, $root, $t; "attestation" => Attestation,
                 "bls_to_execution_change" => SignedBlsToExecutionChange, "blob_sidecar" => BlobSidecar),
-            "electra" => altair_types!($p, electra, $x, $r, $path, $root; "single_attestation" => SingleAttestation,
+            "electra" => altair_types!($p, electra, $x, $r, $path, $root, $t; "single_attestation" => SingleAttestation,
                 "bls_to_execution_change" => SignedBlsToExecutionChange, "blob_sidecar" => BlobSidecar),
-            "fulu" => altair_types!($p, fulu, $x, $r, $path, $root; "single_attestation" => SingleAttestation,
+            "fulu" => altair_types!($p, fulu, $x, $r, $path, $root, $t; "single_attestation" => SingleAttestation,
                 "bls_to_execution_change" => SignedBlsToExecutionChange, "data_column_sidecar" => DataColumnSidecar),
             other => Err(format!("unknown fork {other:?}")),
         }
@@ -114,14 +133,31 @@ fn decode_named(
     dir: &Path,
     case: &CasePath,
     stem: &str,
+    transform: Option<&Transform>,
 ) -> Result<Decoded, String> {
     let (prefix, root) = stem
         .rsplit_once("_0x")
         .ok_or_else(|| format!("{stem}: no _0x<root> in the name"))?;
     let path = dir.join(format!("{stem}.ssz_snappy"));
     match case.preset.as_str() {
-        "mainnet" => forks!(mainnet, case.fork.as_str(), prefix, reader, &path, root),
-        "minimal" => forks!(minimal, case.fork.as_str(), prefix, reader, &path, root),
+        "mainnet" => forks!(
+            mainnet,
+            case.fork.as_str(),
+            prefix,
+            reader,
+            &path,
+            root,
+            transform
+        ),
+        "minimal" => forks!(
+            minimal,
+            case.fork.as_str(),
+            prefix,
+            reader,
+            &path,
+            root,
+            transform
+        ),
         other => Err(format!("unknown preset {other:?}")),
     }
 }
@@ -184,7 +220,7 @@ pub(crate) fn run(
         let stem = block["block"]
             .as_str()
             .ok_or("a blocks entry without block")?;
-        if let Decoded::Rejected(e) = decode_named(reader, dir, case, stem)? {
+        if let Decoded::Rejected(e) = decode_named(reader, dir, case, stem, None)? {
             return Err(format!("block {stem} does not decode: {e}"));
         }
     }
@@ -199,7 +235,19 @@ pub(crate) fn run(
         let expected = message["expected"]
             .as_str()
             .ok_or("a message without expected")?;
-        match decode_named(reader, dir, case, stem)? {
+        let name = match message["subnet_id"].as_u64() {
+            Some(id) => format!("{topic}_{id}"),
+            None => topic.to_owned(),
+        };
+        let kind: pheme_spec::GossipKind = name.parse().map_err(|e| format!("{e}"))?;
+        let fork: pheme_spec::Fork = case.fork.parse().map_err(|e| format!("{e}"))?;
+        let transform = Transform {
+            topic: pheme_codec::GossipTopic::new(pheme_spec::ForkDigest::default(), kind)
+                .to_string(),
+            fork,
+            bounds: pheme_codec::gossip_bounds(&crate::chain_for(&case.preset)?, kind, fork),
+        };
+        match decode_named(reader, dir, case, stem, Some(&transform))? {
             Decoded::Rejected(e) => {
                 *judged += 1;
                 if expected != "reject" {

@@ -17,6 +17,7 @@ where
         + std::fmt::Debug,
 {
     let bytes = reader.snappy(&dir.join("serialized.ssz_snappy"))?;
+    check_gossip_bounds(dir, bytes.len())?;
     let mut value = <T as pheme_types::ssz_rs::Deserialize>::deserialize(&bytes)
         .map_err(|e| format!("decode: {e}"))?;
     let again = pheme_types::ssz_rs::serialize(&value).map_err(|e| format!("encode: {e}"))?;
@@ -44,6 +45,45 @@ where
     let back: T = serde_json::from_value(json).map_err(|e| format!("from JSON: {e}"))?;
     if back != value {
         return Err("JSON round trip changes the value".into());
+    }
+    Ok(())
+}
+
+/// For the types gossip carries: every case fits the codec's size bounds (exact for fixed-size
+/// types). `ssz_max` cases fill values, not lists, to their limits, so they do not reach the
+/// variable-size maxima.
+fn check_gossip_bounds(dir: &Path, len: usize) -> Result<(), String> {
+    use pheme_spec::{Fork, GossipKind};
+    let parts: Vec<String> = dir
+        .iter()
+        .rev()
+        .take(6)
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let [_case, _suite, handler, _runner, fork, preset] = &parts[..] else {
+        return Ok(());
+    };
+    let fork: Fork = fork.parse().map_err(|e| format!("{e}"))?;
+    let kind = match handler.as_str() {
+        "SignedAggregateAndProof" => GossipKind::BeaconAggregateAndProof,
+        "Attestation" if fork < Fork::Electra => GossipKind::BeaconAttestation(0),
+        "SingleAttestation" => GossipKind::BeaconAttestation(0),
+        "AttesterSlashing" => GossipKind::AttesterSlashing,
+        "ProposerSlashing" => GossipKind::ProposerSlashing,
+        "SignedVoluntaryExit" => GossipKind::VoluntaryExit,
+        "SignedBLSToExecutionChange" => GossipKind::BlsToExecutionChange,
+        "SyncCommitteeMessage" => GossipKind::SyncCommittee(0),
+        "SignedContributionAndProof" => GossipKind::SyncCommitteeContributionAndProof,
+        "BlobSidecar" => GossipKind::BlobSidecar(0),
+        "DataColumnSidecar" => GossipKind::DataColumnSidecar(0),
+        _ => return Ok(()),
+    };
+    let bounds = pheme_codec::gossip_bounds(&crate::chain_for(preset)?, kind, fork);
+    if !bounds.admits(len) {
+        return Err(format!(
+            "{len} bytes, outside the gossip bounds {}..={}",
+            bounds.min, bounds.max
+        ));
     }
     Ok(())
 }
