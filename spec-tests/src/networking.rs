@@ -2,11 +2,13 @@
 //! its `hash_tree_root` equals the one in its file name, and Pheme's verdict never drops a
 //! message the case expects `valid`.
 //!
-//! The stateless checks exercised so far are Pheme's gossip transform (snappy bounded by the
-//! topic's SSZ size bounds, message-id) and SSZ decoding: a message that fails them is
-//! REJECTed, and the case must expect `reject`. Messages that decode are left
-//! undecided here (they need the topic handlers' slot, subnet and duplicate checks, or state);
-//! the run prints how many of each kind there were per handler.
+//! Each message goes through what a node runs: Pheme's gossip transform (snappy bounded by the
+//! topic's SSZ size bounds, message-id), SSZ decoding into the topic's view, and the topic
+//! handler's stateless checks at the case's clock (`current_time_ms + offset_ms` after the
+//! state's genesis). Where those decide (IGNORE or REJECT), the verdict must equal the case's;
+//! where they accept, the message needed state, and the case's verdict stands in for the
+//! stateful checks: only messages it expects `valid` are recorded in the seen caches, as the
+//! validator would. A message the case expects `valid` must never be refused (no false drop).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -183,6 +185,43 @@ const HANDLERS: [(&str, &str); 11] = [
     ("gossip_data_column_sidecar", "data_column_sidecar"),
 ];
 
+/// The case's chain: its config.yaml (all forks up to the case's at epoch 0) with the state's
+/// genesis, or the same shape built from the preset when the case has no config.
+fn case_chain(
+    reader: &Reader,
+    dir: &Path,
+    case: &CasePath,
+    state: &[u8],
+) -> Result<pheme_spec::ChainSpec, String> {
+    let mut genesis_time = [0u8; 8];
+    genesis_time.copy_from_slice(&state[..8]);
+    let genesis_time = u64::from_le_bytes(genesis_time);
+    let gvr = hex::encode(&state[8..40]);
+    let config = dir.join("config.yaml");
+    if config.exists() {
+        let text = String::from_utf8(reader.bytes(&config)?).map_err(|e| e.to_string())?;
+        let text =
+            format!("{text}\nGENESIS_TIME: {genesis_time}\nGENESIS_VALIDATORS_ROOT: '0x{gvr}'\n");
+        return pheme_spec::parse_config_yaml(&text, &config, dir, "case")
+            .map_err(|e| e.to_string());
+    }
+    let fork: pheme_spec::Fork = case.fork.parse().map_err(|e| format!("{e}"))?;
+    let mut chain = crate::chain_for(&case.preset)?;
+    chain.genesis_time = genesis_time;
+    if case.preset == "minimal" {
+        chain.slot_duration_ms = 6_000;
+    }
+    for entry in &mut chain.forks {
+        entry.epoch = if entry.fork <= fork {
+            0
+        } else {
+            pheme_spec::FAR_FUTURE_EPOCH
+        };
+    }
+    chain.blob_schedule.clear();
+    Ok(chain)
+}
+
 pub(crate) fn run(
     reader: &Reader,
     dir: &Path,
@@ -206,16 +245,16 @@ pub(crate) fn run(
     if state.len() < 40 {
         return Err("state.ssz_snappy is too short for a BeaconState".into());
     }
-    let config = dir.join("config.yaml");
-    if config.exists() {
-        let config = reader.yaml(&config)?;
-        if config["PRESET_BASE"].as_str() != Some(case.preset.as_str()) {
-            return Err(format!(
-                "config.yaml PRESET_BASE {} in a {} case",
-                config["PRESET_BASE"], case.preset
-            ));
-        }
+    let chain = case_chain(reader, dir, case, &state)?;
+    if chain.preset.base.name() != case.preset {
+        return Err(format!(
+            "config.yaml PRESET_BASE {} in a {} case",
+            chain.preset.base.name(),
+            case.preset
+        ));
     }
+    let base_ms = meta["current_time_ms"].as_u64().unwrap_or(0);
+    let mut handlers = pheme_gossip::Handlers::default();
     for block in meta["blocks"].as_array().into_iter().flatten() {
         let stem = block["block"]
             .as_str()
@@ -256,7 +295,51 @@ pub(crate) fn run(
                     ));
                 }
             }
-            Decoded::Ok => *undecided += 1,
+            Decoded::Ok => {
+                let fork = transform.fork;
+                let ssz = match pheme_codec::decode_gossip(
+                    &transform.topic,
+                    fork,
+                    &reader.bytes(&dir.join(format!("{stem}.ssz_snappy")))?,
+                    transform.bounds,
+                )
+                .ssz
+                {
+                    Ok(ssz) => ssz,
+                    Err(e) => return Err(format!("{stem}: decoded once, refused now: {e}")),
+                };
+                let msg = pheme_gossip::decode_message(&chain, kind, fork, &ssz)
+                    .map_err(|e| format!("{stem}: {e}"))?;
+                let offset = message["offset_ms"].as_u64().unwrap_or(0);
+                let now_ms = chain.genesis_time * 1000 + base_ms + offset;
+                let ctx = pheme_gossip::CheckContext {
+                    clock: pheme_gossip::GossipClock::new(&chain, now_ms),
+                    fork,
+                    subnet: message["subnet_id"].as_u64(),
+                    committees_per_slot: None,
+                };
+                match handlers.check(&msg, &ctx) {
+                    Err(refusal) => {
+                        *judged += 1;
+                        if refusal.verdict.name() != expected
+                            && !(expected == "valid"
+                                && refusal.verdict == pheme_gossip::Verdict::Accept)
+                        {
+                            return Err(format!(
+                                "{stem}: Pheme says {} ({}), the case expects {expected}",
+                                refusal.verdict.name(),
+                                refusal.detail
+                            ));
+                        }
+                    }
+                    Ok(pending) => {
+                        *undecided += 1;
+                        if expected == "valid" {
+                            handlers.commit(pending);
+                        }
+                    }
+                }
+            }
         }
     }
     Ok(())

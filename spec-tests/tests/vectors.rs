@@ -16,7 +16,7 @@ fn consensus_spec_tests() {
     }
     for (handler, (judged, undecided)) in &report.networking {
         println!(
-            "{handler}: {judged} judged by stateless checks, {undecided} left to later checks (no false drop)"
+            "{handler}: {judged} decided by stateless checks, {undecided} accepted statelessly (they need state; checked for no false drop)"
         );
     }
     let total: usize = report.cases.values().sum();

@@ -1,0 +1,255 @@
+//! `beacon_block`, `blob_sidecar_{subnet_id}`, `data_column_sidecar_{subnet_id}`.
+
+use pheme_spec::Fork;
+
+use crate::context::CheckContext;
+use crate::seen::SeenSet;
+use crate::verdict::gossip_errors;
+
+/// The parts of a signed block the checks read, from any fork.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockView {
+    /// `slot`.
+    pub slot: u64,
+    /// `proposer_index`.
+    pub proposer_index: u64,
+    /// `execution_payload.timestamp`, when the payload is not the default (post-merge).
+    pub payload_timestamp: Option<u64>,
+    /// `len(blob_kzg_commitments)`, from deneb on.
+    pub blob_commitments: Option<usize>,
+}
+
+macro_rules! block_view {
+    ($module:ident $(<$($g:ident),*>)?; $payload:expr, $blobs:expr) => {
+        impl$(<$(const $g: usize),*>)? From<&pheme_types::$module::SignedBeaconBlock$(<$($g),*>)?> for BlockView {
+            fn from(b: &pheme_types::$module::SignedBeaconBlock$(<$($g),*>)?) -> Self {
+                let m = &b.message;
+                #[allow(clippy::redundant_closure_call)]
+                BlockView {
+                    slot: m.slot,
+                    proposer_index: m.proposer_index,
+                    payload_timestamp: ($payload)(&m.body),
+                    blob_commitments: ($blobs)(&m.body),
+                }
+            }
+        }
+    };
+}
+
+fn post_merge(block_hash: &[u8], timestamp: u64) -> Option<u64> {
+    block_hash.iter().any(|b| *b != 0).then_some(timestamp)
+}
+
+block_view!(phase0; |_| None, |_| None);
+block_view!(altair<SYNC>; |_| None, |_| None);
+block_view!(bellatrix<SYNC>; |b: &pheme_types::bellatrix::BeaconBlockBody<SYNC>| post_merge(&b.execution_payload.block_hash, b.execution_payload.timestamp), |_| None);
+block_view!(capella<SYNC, W>; |b: &pheme_types::capella::BeaconBlockBody<SYNC, W>| post_merge(&b.execution_payload.block_hash, b.execution_payload.timestamp), |_| None);
+block_view!(deneb<SYNC, W, B>;
+    |b: &pheme_types::deneb::BeaconBlockBody<SYNC, W, B>| post_merge(&b.execution_payload.block_hash, b.execution_payload.timestamp),
+    |b: &pheme_types::deneb::BeaconBlockBody<SYNC, W, B>| Some(b.blob_kzg_commitments.len()));
+block_view!(electra<SYNC, W, B, BITS, C, D, WR, CR>;
+    |b: &pheme_types::electra::BeaconBlockBody<SYNC, W, B, BITS, C, D, WR, CR>| post_merge(&b.execution_payload.block_hash, b.execution_payload.timestamp),
+    |b: &pheme_types::electra::BeaconBlockBody<SYNC, W, B, BITS, C, D, WR, CR>| Some(b.blob_kzg_commitments.len()));
+
+gossip_errors! {
+    /// Why a block or sidecar is not forwarded.
+    pub enum BlockError {
+        #[error("slot {slot} has not started")]
+        FutureSlot { slot: u64 } => Ignore, "future_slot",
+        #[error("proposer {proposer} already proposed at slot {slot}")]
+        AlreadySeen { slot: u64, proposer: u64 } => Ignore, "already_seen",
+        #[error("payload timestamp {got}, the slot's time is {expected}")]
+        WrongTimestamp { got: u64, expected: u64 } => Reject, "wrong_timestamp",
+        #[error("{count} blob commitments, at most {max} allowed")]
+        TooManyBlobs { count: usize, max: u64 } => Reject, "too_many_blobs",
+        #[error("sidecar index {index} out of range (< {max})")]
+        IndexOutOfRange { index: u64, max: u64 } => Reject, "index_out_of_range",
+        #[error("sidecar for subnet {expected} on subnet {got}")]
+        WrongSubnet { got: u64, expected: u64 } => Reject, "wrong_subnet",
+        #[error("malformed data column sidecar: {what}")]
+        MalformedColumn { what: &'static str } => Reject, "malformed_column",
+    }
+}
+
+/// The largest blob count a block at `slot` may carry.
+fn max_blobs(ctx: &CheckContext<'_>, slot: u64) -> u64 {
+    let chain = ctx.clock.chain();
+    match ctx.fork {
+        Fork::Deneb => chain.max_blobs_per_block,
+        Fork::Electra => chain.max_blobs_per_block_electra,
+        _ => {
+            chain
+                .blob_parameters(chain.epoch_of(slot))
+                .max_blobs_per_block
+        }
+    }
+}
+
+/// The `beacon_block` handler.
+#[derive(Debug, Default)]
+pub struct BlockHandler {
+    seen: SeenSet<(u64, u64)>,
+}
+
+impl BlockHandler {
+    /// The stateless checks, in spec order: future slot, first per `(slot, proposer)`, payload
+    /// timestamp, blob count. Finality, the proposer, its signature and the parent need state.
+    pub fn check(&self, b: &BlockView, ctx: &CheckContext<'_>) -> Result<(u64, u64), BlockError> {
+        if !ctx.clock.slot_started(b.slot) {
+            return Err(BlockError::FutureSlot { slot: b.slot });
+        }
+        let key = (b.slot, b.proposer_index);
+        if self.seen.contains(b.slot, &key) {
+            return Err(BlockError::AlreadySeen {
+                slot: b.slot,
+                proposer: b.proposer_index,
+            });
+        }
+        if let Some(got) = b.payload_timestamp {
+            let chain = ctx.clock.chain();
+            let expected =
+                chain.genesis_time + b.slot.saturating_mul(chain.slot_duration_ms) / 1000;
+            if got != expected {
+                return Err(BlockError::WrongTimestamp { got, expected });
+            }
+        }
+        if let Some(count) = b.blob_commitments {
+            let max = max_blobs(ctx, b.slot);
+            if count as u64 > max {
+                return Err(BlockError::TooManyBlobs { count, max });
+            }
+        }
+        Ok(key)
+    }
+
+    /// Records an accepted block.
+    pub fn commit(&mut self, key: (u64, u64)) {
+        self.seen.insert(key.0, key);
+    }
+
+    /// Forgets slots before `min_slot`.
+    pub fn prune(&mut self, min_slot: u64) {
+        self.seen.prune(min_slot);
+    }
+}
+
+/// The parts of a blob or data-column sidecar the checks read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SidecarView {
+    /// `index`.
+    pub index: u64,
+    /// `signed_block_header.message.slot`.
+    pub slot: u64,
+    /// `signed_block_header.message.proposer_index`.
+    pub proposer_index: u64,
+    /// Data columns: `(len(column), len(kzg_commitments), len(kzg_proofs))`.
+    pub column_lengths: Option<(usize, usize, usize)>,
+}
+
+impl<const DEPTH: usize> From<&pheme_types::deneb::BlobSidecar<DEPTH>> for SidecarView {
+    fn from(s: &pheme_types::deneb::BlobSidecar<DEPTH>) -> Self {
+        let h = &s.signed_block_header.message;
+        SidecarView {
+            index: s.index,
+            slot: h.slot,
+            proposer_index: h.proposer_index,
+            column_lengths: None,
+        }
+    }
+}
+
+impl<const B: usize> From<&pheme_types::fulu::DataColumnSidecar<B>> for SidecarView {
+    fn from(s: &pheme_types::fulu::DataColumnSidecar<B>) -> Self {
+        let h = &s.signed_block_header.message;
+        SidecarView {
+            index: s.index,
+            slot: h.slot,
+            proposer_index: h.proposer_index,
+            column_lengths: Some((s.column.len(), s.kzg_commitments.len(), s.kzg_proofs.len())),
+        }
+    }
+}
+
+/// The blob and data-column sidecar handler: structure, subnet, future slot, first per
+/// `(slot, proposer, index)`. The inclusion proof and KZG proofs are the next checks to add;
+/// finality, the proposer and the parent need state.
+#[derive(Debug, Default)]
+pub struct SidecarHandler {
+    seen: SeenSet<(u64, u64, u64)>,
+}
+
+impl SidecarHandler {
+    /// Checks a sidecar; returns the key to record.
+    pub fn check(
+        &self,
+        s: &SidecarView,
+        ctx: &CheckContext<'_>,
+    ) -> Result<(u64, u64, u64), BlockError> {
+        let chain = ctx.clock.chain();
+        let subnets = match s.column_lengths {
+            None => {
+                let max = max_blobs(ctx, s.slot);
+                if s.index >= max {
+                    return Err(BlockError::IndexOutOfRange {
+                        index: s.index,
+                        max,
+                    });
+                }
+                chain.blob_sidecar_subnets(ctx.fork)
+            }
+            Some((column, commitments, proofs)) => {
+                if s.index >= chain.preset.number_of_columns {
+                    return Err(BlockError::IndexOutOfRange {
+                        index: s.index,
+                        max: chain.preset.number_of_columns,
+                    });
+                }
+                if commitments == 0 {
+                    return Err(BlockError::MalformedColumn {
+                        what: "no commitments",
+                    });
+                }
+                let max = max_blobs(ctx, s.slot);
+                if commitments as u64 > max {
+                    return Err(BlockError::TooManyBlobs {
+                        count: commitments,
+                        max,
+                    });
+                }
+                if column != commitments || proofs != commitments {
+                    return Err(BlockError::MalformedColumn {
+                        what: "column, commitment and proof counts differ",
+                    });
+                }
+                chain.data_column_sidecar_subnet_count
+            }
+        };
+        if let Some(got) = ctx.subnet {
+            let expected = s.index % subnets.max(1);
+            if got != expected {
+                return Err(BlockError::WrongSubnet { got, expected });
+            }
+        }
+        if !ctx.clock.slot_started(s.slot) {
+            return Err(BlockError::FutureSlot { slot: s.slot });
+        }
+        let key = (s.slot, s.proposer_index, s.index);
+        if self.seen.contains(s.slot, &key) {
+            return Err(BlockError::AlreadySeen {
+                slot: s.slot,
+                proposer: s.proposer_index,
+            });
+        }
+        Ok(key)
+    }
+
+    /// Records an accepted sidecar.
+    pub fn commit(&mut self, key: (u64, u64, u64)) {
+        self.seen.insert(key.0, key);
+    }
+
+    /// Forgets slots before `min_slot`.
+    pub fn prune(&mut self, min_slot: u64) {
+        self.seen.prune(min_slot);
+    }
+}

@@ -1,0 +1,219 @@
+//! `voluntary_exit`, `proposer_slashing`, `attester_slashing`, `bls_to_execution_change`.
+
+use std::collections::BTreeSet;
+
+use pheme_spec::Fork;
+use pheme_types::capella::SignedBlsToExecutionChange;
+use pheme_types::phase0::{AttestationData, ProposerSlashing, SignedVoluntaryExit};
+
+use crate::context::CheckContext;
+use crate::seen::SeenSet;
+use crate::verdict::gossip_errors;
+
+/// Operations are deduplicated per validator for the node's lifetime (bounded by capacity);
+/// they carry no slot to prune by.
+const NO_SLOT: u64 = 0;
+
+gossip_errors! {
+    /// Why an operation is not forwarded.
+    pub enum OperationError {
+        #[error("an operation for validator {validator} was already seen")]
+        AlreadySeen { validator: u64 } => Ignore, "already_seen",
+        #[error("proposer slashing headers are for different slots")]
+        SlotsDiffer => Reject, "slots_differ",
+        #[error("proposer slashing headers are from different proposers")]
+        ProposersDiffer => Reject, "proposers_differ",
+        #[error("proposer slashing headers are identical")]
+        HeadersEqual => Reject, "headers_equal",
+        #[error("every index of the attester slashing was already slashed on gossip")]
+        NothingNew => Ignore, "nothing_new",
+        #[error("the two attestations are not slashable")]
+        NotSlashable => Reject, "not_slashable",
+        #[error("BLS changes are gossiped from capella on")]
+        BeforeCapella => Ignore, "before_capella",
+    }
+}
+
+/// The `voluntary_exit` handler: first exit per validator. The rest needs state.
+#[derive(Debug, Default)]
+pub struct VoluntaryExitHandler {
+    seen: SeenSet<u64>,
+}
+
+impl VoluntaryExitHandler {
+    /// Checks an exit; returns the validator to record.
+    pub fn check(
+        &self,
+        e: &SignedVoluntaryExit,
+        _ctx: &CheckContext<'_>,
+    ) -> Result<u64, OperationError> {
+        let v = e.message.validator_index;
+        if self.seen.contains(NO_SLOT, &v) {
+            return Err(OperationError::AlreadySeen { validator: v });
+        }
+        Ok(v)
+    }
+
+    /// Records an accepted exit.
+    pub fn commit(&mut self, validator: u64) {
+        self.seen.insert(NO_SLOT, validator);
+    }
+}
+
+/// The `proposer_slashing` handler: the structural REJECTs and first per proposer.
+#[derive(Debug, Default)]
+pub struct ProposerSlashingHandler {
+    seen: SeenSet<u64>,
+}
+
+impl ProposerSlashingHandler {
+    /// Checks a slashing; returns the proposer to record.
+    pub fn check(
+        &self,
+        s: &ProposerSlashing,
+        _ctx: &CheckContext<'_>,
+    ) -> Result<u64, OperationError> {
+        let (h1, h2) = (&s.signed_header_1.message, &s.signed_header_2.message);
+        if self.seen.contains(NO_SLOT, &h1.proposer_index) {
+            return Err(OperationError::AlreadySeen {
+                validator: h1.proposer_index,
+            });
+        }
+        if h1.slot != h2.slot {
+            return Err(OperationError::SlotsDiffer);
+        }
+        if h1.proposer_index != h2.proposer_index {
+            return Err(OperationError::ProposersDiffer);
+        }
+        if h1 == h2 {
+            return Err(OperationError::HeadersEqual);
+        }
+        Ok(h1.proposer_index)
+    }
+
+    /// Records an accepted slashing.
+    pub fn commit(&mut self, proposer: u64) {
+        self.seen.insert(NO_SLOT, proposer);
+    }
+}
+
+/// The parts of an attester slashing the checks read, from either form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttesterSlashingView {
+    /// `attestation_1.data`.
+    pub data_1: AttestationData,
+    /// `attestation_2.data`.
+    pub data_2: AttestationData,
+    /// Indices in both attestations.
+    pub intersection: Vec<u64>,
+}
+
+fn intersection(a: impl Iterator<Item = u64>, b: impl Iterator<Item = u64>) -> Vec<u64> {
+    let a: BTreeSet<u64> = a.collect();
+    b.filter(|i| a.contains(i))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+impl From<&pheme_types::phase0::AttesterSlashing> for AttesterSlashingView {
+    fn from(s: &pheme_types::phase0::AttesterSlashing) -> Self {
+        AttesterSlashingView {
+            data_1: s.attestation_1.data.clone(),
+            data_2: s.attestation_2.data.clone(),
+            intersection: intersection(
+                s.attestation_1.attesting_indices.iter().copied(),
+                s.attestation_2.attesting_indices.iter().copied(),
+            ),
+        }
+    }
+}
+
+impl<const BITS: usize> From<&pheme_types::electra::AttesterSlashing<BITS>>
+    for AttesterSlashingView
+{
+    fn from(s: &pheme_types::electra::AttesterSlashing<BITS>) -> Self {
+        AttesterSlashingView {
+            data_1: s.attestation_1.data.clone(),
+            data_2: s.attestation_2.data.clone(),
+            intersection: intersection(
+                s.attestation_1.attesting_indices.iter().copied(),
+                s.attestation_2.attesting_indices.iter().copied(),
+            ),
+        }
+    }
+}
+
+/// `is_slashable_attestation_data`: a double vote or a surround vote.
+pub fn is_slashable_attestation_data(d1: &AttestationData, d2: &AttestationData) -> bool {
+    (d1 != d2 && d1.target.epoch == d2.target.epoch)
+        || (d1.source.epoch < d2.source.epoch && d2.target.epoch < d1.target.epoch)
+}
+
+/// The `attester_slashing` handler: something new to slash, and slashable data.
+#[derive(Debug, Default)]
+pub struct AttesterSlashingHandler {
+    seen: SeenSet<u64>,
+}
+
+impl AttesterSlashingHandler {
+    /// Checks a slashing; returns the indices to record.
+    pub fn check(
+        &self,
+        s: &AttesterSlashingView,
+        _ctx: &CheckContext<'_>,
+    ) -> Result<Vec<u64>, OperationError> {
+        if !s
+            .intersection
+            .iter()
+            .any(|i| !self.seen.contains(NO_SLOT, i))
+        {
+            return Err(OperationError::NothingNew);
+        }
+        if !is_slashable_attestation_data(&s.data_1, &s.data_2) {
+            return Err(OperationError::NotSlashable);
+        }
+        Ok(s.intersection.clone())
+    }
+
+    /// Records an accepted slashing's indices.
+    pub fn commit(&mut self, indices: Vec<u64>) {
+        for i in indices {
+            self.seen.insert(NO_SLOT, i);
+        }
+    }
+}
+
+/// The `bls_to_execution_change` handler: capella started, first per validator.
+#[derive(Debug, Default)]
+pub struct BlsChangeHandler {
+    seen: SeenSet<u64>,
+}
+
+impl BlsChangeHandler {
+    /// Checks a change; returns the validator to record.
+    pub fn check(
+        &self,
+        c: &SignedBlsToExecutionChange,
+        ctx: &CheckContext<'_>,
+    ) -> Result<u64, OperationError> {
+        let capella = ctx
+            .clock
+            .chain()
+            .fork_entry(Fork::Capella)
+            .map_or(u64::MAX, |f| f.epoch);
+        if ctx.clock.current_epoch() < capella {
+            return Err(OperationError::BeforeCapella);
+        }
+        let v = c.message.validator_index;
+        if self.seen.contains(NO_SLOT, &v) {
+            return Err(OperationError::AlreadySeen { validator: v });
+        }
+        Ok(v)
+    }
+
+    /// Records an accepted change.
+    pub fn commit(&mut self, validator: u64) {
+        self.seen.insert(NO_SLOT, validator);
+    }
+}

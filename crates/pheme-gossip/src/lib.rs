@@ -1,0 +1,227 @@
+//! Gossip validation for every Ethereum consensus topic, without a beacon state: one handler
+//! per topic kind, each running the spec's checks that need no state, in spec order, with a
+//! typed error per check that carries its verdict (IGNORE or REJECT) and a reason label.
+//!
+//! Validation has two steps so that "first valid message" caches are only fed by messages that
+//! were finally accepted: [`Handlers::check`] runs the stateless checks without changing
+//! anything and returns what to record; after the [`StatefulValidator`] (a beacon node's
+//! signature, committee and fork-choice checks, or nothing for an observer) agrees,
+//! [`Handlers::commit`] records it.
+//!
+//! ```
+//! use pheme_gossip::{CheckContext, GossipClock, Handlers, Verdict, decode_message};
+//! use pheme_spec::{Fork, GossipKind, Network};
+//! use pheme_types::mainnet::electra::SingleAttestation;
+//!
+//! let chain = Network::Mainnet.chain_spec().unwrap();
+//! let slot = 13_500_000;
+//! let mut att = SingleAttestation { committee_index: 1, attester_index: 42, ..Default::default() };
+//! att.data.slot = slot;
+//! att.data.target.epoch = slot / 32;
+//! let bytes = pheme_types::ssz_rs::serialize(&att).unwrap();
+//! let msg = decode_message(&chain, GossipKind::BeaconAttestation(0), Fork::Fulu, &bytes).unwrap();
+//! let now = chain.clock().slot_start_ms(slot) + 1_000;
+//! let ctx = CheckContext { clock: GossipClock::new(&chain, now), fork: Fork::Fulu, subnet: Some(1), committees_per_slot: Some(64) };
+//! let mut handlers = Handlers::default();
+//! let pending = handlers.check(&msg, &ctx).unwrap();
+//! handlers.commit(pending);
+//! // The same attester again in the same epoch: IGNORE.
+//! assert_eq!(handlers.check(&msg, &ctx).unwrap_err().verdict, Verdict::Ignore);
+//! ```
+
+mod clock;
+mod context;
+mod decode;
+mod handlers;
+mod seen;
+mod verdict;
+
+pub use clock::GossipClock;
+pub use context::CheckContext;
+pub use decode::{DecodeError, decode_message};
+pub use handlers::attestation::{
+    AggregateError, AggregateHandler, AggregateView, AttestationError, AttestationForm,
+    AttestationHandler, AttestationView, subnet_for_attestation,
+};
+pub use handlers::block::{BlockError, BlockHandler, BlockView, SidecarHandler, SidecarView};
+pub use handlers::operations::{
+    AttesterSlashingHandler, AttesterSlashingView, BlsChangeHandler, OperationError,
+    ProposerSlashingHandler, VoluntaryExitHandler, is_slashable_attestation_data,
+};
+pub use handlers::sync::{
+    ContributionError, ContributionHandler, ContributionView, SyncMessageError, SyncMessageHandler,
+    is_sync_committee_aggregator,
+};
+pub use seen::{DEFAULT_SEEN_CAPACITY, SeenBits, SeenSet};
+pub use verdict::{GossipError, Verdict};
+
+use pheme_types::altair::SyncCommitteeMessage;
+use pheme_types::capella::SignedBlsToExecutionChange;
+use pheme_types::phase0::{ProposerSlashing, SignedVoluntaryExit};
+
+/// A decoded gossip message, as its handler reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GossipMessage {
+    /// `beacon_block`.
+    Block(BlockView),
+    /// `beacon_aggregate_and_proof`.
+    Aggregate(AggregateView),
+    /// `beacon_attestation_{subnet_id}`.
+    Attestation(AttestationView),
+    /// `voluntary_exit`.
+    VoluntaryExit(SignedVoluntaryExit),
+    /// `proposer_slashing`.
+    ProposerSlashing(ProposerSlashing),
+    /// `attester_slashing`.
+    AttesterSlashing(AttesterSlashingView),
+    /// `sync_committee_{subnet_id}`.
+    SyncCommittee(SyncCommitteeMessage),
+    /// `sync_committee_contribution_and_proof`.
+    Contribution(ContributionView),
+    /// `bls_to_execution_change`.
+    BlsChange(SignedBlsToExecutionChange),
+    /// `blob_sidecar_{subnet_id}` and `data_column_sidecar_{subnet_id}`.
+    Sidecar(SidecarView),
+}
+
+/// A message that did not pass: verdict, reason label and the error's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// IGNORE or REJECT.
+    pub verdict: Verdict,
+    /// The failed check's label.
+    pub reason: &'static str,
+    /// The error, for logs and traces.
+    pub detail: String,
+}
+
+impl<E: GossipError> From<E> for Refusal {
+    fn from(e: E) -> Self {
+        Refusal {
+            verdict: e.verdict(),
+            reason: e.reason(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+/// What an accepted message records in its handler's caches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending(PendingInner);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PendingInner {
+    Block((u64, u64)),
+    Aggregate(handlers::attestation::AggregateSeen),
+    Attestation(handlers::attestation::AttestationSeen),
+    VoluntaryExit(u64),
+    ProposerSlashing(u64),
+    AttesterSlashing(Vec<u64>),
+    SyncCommittee(handlers::sync::SyncMessageSeen),
+    Contribution(handlers::sync::ContributionSeen),
+    BlsChange(u64),
+    Sidecar((u64, u64, u64)),
+}
+
+/// One handler per topic kind.
+#[derive(Debug, Default)]
+pub struct Handlers {
+    /// `beacon_block`.
+    pub block: BlockHandler,
+    /// `beacon_aggregate_and_proof`.
+    pub aggregate: AggregateHandler,
+    /// `beacon_attestation_{subnet_id}`.
+    pub attestation: AttestationHandler,
+    /// `voluntary_exit`.
+    pub voluntary_exit: VoluntaryExitHandler,
+    /// `proposer_slashing`.
+    pub proposer_slashing: ProposerSlashingHandler,
+    /// `attester_slashing`.
+    pub attester_slashing: AttesterSlashingHandler,
+    /// `sync_committee_{subnet_id}`.
+    pub sync_committee: SyncMessageHandler,
+    /// `sync_committee_contribution_and_proof`.
+    pub contribution: ContributionHandler,
+    /// `bls_to_execution_change`.
+    pub bls_change: BlsChangeHandler,
+    /// Blob and data-column sidecars.
+    pub sidecar: SidecarHandler,
+}
+
+impl Handlers {
+    /// Runs the message's handler's stateless checks; changes nothing.
+    pub fn check(&self, msg: &GossipMessage, ctx: &CheckContext<'_>) -> Result<Pending, Refusal> {
+        let inner = match msg {
+            GossipMessage::Block(m) => PendingInner::Block(self.block.check(m, ctx)?),
+            GossipMessage::Aggregate(m) => PendingInner::Aggregate(self.aggregate.check(m, ctx)?),
+            GossipMessage::Attestation(m) => {
+                PendingInner::Attestation(self.attestation.check(m, ctx)?)
+            }
+            GossipMessage::VoluntaryExit(m) => {
+                PendingInner::VoluntaryExit(self.voluntary_exit.check(m, ctx)?)
+            }
+            GossipMessage::ProposerSlashing(m) => {
+                PendingInner::ProposerSlashing(self.proposer_slashing.check(m, ctx)?)
+            }
+            GossipMessage::AttesterSlashing(m) => {
+                PendingInner::AttesterSlashing(self.attester_slashing.check(m, ctx)?)
+            }
+            GossipMessage::SyncCommittee(m) => {
+                PendingInner::SyncCommittee(self.sync_committee.check(m, ctx)?)
+            }
+            GossipMessage::Contribution(m) => {
+                PendingInner::Contribution(self.contribution.check(m, ctx)?)
+            }
+            GossipMessage::BlsChange(m) => PendingInner::BlsChange(self.bls_change.check(m, ctx)?),
+            GossipMessage::Sidecar(m) => PendingInner::Sidecar(self.sidecar.check(m, ctx)?),
+        };
+        Ok(Pending(inner))
+    }
+
+    /// Records a message whose final verdict is ACCEPT.
+    pub fn commit(&mut self, pending: Pending) {
+        match pending.0 {
+            PendingInner::Block(k) => self.block.commit(k),
+            PendingInner::Aggregate(k) => self.aggregate.commit(k),
+            PendingInner::Attestation(k) => self.attestation.commit(k),
+            PendingInner::VoluntaryExit(k) => self.voluntary_exit.commit(k),
+            PendingInner::ProposerSlashing(k) => self.proposer_slashing.commit(k),
+            PendingInner::AttesterSlashing(k) => self.attester_slashing.commit(k),
+            PendingInner::SyncCommittee(k) => self.sync_committee.commit(k),
+            PendingInner::Contribution(k) => self.contribution.commit(k),
+            PendingInner::BlsChange(k) => self.bls_change.commit(k),
+            PendingInner::Sidecar(k) => self.sidecar.commit(k),
+        }
+    }
+
+    /// Drops cache entries too old to matter at `current_slot` (two epochs back, as the seen TTL).
+    pub fn prune(&mut self, current_slot: u64, slots_per_epoch: u64) {
+        let min_slot = current_slot.saturating_sub(2 * slots_per_epoch);
+        let min_epoch = (current_slot / slots_per_epoch.max(1)).saturating_sub(2);
+        self.block.prune(min_slot);
+        self.aggregate.prune(min_slot, min_epoch);
+        self.attestation.prune(min_epoch);
+        self.sync_committee.prune(min_slot);
+        self.contribution.prune(min_slot);
+        self.sidecar.prune(min_slot);
+    }
+}
+
+/// The checks that need a beacon state or fork choice (signatures, committees, proposers,
+/// parents, finality), supplied by a beacon node. Its verdict combines with the stateless one;
+/// it runs only on messages the stateless checks accepted.
+pub trait StatefulValidator: Send + Sync {
+    /// The verdict of the state checks for an already stateless-accepted message.
+    fn validate(&self, msg: &GossipMessage) -> impl std::future::Future<Output = Verdict> + Send;
+}
+
+/// The observer's stateful validator: no state, so every check that needs it is skipped and
+/// the stateless verdict stands.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoState;
+
+impl StatefulValidator for NoState {
+    async fn validate(&self, _msg: &GossipMessage) -> Verdict {
+        Verdict::Accept
+    }
+}

@@ -1,0 +1,117 @@
+//! Duplicate caches, bounded and pruned by slot.
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::Hash;
+
+/// Entries kept at most per cache: far above a mainnet epoch's worth (1M attesters), far below
+/// what would hurt memory.
+pub const DEFAULT_SEEN_CAPACITY: usize = 2_000_000;
+
+/// Keys seen, grouped by the slot they belong to so old ones drop out together.
+#[derive(Debug, Clone)]
+pub struct SeenSet<K> {
+    by_slot: BTreeMap<u64, HashSet<K>>,
+    len: usize,
+    capacity: usize,
+}
+
+impl<K: Hash + Eq + Clone> Default for SeenSet<K> {
+    fn default() -> Self {
+        Self::with_capacity(DEFAULT_SEEN_CAPACITY)
+    }
+}
+
+impl<K: Hash + Eq + Clone> SeenSet<K> {
+    /// A set holding at most `capacity` keys (the oldest slots go first).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            by_slot: BTreeMap::new(),
+            len: 0,
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Whether `key` was recorded.
+    pub fn contains(&self, slot: u64, key: &K) -> bool {
+        self.by_slot
+            .get(&slot)
+            .is_some_and(|keys| keys.contains(key))
+    }
+
+    /// Records `key` under `slot`.
+    pub fn insert(&mut self, slot: u64, key: K) {
+        if self.by_slot.entry(slot).or_default().insert(key) {
+            self.len += 1;
+        }
+        while self.len > self.capacity {
+            let Some((_, oldest)) = self.by_slot.pop_first() else {
+                break;
+            };
+            self.len -= oldest.len();
+        }
+    }
+
+    /// Forgets everything before `min_slot`.
+    pub fn prune(&mut self, min_slot: u64) {
+        let keep = self.by_slot.split_off(&min_slot);
+        self.len = keep.values().map(HashSet::len).sum();
+        self.by_slot = keep;
+    }
+
+    /// Number of keys held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Bitfields seen per key, for the "no non-strict superset already seen" rules of aggregates
+/// and contributions.
+#[derive(Debug, Clone)]
+pub struct SeenBits<K> {
+    by_slot: BTreeMap<u64, std::collections::HashMap<K, Vec<Vec<bool>>>>,
+}
+
+impl<K> Default for SeenBits<K> {
+    fn default() -> Self {
+        Self {
+            by_slot: BTreeMap::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq> SeenBits<K> {
+    /// Whether some recorded bitfield for `key` has every bit of `bits` set.
+    pub fn has_superset(&self, slot: u64, key: &K, bits: &[bool]) -> bool {
+        self.by_slot
+            .get(&slot)
+            .and_then(|m| m.get(key))
+            .is_some_and(|seen| {
+                seen.iter().any(|s| {
+                    s.len() == bits.len() && s.iter().zip(bits).all(|(have, want)| *have || !*want)
+                })
+            })
+    }
+
+    /// Records a bitfield (at most 64 per key and slot; more are not needed to answer).
+    pub fn insert(&mut self, slot: u64, key: K, bits: Vec<bool>) {
+        let list = self
+            .by_slot
+            .entry(slot)
+            .or_default()
+            .entry(key)
+            .or_default();
+        if list.len() < 64 {
+            list.push(bits);
+        }
+    }
+
+    /// Forgets everything before `min_slot`.
+    pub fn prune(&mut self, min_slot: u64) {
+        self.by_slot = self.by_slot.split_off(&min_slot);
+    }
+}
