@@ -1,6 +1,7 @@
 //! `pheme`: the command line of Pheme, the gossip layer for Ethereum consensus clients.
 
 mod beacon_api;
+mod decode;
 mod error;
 mod presets;
 
@@ -22,6 +23,8 @@ enum Command {
     /// Gossipsub score presets: generate, regenerate, check, diff, explain.
     #[command(subcommand)]
     Presets(presets::PresetsCmd),
+    /// Validate one gossip message file as Pheme would and print it as JSON.
+    Decode(decode::DecodeArgs),
 }
 
 /// Writes to standard output; a closed pipe (`pheme ... | head`) ends output quietly.
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Presets(cmd) => presets::run(cmd),
+        Command::Decode(args) => return decode::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,5 @@
-//! SSZ bytes of a topic kind at a fork, with a preset's sizes, to the view its handler reads.
+//! SSZ bytes of a topic kind at a fork, with a preset's sizes, to the view its handler reads
+//! (and, on request, the whole message as Beacon API JSON).
 
 use pheme_spec::{ChainSpec, Fork, GossipKind, PresetBase};
 use pheme_types::ssz_rs::Deserialize;
@@ -17,73 +18,96 @@ pub struct DecodeError {
     pub reason: String,
 }
 
-fn ssz<T: Deserialize>(bytes: &[u8]) -> Result<T, String> {
-    T::deserialize(bytes).map_err(|e| e.to_string())
+type Decoded = (GossipMessage, Option<serde_json::Value>);
+
+/// Decodes `T`, builds its view, and its JSON when asked.
+fn ssz<T: Deserialize + serde::Serialize>(
+    bytes: &[u8],
+    json: bool,
+    view: impl FnOnce(&T) -> GossipMessage,
+) -> Result<Decoded, String> {
+    let value = T::deserialize(bytes).map_err(|e| e.to_string())?;
+    let json = if json {
+        Some(serde_json::to_value(&value).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    Ok((view(&value), json))
 }
 
 macro_rules! by_fork {
-    ($p:ident, $fork:expr, $kind:expr, $bytes:expr) => {{
+    ($p:ident, $fork:expr, $kind:expr, $b:expr, $j:expr) => {{
         use pheme_types::$p as p;
-        let b = $bytes;
+        let (b, j) = ($b, $j);
         match ($kind, $fork) {
             (GossipKind::BeaconBlock, Fork::Phase0) => {
-                ssz::<p::phase0::SignedBeaconBlock>(b).map(|m| GossipMessage::Block((&m).into()))
+                ssz::<p::phase0::SignedBeaconBlock>(b, j, |m| GossipMessage::Block(m.into()))
             }
             (GossipKind::BeaconBlock, Fork::Altair) => {
-                ssz::<p::altair::SignedBeaconBlock>(b).map(|m| GossipMessage::Block((&m).into()))
+                ssz::<p::altair::SignedBeaconBlock>(b, j, |m| GossipMessage::Block(m.into()))
             }
             (GossipKind::BeaconBlock, Fork::Bellatrix) => {
-                ssz::<p::bellatrix::SignedBeaconBlock>(b).map(|m| GossipMessage::Block((&m).into()))
+                ssz::<p::bellatrix::SignedBeaconBlock>(b, j, |m| GossipMessage::Block(m.into()))
             }
             (GossipKind::BeaconBlock, Fork::Capella) => {
-                ssz::<p::capella::SignedBeaconBlock>(b).map(|m| GossipMessage::Block((&m).into()))
+                ssz::<p::capella::SignedBeaconBlock>(b, j, |m| GossipMessage::Block(m.into()))
             }
             (GossipKind::BeaconBlock, Fork::Deneb) => {
-                ssz::<p::deneb::SignedBeaconBlock>(b).map(|m| GossipMessage::Block((&m).into()))
+                ssz::<p::deneb::SignedBeaconBlock>(b, j, |m| GossipMessage::Block(m.into()))
             }
             (GossipKind::BeaconBlock, _) => {
-                ssz::<p::electra::SignedBeaconBlock>(b).map(|m| GossipMessage::Block((&m).into()))
+                ssz::<p::electra::SignedBeaconBlock>(b, j, |m| GossipMessage::Block(m.into()))
             }
             (GossipKind::BeaconAggregateAndProof, f) if f < Fork::Electra => {
-                ssz::<p::phase0::SignedAggregateAndProof>(b)
-                    .map(|m| GossipMessage::Aggregate((&m).into()))
+                ssz::<p::phase0::SignedAggregateAndProof>(b, j, |m| {
+                    GossipMessage::Aggregate(m.into())
+                })
             }
             (GossipKind::BeaconAggregateAndProof, _) => {
-                ssz::<p::electra::SignedAggregateAndProof>(b)
-                    .map(|m| GossipMessage::Aggregate((&m).into()))
+                ssz::<p::electra::SignedAggregateAndProof>(b, j, |m| {
+                    GossipMessage::Aggregate(m.into())
+                })
             }
             (GossipKind::BeaconAttestation(_), f) if f < Fork::Electra => {
-                ssz::<p::phase0::Attestation>(b).map(|m| GossipMessage::Attestation((&m).into()))
+                ssz::<p::phase0::Attestation>(b, j, |m| GossipMessage::Attestation(m.into()))
             }
-            (GossipKind::BeaconAttestation(_), _) => ssz::<p::electra::SingleAttestation>(b)
-                .map(|m| GossipMessage::Attestation((&m).into())),
-            (GossipKind::VoluntaryExit, _) => {
-                ssz::<p::phase0::SignedVoluntaryExit>(b).map(GossipMessage::VoluntaryExit)
+            (GossipKind::BeaconAttestation(_), _) => {
+                ssz::<p::electra::SingleAttestation>(b, j, |m| GossipMessage::Attestation(m.into()))
             }
-            (GossipKind::ProposerSlashing, _) => {
-                ssz::<p::phase0::ProposerSlashing>(b).map(GossipMessage::ProposerSlashing)
-            }
+            (GossipKind::VoluntaryExit, _) => ssz::<p::phase0::SignedVoluntaryExit>(b, j, |m| {
+                GossipMessage::VoluntaryExit(m.clone())
+            }),
+            (GossipKind::ProposerSlashing, _) => ssz::<p::phase0::ProposerSlashing>(b, j, |m| {
+                GossipMessage::ProposerSlashing(m.clone())
+            }),
             (GossipKind::AttesterSlashing, f) if f < Fork::Electra => {
-                ssz::<p::phase0::AttesterSlashing>(b)
-                    .map(|m| GossipMessage::AttesterSlashing((&m).into()))
+                ssz::<p::phase0::AttesterSlashing>(b, j, |m| {
+                    GossipMessage::AttesterSlashing(m.into())
+                })
             }
-            (GossipKind::AttesterSlashing, _) => ssz::<p::electra::AttesterSlashing>(b)
-                .map(|m| GossipMessage::AttesterSlashing((&m).into())),
+            (GossipKind::AttesterSlashing, _) => ssz::<p::electra::AttesterSlashing>(b, j, |m| {
+                GossipMessage::AttesterSlashing(m.into())
+            }),
             (GossipKind::SyncCommittee(_), _) => {
-                ssz::<p::altair::SyncCommitteeMessage>(b).map(GossipMessage::SyncCommittee)
+                ssz::<p::altair::SyncCommitteeMessage>(b, j, |m| {
+                    GossipMessage::SyncCommittee(m.clone())
+                })
             }
             (GossipKind::SyncCommitteeContributionAndProof, _) => {
-                ssz::<p::altair::SignedContributionAndProof>(b)
-                    .map(|m| GossipMessage::Contribution((&m).into()))
+                ssz::<p::altair::SignedContributionAndProof>(b, j, |m| {
+                    GossipMessage::Contribution(m.into())
+                })
             }
             (GossipKind::BlsToExecutionChange, _) => {
-                ssz::<p::capella::SignedBlsToExecutionChange>(b).map(GossipMessage::BlsChange)
+                ssz::<p::capella::SignedBlsToExecutionChange>(b, j, |m| {
+                    GossipMessage::BlsChange(m.clone())
+                })
             }
             (GossipKind::BlobSidecar(_), _) => {
-                ssz::<p::deneb::BlobSidecar>(b).map(|m| GossipMessage::Sidecar((&m).into()))
+                ssz::<p::deneb::BlobSidecar>(b, j, |m| GossipMessage::Sidecar(m.into()))
             }
             (GossipKind::DataColumnSidecar(_), _) => {
-                ssz::<p::fulu::DataColumnSidecar>(b).map(|m| GossipMessage::Sidecar((&m).into()))
+                ssz::<p::fulu::DataColumnSidecar>(b, j, |m| GossipMessage::Sidecar(m.into()))
             }
         }
     }};
@@ -96,10 +120,21 @@ pub fn decode_message(
     fork: Fork,
     bytes: &[u8],
 ) -> Result<GossipMessage, DecodeError> {
+    decode_with_json(chain, kind, fork, bytes, false).map(|(view, _)| view)
+}
+
+/// [`decode_message`], plus the whole message as Beacon API JSON when `json` is set.
+pub fn decode_with_json(
+    chain: &ChainSpec,
+    kind: GossipKind,
+    fork: Fork,
+    bytes: &[u8],
+    json: bool,
+) -> Result<(GossipMessage, Option<serde_json::Value>), DecodeError> {
     let result = match chain.preset.base {
-        PresetBase::Mainnet => by_fork!(mainnet, fork, kind, bytes),
-        PresetBase::Minimal => by_fork!(minimal, fork, kind, bytes),
-        PresetBase::Gnosis => by_fork!(gnosis, fork, kind, bytes),
+        PresetBase::Mainnet => by_fork!(mainnet, fork, kind, bytes, json),
+        PresetBase::Minimal => by_fork!(minimal, fork, kind, bytes, json),
+        PresetBase::Gnosis => by_fork!(gnosis, fork, kind, bytes, json),
     };
     result.map_err(|reason| DecodeError { kind, fork, reason })
 }

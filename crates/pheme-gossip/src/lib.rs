@@ -34,11 +34,12 @@ mod context;
 mod decode;
 mod handlers;
 mod seen;
+mod validator;
 mod verdict;
 
 pub use clock::GossipClock;
 pub use context::CheckContext;
-pub use decode::{DecodeError, decode_message};
+pub use decode::{DecodeError, decode_message, decode_with_json};
 pub use handlers::attestation::{
     AggregateError, AggregateHandler, AggregateView, AttestationError, AttestationForm,
     AttestationHandler, AttestationView, subnet_for_attestation,
@@ -53,6 +54,7 @@ pub use handlers::sync::{
     is_sync_committee_aggregator,
 };
 pub use seen::{DEFAULT_SEEN_CAPACITY, SeenBits, SeenSet};
+pub use validator::{GossipValidator, Outcome};
 pub use verdict::{GossipError, Verdict};
 
 use pheme_types::altair::SyncCommitteeMessage;

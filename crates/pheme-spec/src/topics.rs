@@ -93,6 +93,26 @@ impl GossipKind {
         self.row().1
     }
 
+    /// Whether this topic is live at `fork` on `chain` (its family exists, its subnet is in
+    /// range): the membership test of [`GossipKind::all_for_fork`] without building the list.
+    pub fn exists_at(self, chain: &ChainSpec, fork: Fork) -> bool {
+        match self {
+            Self::BeaconBlock
+            | Self::BeaconAggregateAndProof
+            | Self::VoluntaryExit
+            | Self::ProposerSlashing
+            | Self::AttesterSlashing => true,
+            Self::BeaconAttestation(s) => s < chain.attestation_subnet_count,
+            Self::SyncCommitteeContributionAndProof => fork >= Fork::Altair,
+            Self::SyncCommittee(s) => fork >= Fork::Altair && s < SYNC_COMMITTEE_SUBNET_COUNT,
+            Self::BlsToExecutionChange => fork >= Fork::Capella,
+            Self::BlobSidecar(s) => s < chain.blob_sidecar_subnets(fork),
+            Self::DataColumnSidecar(s) => {
+                fork >= Fork::Fulu && s < chain.data_column_sidecar_subnet_count
+            }
+        }
+    }
+
     /// Every topic kind live at `fork` on `chain`, in table order, subnets ascending.
     pub fn all_for_fork(chain: &ChainSpec, fork: Fork) -> Vec<GossipKind> {
         let mut out = vec![Self::BeaconBlock, Self::BeaconAggregateAndProof];
@@ -203,6 +223,36 @@ mod tests {
             GossipKind::all_for_fork(&gnosis, Fork::Electra).len(),
             75 + 2
         );
+    }
+
+    #[test]
+    fn exists_at_agrees_with_all_for_fork() {
+        let chain = Network::Mainnet.chain_spec().unwrap();
+        for fork in [
+            Fork::Phase0,
+            Fork::Altair,
+            Fork::Capella,
+            Fork::Deneb,
+            Fork::Electra,
+            Fork::Fulu,
+        ] {
+            let live = GossipKind::all_for_fork(&chain, fork);
+            let candidates = GossipKind::all_for_fork(&chain, Fork::Electra)
+                .into_iter()
+                .chain(GossipKind::all_for_fork(&chain, Fork::Fulu))
+                .chain([
+                    GossipKind::BeaconAttestation(64),
+                    GossipKind::SyncCommittee(4),
+                    GossipKind::DataColumnSidecar(128),
+                ]);
+            for kind in candidates {
+                assert_eq!(
+                    kind.exists_at(&chain, fork),
+                    live.contains(&kind),
+                    "{kind} at {fork}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,217 @@
+//! The whole path of one gossip message, and the one place a typed error becomes a verdict.
+
+use std::collections::BTreeMap;
+
+use pheme_codec::{GossipTopic, MessageId, decode_gossip, gossip_bounds, message_id};
+use pheme_spec::{ChainSpec, DigestEpoch, Fork, GossipKind};
+
+use crate::{
+    CheckContext, GossipClock, GossipMessage, Handlers, Pending, Refusal, StatefulValidator,
+    Verdict,
+};
+
+/// Everything known about one validated message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The topic string.
+    pub topic: String,
+    /// The topic's kind, if the topic is known.
+    pub kind: Option<GossipKind>,
+    /// The fork of the topic's digest, if the digest is this network's.
+    pub fork: Option<Fork>,
+    /// The message-id (computed once).
+    pub message_id: MessageId,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The failed check's label (`accepted` when accepted).
+    pub reason: &'static str,
+    /// The failed check's message (empty when accepted).
+    pub detail: String,
+    /// Bytes on the wire.
+    pub compressed_len: usize,
+    /// SSZ bytes, when decompressed.
+    pub ssz_len: Option<usize>,
+    /// The message as Beacon API JSON, when asked for and decodable.
+    pub json: Option<serde_json::Value>,
+}
+
+/// Validates gossip messages for one chain: transform, decode, the topic's handler, then the
+/// stateful validator; records accepted messages and counts verdicts per topic and reason.
+#[derive(Debug)]
+pub struct GossipValidator<S> {
+    chain: ChainSpec,
+    schedule: Vec<DigestEpoch>,
+    handlers: Handlers,
+    stateful: S,
+    counts: BTreeMap<(&'static str, Verdict, &'static str), u64>,
+    /// Committees per slot, when known (enables the attestation subnet check).
+    pub committees_per_slot: Option<u64>,
+    /// Whether outcomes carry the decoded message as JSON.
+    pub with_json: bool,
+}
+
+#[allow(clippy::large_enum_variant)] // a short-lived local: boxing would cost an allocation per message
+enum Stage {
+    Refused(Refusal),
+    Passed(GossipMessage, Pending),
+}
+
+impl<S: StatefulValidator> GossipValidator<S> {
+    /// A validator for `chain` with `stateful` checks.
+    pub fn new(chain: ChainSpec, stateful: S) -> Self {
+        let schedule = chain.digest_schedule();
+        Self {
+            chain,
+            schedule,
+            handlers: Handlers::default(),
+            stateful,
+            counts: BTreeMap::new(),
+            committees_per_slot: None,
+            with_json: false,
+        }
+    }
+
+    /// Verdict counts per `(topic base name, verdict, reason)`.
+    pub fn counts(&self) -> &BTreeMap<(&'static str, Verdict, &'static str), u64> {
+        &self.counts
+    }
+
+    /// The stateless part: everything up to the handler's checks.
+    fn stateless(&self, topic: &str, data: &[u8], now_ms: u64, out: &mut Outcome) -> Stage {
+        let refuse = |verdict, reason: &'static str, detail: String| {
+            Stage::Refused(Refusal {
+                verdict,
+                reason,
+                detail,
+            })
+        };
+        let parsed: GossipTopic = match topic.parse() {
+            Ok(t) => t,
+            Err(e) => return refuse(Verdict::Reject, "unknown_topic", e.to_string()),
+        };
+        out.kind = Some(parsed.kind);
+        let Some(fork) = self
+            .schedule
+            .iter()
+            .find(|d| d.digest == parsed.fork_digest)
+            .map(|d| d.fork)
+        else {
+            return refuse(
+                Verdict::Reject,
+                "unknown_fork_digest",
+                format!(
+                    "{} is not a fork digest of {}",
+                    parsed.fork_digest, self.chain.name
+                ),
+            );
+        };
+        out.fork = Some(fork);
+        if !parsed.kind.exists_at(&self.chain, fork) {
+            return refuse(
+                Verdict::Reject,
+                "topic_not_in_fork",
+                format!("{} is not a topic of {fork}", parsed.kind),
+            );
+        }
+        let bounds = gossip_bounds(&self.chain, parsed.kind, fork);
+        let decoded = decode_gossip(topic, fork, data, bounds);
+        out.message_id = decoded.message_id;
+        let ssz = match decoded.ssz {
+            Ok(ssz) => ssz,
+            Err(e) => return refuse(Verdict::Reject, "snappy_or_size", e.to_string()),
+        };
+        out.ssz_len = Some(ssz.len());
+        let (msg, json) = match crate::decode::decode_with_json(
+            &self.chain,
+            parsed.kind,
+            fork,
+            &ssz,
+            self.with_json,
+        ) {
+            Ok(m) => m,
+            Err(e) => return refuse(Verdict::Reject, "ssz_decode", e.to_string()),
+        };
+        out.json = json;
+        let ctx = CheckContext {
+            clock: GossipClock::new(&self.chain, now_ms),
+            fork,
+            subnet: parsed.kind.subnet(),
+            committees_per_slot: self.committees_per_slot,
+        };
+        match self.handlers.check(&msg, &ctx) {
+            Ok(pending) => Stage::Passed(msg, pending),
+            Err(refusal) => Stage::Refused(refusal),
+        }
+    }
+
+    fn blank(topic: &str, data: &[u8]) -> Outcome {
+        Outcome {
+            topic: topic.to_owned(),
+            kind: None,
+            fork: None,
+            // Until the topic and digest are known: the invalid-snappy id with the topic prefix.
+            message_id: message_id(Fork::Altair, topic, Err(data)),
+            verdict: Verdict::Accept,
+            reason: "accepted",
+            detail: String::new(),
+            compressed_len: data.len(),
+            ssz_len: None,
+            json: None,
+        }
+    }
+
+    fn finish(&mut self, mut out: Outcome, refusal: Option<Refusal>) -> Outcome {
+        if let Some(r) = refusal {
+            out.verdict = r.verdict;
+            out.reason = r.reason;
+            out.detail = r.detail;
+        }
+        let base = out.kind.map_or("unknown", |k| k.base_name());
+        *self
+            .counts
+            .entry((base, out.verdict, out.reason))
+            .or_default() += 1;
+        out
+    }
+
+    /// Validates a message received on `topic` at unix time `now_ms`, with the stateful checks.
+    pub async fn validate(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
+        let mut out = Self::blank(topic, data);
+        match self.stateless(topic, data, now_ms, &mut out) {
+            Stage::Refused(r) => self.finish(out, Some(r)),
+            Stage::Passed(msg, pending) => match self.stateful.validate(&msg).await {
+                Verdict::Accept => {
+                    self.handlers.commit(pending);
+                    self.finish(out, None)
+                }
+                verdict => {
+                    let refusal = Refusal {
+                        verdict,
+                        reason: "stateful",
+                        detail: "refused by the stateful validator".into(),
+                    };
+                    self.finish(out, Some(refusal))
+                }
+            },
+        }
+    }
+
+    /// Validates with the stateless checks only (the observer's path, and `pheme decode`):
+    /// what passes them is accepted and recorded.
+    pub fn validate_stateless(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
+        let mut out = Self::blank(topic, data);
+        match self.stateless(topic, data, now_ms, &mut out) {
+            Stage::Refused(r) => self.finish(out, Some(r)),
+            Stage::Passed(_, pending) => {
+                self.handlers.commit(pending);
+                self.finish(out, None)
+            }
+        }
+    }
+
+    /// Drops cache entries too old to matter at `current_slot`.
+    pub fn prune(&mut self, current_slot: u64) {
+        self.handlers
+            .prune(current_slot, self.chain.slots_per_epoch());
+    }
+}

@@ -1,0 +1,106 @@
+//! The validator's whole path: verdict counts, and the stateful verdict deciding what is
+//! recorded.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use pheme_gossip::{GossipMessage, GossipValidator, NoState, StatefulValidator, Verdict};
+use pheme_spec::Network;
+use pheme_types::mainnet::electra::SingleAttestation;
+
+const SLOT: u64 = 13_500_000;
+const TOPIC: &str = "/eth2/8c9f62fe/beacon_attestation_3/ssz_snappy";
+
+/// Drives a future that is ready without waiting (the validators here never wait).
+fn ready<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("a ready validator returned Pending"),
+    }
+}
+
+/// A beacon node's state checks that refuse one attester.
+struct RefuseAttester(u64);
+
+impl StatefulValidator for RefuseAttester {
+    async fn validate(&self, msg: &GossipMessage) -> Verdict {
+        match msg {
+            GossipMessage::Attestation(a) => match a.form {
+                pheme_gossip::AttestationForm::Single { attester_index, .. }
+                    if attester_index == self.0 =>
+                {
+                    Verdict::Reject
+                }
+                _ => Verdict::Accept,
+            },
+            _ => Verdict::Accept,
+        }
+    }
+}
+
+fn wire(attester: u64) -> Vec<u8> {
+    let mut a = SingleAttestation {
+        committee_index: 3,
+        attester_index: attester,
+        ..Default::default()
+    };
+    a.data.slot = SLOT;
+    a.data.target.epoch = SLOT / 32;
+    pheme_codec::compress_block(&pheme_types::ssz_rs::serialize(&a).unwrap())
+}
+
+#[test]
+fn stateful_refusals_are_not_recorded() {
+    let chain = Network::Mainnet.chain_spec().unwrap();
+    let now = chain.clock().slot_start_ms(SLOT) + 1_000;
+    let mut v = GossipValidator::new(chain, RefuseAttester(5));
+    let refused = ready(v.validate(TOPIC, &wire(5), now));
+    assert_eq!(
+        (refused.verdict, refused.reason),
+        (Verdict::Reject, "stateful")
+    );
+    // Not recorded: the same message checks again (and is refused by state again, not by the cache).
+    assert_eq!(ready(v.validate(TOPIC, &wire(5), now)).reason, "stateful");
+    assert_eq!(
+        ready(v.validate(TOPIC, &wire(6), now)).verdict,
+        Verdict::Accept
+    );
+    let dup = ready(v.validate(TOPIC, &wire(6), now));
+    assert_eq!((dup.verdict, dup.reason), (Verdict::Ignore, "already_seen"));
+    let counts = v.counts();
+    assert_eq!(
+        counts[&("beacon_attestation", Verdict::Reject, "stateful")],
+        2
+    );
+    assert_eq!(
+        counts[&("beacon_attestation", Verdict::Accept, "accepted")],
+        1
+    );
+    assert_eq!(
+        counts[&("beacon_attestation", Verdict::Ignore, "already_seen")],
+        1
+    );
+}
+
+#[test]
+fn the_observer_accepts_what_passes_stateless_checks() {
+    let chain = Network::Mainnet.chain_spec().unwrap();
+    let now = chain.clock().slot_start_ms(SLOT) + 1_000;
+    let mut v = GossipValidator::new(chain, NoState);
+    assert_eq!(
+        ready(v.validate(TOPIC, &wire(9), now)).verdict,
+        Verdict::Accept
+    );
+    assert_eq!(
+        v.validate_stateless(TOPIC, &wire(9), now).verdict,
+        Verdict::Ignore
+    );
+    // A message-id is always there, even for garbage.
+    let garbage = v.validate_stateless(TOPIC, b"junk", now);
+    assert_eq!(garbage.verdict, Verdict::Reject);
+    assert_ne!(garbage.message_id, [0u8; 20]);
+}
