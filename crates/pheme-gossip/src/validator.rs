@@ -149,8 +149,9 @@ impl<S: StatefulValidator> GossipValidator<S> {
             topic: topic.to_owned(),
             kind: None,
             fork: None,
-            // Until the topic and digest are known: the invalid-snappy id with the topic prefix.
-            message_id: message_id(Fork::Altair, topic, Err(data)),
+            // Set by the transform; refusals before it fill in the invalid-snappy id (one SHA-256
+            // per message either way).
+            message_id: [0; 20],
             verdict: Verdict::Accept,
             reason: "accepted",
             detail: String::new(),
@@ -160,7 +161,11 @@ impl<S: StatefulValidator> GossipValidator<S> {
         }
     }
 
-    fn finish(&mut self, mut out: Outcome, refusal: Option<Refusal>) -> Outcome {
+    fn finish(&mut self, mut out: Outcome, data: &[u8], refusal: Option<Refusal>) -> Outcome {
+        if out.message_id == [0; 20] {
+            // Refused before the transform: the id of the raw data, invalid-snappy domain.
+            out.message_id = message_id(out.fork.unwrap_or(Fork::Altair), &out.topic, Err(data));
+        }
         if let Some(r) = refusal {
             out.verdict = r.verdict;
             out.reason = r.reason;
@@ -178,11 +183,11 @@ impl<S: StatefulValidator> GossipValidator<S> {
     pub async fn validate(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
         let mut out = Self::blank(topic, data);
         match self.stateless(topic, data, now_ms, &mut out) {
-            Stage::Refused(r) => self.finish(out, Some(r)),
+            Stage::Refused(r) => self.finish(out, data, Some(r)),
             Stage::Passed(msg, pending) => match self.stateful.validate(&msg).await {
                 Verdict::Accept => {
                     self.handlers.commit(pending);
-                    self.finish(out, None)
+                    self.finish(out, data, None)
                 }
                 verdict => {
                     let refusal = Refusal {
@@ -190,7 +195,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
                         reason: "stateful",
                         detail: "refused by the stateful validator".into(),
                     };
-                    self.finish(out, Some(refusal))
+                    self.finish(out, data, Some(refusal))
                 }
             },
         }
@@ -201,10 +206,10 @@ impl<S: StatefulValidator> GossipValidator<S> {
     pub fn validate_stateless(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
         let mut out = Self::blank(topic, data);
         match self.stateless(topic, data, now_ms, &mut out) {
-            Stage::Refused(r) => self.finish(out, Some(r)),
+            Stage::Refused(r) => self.finish(out, data, Some(r)),
             Stage::Passed(_, pending) => {
                 self.handlers.commit(pending);
-                self.finish(out, None)
+                self.finish(out, data, None)
             }
         }
     }

@@ -22,13 +22,104 @@ impl fmt::Display for WrongLength {
 
 impl std::error::Error for WrongLength {}
 
-/// A fixed-length byte string (`ByteVector[N]`), 0x-hex in JSON.
-#[derive(Clone, PartialEq, Eq, SimpleSerialize)]
+/// A fixed-length byte string (`ByteVector[N]`), 0x-hex in JSON. Its SSZ encoding is copied in
+/// one piece, not decoded byte by byte.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ByteVector<const N: usize>(pub Vector<u8, N>);
 
-/// A bounded byte string (`ByteList[N]`), 0x-hex in JSON.
-#[derive(Clone, PartialEq, Eq, Default, SimpleSerialize)]
+/// A bounded byte string (`ByteList[N]`), 0x-hex in JSON, copied in one piece.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct ByteList<const N: usize>(pub List<u8, N>);
+
+impl<const N: usize> ssz_rs::Sized for ByteVector<N> {
+    fn is_variable_size() -> bool {
+        false
+    }
+    fn size_hint() -> usize {
+        N
+    }
+}
+
+impl<const N: usize> ssz_rs::Sized for ByteList<N> {
+    fn is_variable_size() -> bool {
+        true
+    }
+    fn size_hint() -> usize {
+        0
+    }
+}
+
+impl<const N: usize> ssz_rs::Serialize for ByteVector<N> {
+    fn serialize(&self, buffer: &mut Vec<u8>) -> Result<usize, ssz_rs::SerializeError> {
+        buffer.extend_from_slice(&self.0);
+        Ok(N)
+    }
+}
+
+impl<const N: usize> ssz_rs::Serialize for ByteList<N> {
+    fn serialize(&self, buffer: &mut Vec<u8>) -> Result<usize, ssz_rs::SerializeError> {
+        buffer.extend_from_slice(&self.0);
+        Ok(self.0.len())
+    }
+}
+
+impl<const N: usize> ssz_rs::Deserialize for ByteVector<N> {
+    fn deserialize(encoding: &[u8]) -> Result<Self, ssz_rs::DeserializeError> {
+        use ssz_rs::DeserializeError::{AdditionalInput, ExpectedFurtherInput};
+        match encoding.len() {
+            n if n < N => Err(ExpectedFurtherInput {
+                provided: n,
+                expected: N,
+            }),
+            n if n > N => Err(AdditionalInput {
+                provided: n,
+                expected: N,
+            }),
+            _ => encoding
+                .to_vec()
+                .try_into()
+                .map(Self)
+                .map_err(|_| ExpectedFurtherInput {
+                    provided: encoding.len(),
+                    expected: N,
+                }),
+        }
+    }
+}
+
+impl<const N: usize> ssz_rs::Deserialize for ByteList<N> {
+    fn deserialize(encoding: &[u8]) -> Result<Self, ssz_rs::DeserializeError> {
+        let too_long = || {
+            ssz_rs::DeserializeError::InvalidInstance(ssz_rs::InstanceError::Bounded {
+                bound: N,
+                provided: encoding.len(),
+            })
+        };
+        if encoding.len() > N {
+            return Err(too_long());
+        }
+        encoding
+            .to_vec()
+            .try_into()
+            .map(Self)
+            .map_err(|_| too_long())
+    }
+}
+
+impl<const N: usize> Merkleized for ByteVector<N> {
+    fn hash_tree_root(&mut self) -> Result<Node, MerkleizationError> {
+        self.0.hash_tree_root()
+    }
+}
+
+impl<const N: usize> Merkleized for ByteList<N> {
+    fn hash_tree_root(&mut self) -> Result<Node, MerkleizationError> {
+        self.0.hash_tree_root()
+    }
+}
+
+impl<const N: usize> SimpleSerialize for ByteVector<N> {}
+impl<const N: usize> SimpleSerialize for ByteList<N> {}
 
 impl<const N: usize> Default for ByteVector<N> {
     fn default() -> Self {
