@@ -44,7 +44,10 @@ pub use handlers::attestation::{
     AggregateError, AggregateHandler, AggregateView, AttestationError, AttestationForm,
     AttestationHandler, AttestationView, subnet_for_attestation,
 };
-pub use handlers::block::{BlockError, BlockHandler, BlockView, SidecarHandler, SidecarView};
+pub use handlers::block::{
+    BlockError, BlockHandler, BlockView, Inclusion, SidecarHandler, SidecarView,
+    is_valid_merkle_branch,
+};
 pub use handlers::operations::{
     AttesterSlashingHandler, AttesterSlashingView, BlsChangeHandler, OperationError,
     ProposerSlashingHandler, VoluntaryExitHandler, is_slashable_attestation_data,

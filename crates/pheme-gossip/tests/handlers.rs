@@ -280,6 +280,7 @@ fn blocks_and_columns() {
             slot: SLOT,
             proposer_index: 7,
             column_lengths: Some(lengths),
+            inclusion: Some(proof(11, false)),
         })
     };
     assert_eq!(verdict(&h, &column(5, (3, 3, 3)), &now), Verdict::Accept);
@@ -315,4 +316,46 @@ fn seen_sets_are_bounded_and_pruned() {
     assert!(!seen.contains(0, &0) && seen.contains(4, &4));
     seen.prune(4);
     assert_eq!(seen.len(), 1);
+}
+
+/// A 4-level branch for leaf index `index`, to the root it really leads to (or, `corrupt`, to
+/// another).
+fn proof(index: u64, corrupt: bool) -> pheme_gossip::Inclusion {
+    use sha2::{Digest, Sha256};
+    let leaf = [3u8; 32];
+    let branch: Vec<[u8; 32]> = (0..4u8).map(|i| [i + 10; 32]).collect();
+    let mut value = leaf;
+    for (depth, node) in branch.iter().enumerate() {
+        let pair = if (index >> depth) & 1 == 1 {
+            [*node, value]
+        } else {
+            [value, *node]
+        };
+        value.copy_from_slice(&Sha256::digest(pair.concat()));
+    }
+    if corrupt {
+        value[0] ^= 1;
+    }
+    assert!(pheme_gossip::is_valid_merkle_branch(leaf, &branch, index, value) != corrupt);
+    pheme_gossip::Inclusion {
+        leaf,
+        branch,
+        index,
+        root: value,
+    }
+}
+
+#[test]
+fn an_inclusion_proof_to_another_root_is_rejected() {
+    let chain = chain();
+    let now = ctx(&chain, SLOT, 1_000, Some(5));
+    let h = Handlers::default();
+    let bad = GossipMessage::Sidecar(SidecarView {
+        index: 5,
+        slot: SLOT,
+        proposer_index: 7,
+        column_lengths: Some((3, 3, 3)),
+        inclusion: Some(proof(11, true)),
+    });
+    assert_eq!(verdict(&h, &bad, &now), Verdict::Reject);
 }

@@ -68,6 +68,8 @@ gossip_errors! {
         WrongSubnet { got: u64, expected: u64 } => Reject, "wrong_subnet",
         #[error("malformed data column sidecar: {what}")]
         MalformedColumn { what: &'static str } => Reject, "malformed_column",
+        #[error("the KZG commitment inclusion proof does not lead to the header's body root")]
+        BadInclusionProof => Reject, "bad_inclusion_proof",
     }
 }
 
@@ -144,35 +146,121 @@ pub struct SidecarView {
     pub proposer_index: u64,
     /// Data columns: `(len(column), len(kzg_commitments), len(kzg_proofs))`.
     pub column_lengths: Option<(usize, usize, usize)>,
+    /// The inclusion proof: `(leaf, branch, subtree index, body_root)`, or why it could not be
+    /// formed (the leaf failed to hash).
+    pub inclusion: Option<Inclusion>,
+}
+
+/// A Merkle branch to check against the block header's body root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inclusion {
+    /// The leaf: the commitment's root (blobs) or the commitments list's root (columns).
+    pub leaf: [u8; 32],
+    /// The branch, leaf side first.
+    pub branch: Vec<[u8; 32]>,
+    /// The leaf's index within the subtree of `branch.len()` levels.
+    pub index: u64,
+    /// `signed_block_header.message.body_root`.
+    pub root: [u8; 32],
+}
+
+/// The generalized index of `blob_kzg_commitments` in every `BeaconBlockBody` from deneb to fulu
+/// (field 11 of at most 16): the data columns' inclusion proof ends here.
+const BLOB_COMMITMENTS_GINDEX: u64 = 16 + 11;
+
+/// `is_valid_merkle_branch`.
+pub fn is_valid_merkle_branch(
+    leaf: [u8; 32],
+    branch: &[[u8; 32]],
+    index: u64,
+    root: [u8; 32],
+) -> bool {
+    use sha2::{Digest, Sha256};
+    let mut value = leaf;
+    for (depth, node) in branch.iter().enumerate() {
+        let mut h = Sha256::new();
+        if (index >> depth) & 1 == 1 {
+            h.update(node);
+            h.update(value);
+        } else {
+            h.update(value);
+            h.update(node);
+        }
+        value.copy_from_slice(&h.finalize());
+    }
+    value == root
+}
+
+fn root32(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&bytes[..32.min(bytes.len())]);
+    out
+}
+
+fn branch<const D: usize>(
+    proof: &pheme_types::ssz_rs::Vector<pheme_types::primitives::Bytes32, D>,
+) -> Vec<[u8; 32]> {
+    proof.iter().map(|n| root32(n)).collect()
 }
 
 impl<const DEPTH: usize> From<&pheme_types::deneb::BlobSidecar<DEPTH>> for SidecarView {
     fn from(s: &pheme_types::deneb::BlobSidecar<DEPTH>) -> Self {
+        use pheme_types::ssz_rs::Merkleized;
         let h = &s.signed_block_header.message;
+        // The commitment's generalized index: the list's data subtree (gindex 2 * 27) holds
+        // MAX_BLOB_COMMITMENTS_PER_BLOCK leaves, DEPTH - 5 levels; the proof covers DEPTH levels.
+        let data_levels = DEPTH.saturating_sub(5) as u32;
+        let gindex = ((2 * BLOB_COMMITMENTS_GINDEX) << data_levels) + s.index;
+        let index = gindex % (1u64 << DEPTH.min(63));
+        let inclusion = s
+            .kzg_commitment
+            .clone()
+            .hash_tree_root()
+            .ok()
+            .map(|leaf| Inclusion {
+                leaf: root32(leaf.as_ref()),
+                branch: branch(&s.kzg_commitment_inclusion_proof),
+                index,
+                root: root32(&h.body_root),
+            });
         SidecarView {
             index: s.index,
             slot: h.slot,
             proposer_index: h.proposer_index,
             column_lengths: None,
+            inclusion,
         }
     }
 }
 
 impl<const B: usize> From<&pheme_types::fulu::DataColumnSidecar<B>> for SidecarView {
     fn from(s: &pheme_types::fulu::DataColumnSidecar<B>) -> Self {
+        use pheme_types::ssz_rs::Merkleized;
         let h = &s.signed_block_header.message;
+        let inclusion = s
+            .kzg_commitments
+            .clone()
+            .hash_tree_root()
+            .ok()
+            .map(|leaf| Inclusion {
+                leaf: root32(leaf.as_ref()),
+                branch: branch(&s.kzg_commitments_inclusion_proof),
+                index: BLOB_COMMITMENTS_GINDEX % 16,
+                root: root32(&h.body_root),
+            });
         SidecarView {
             index: s.index,
             slot: h.slot,
             proposer_index: h.proposer_index,
             column_lengths: Some((s.column.len(), s.kzg_commitments.len(), s.kzg_proofs.len())),
+            inclusion,
         }
     }
 }
 
 /// The blob and data-column sidecar handler: structure, subnet, future slot, first per
-/// `(slot, proposer, index)`. The inclusion proof and KZG proofs are the next checks to add;
-/// finality, the proposer and the parent need state.
+/// `(slot, proposer, index)`, the KZG commitment inclusion proof. The KZG proofs themselves
+/// (a trusted setup) are the next check to add; finality, the proposer and the parent need state.
 #[derive(Debug, Default)]
 pub struct SidecarHandler {
     seen: SeenSet<(u64, u64, u64)>,
@@ -234,6 +322,16 @@ impl SidecarHandler {
             return Err(BlockError::FutureSlot { slot: s.slot });
         }
         let key = (s.slot, s.proposer_index, s.index);
+        if self.seen.contains(s.slot, &key) {
+            return Err(BlockError::AlreadySeen {
+                slot: s.slot,
+                proposer: s.proposer_index,
+            });
+        }
+        match &s.inclusion {
+            Some(p) if is_valid_merkle_branch(p.leaf, &p.branch, p.index, p.root) => {}
+            _ => return Err(BlockError::BadInclusionProof),
+        }
         if self.seen.contains(s.slot, &key) {
             return Err(BlockError::AlreadySeen {
                 slot: s.slot,
