@@ -28,5 +28,6 @@
 mod params;
 
 pub use params::{
-    ParamsError, gossipsub_config_builder, peer_score_params, peer_score_thresholds, topic_hash,
+    ParamsError, acceptance, gossipsub_config_builder, peer_score_params, peer_score_thresholds,
+    topic_hash,
 };

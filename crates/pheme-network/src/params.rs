@@ -141,3 +141,13 @@ pub fn gossipsub_config_builder(preset: &ScorePreset) -> ConfigBuilder {
     }
     b
 }
+
+/// The gossipsub acceptance of a verdict: ACCEPT forwards, IGNORE drops, REJECT drops and
+/// counts against the sender (P4, invalid message deliveries).
+pub fn acceptance(verdict: pheme_gossip::Verdict) -> gossipsub::MessageAcceptance {
+    match verdict {
+        pheme_gossip::Verdict::Accept => gossipsub::MessageAcceptance::Accept,
+        pheme_gossip::Verdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+        pheme_gossip::Verdict::Reject => gossipsub::MessageAcceptance::Reject,
+    }
+}

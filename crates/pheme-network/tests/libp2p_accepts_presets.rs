@@ -87,3 +87,21 @@ fn values_arrive_unchanged() {
     assert_eq!(config.duplicate_cache_time(), Duration::from_secs(160));
     assert!(!config.flood_publish());
 }
+
+#[test]
+fn verdicts_map_to_gossipsub_acceptance() {
+    use libp2p::gossipsub::MessageAcceptance;
+    use pheme_gossip::Verdict;
+    assert!(matches!(
+        pheme_network::acceptance(Verdict::Accept),
+        MessageAcceptance::Accept
+    ));
+    assert!(matches!(
+        pheme_network::acceptance(Verdict::Ignore),
+        MessageAcceptance::Ignore
+    ));
+    assert!(matches!(
+        pheme_network::acceptance(Verdict::Reject),
+        MessageAcceptance::Reject
+    ));
+}
