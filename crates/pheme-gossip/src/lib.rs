@@ -50,7 +50,8 @@ pub use handlers::block::{
 };
 pub use handlers::operations::{
     AttesterSlashingHandler, AttesterSlashingView, BlsChangeHandler, OperationError,
-    ProposerSlashingHandler, VoluntaryExitHandler, is_slashable_attestation_data,
+    ProposerSlashingHandler, VoluntaryExitHandler, bls_change_signature_valid,
+    is_slashable_attestation_data,
 };
 pub use handlers::sync::{
     ContributionError, ContributionHandler, ContributionView, SyncMessageError, SyncMessageHandler,

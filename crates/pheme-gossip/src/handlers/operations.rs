@@ -31,6 +31,8 @@ gossip_errors! {
         NotSlashable => Reject, "not_slashable",
         #[error("BLS changes are gossiped from capella on")]
         BeforeCapella => Ignore, "before_capella",
+        #[error("the BLS change's signature does not verify under its own pubkey")]
+        BadSignature => Reject, "bad_signature",
     }
 }
 
@@ -184,7 +186,45 @@ impl AttesterSlashingHandler {
     }
 }
 
-/// The `bls_to_execution_change` handler: capella started, first per validator.
+/// `DOMAIN_BLS_TO_EXECUTION_CHANGE`.
+const DOMAIN_BLS_TO_EXECUTION_CHANGE: [u8; 4] = [0x0a, 0, 0, 0];
+/// The BLS signature ciphersuite of the consensus layer (proof of possession).
+const BLS_DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+
+/// The signature of a BLS-to-execution change verifies under the pubkey it carries, with the
+/// domain of the genesis fork version and the genesis validators root (fixed by the spec so the
+/// change is valid on every fork): a check that needs no state.
+pub fn bls_change_signature_valid(
+    c: &SignedBlsToExecutionChange,
+    chain: &pheme_spec::ChainSpec,
+) -> bool {
+    use pheme_types::ssz_rs::Merkleized;
+    use sha2::{Digest, Sha256};
+    let Ok(object_root) = c.message.clone().hash_tree_root() else {
+        return false;
+    };
+    let genesis_version = chain.forks[0].version;
+    let fork_data_root =
+        pheme_spec::compute_fork_data_root(genesis_version, chain.genesis_validators_root);
+    let mut domain = [0u8; 32];
+    domain[..4].copy_from_slice(&DOMAIN_BLS_TO_EXECUTION_CHANGE);
+    domain[4..].copy_from_slice(&fork_data_root.0[..28]);
+    // hash_tree_root(SigningData { object_root, domain }) of two 32-byte leaves.
+    let signing_root = Sha256::new()
+        .chain_update(object_root.as_ref())
+        .chain_update(domain)
+        .finalize();
+    let Ok(pubkey) = blst::min_pk::PublicKey::key_validate(&c.message.from_bls_pubkey) else {
+        return false;
+    };
+    let Ok(signature) = blst::min_pk::Signature::sig_validate(&c.signature, true) else {
+        return false;
+    };
+    signature.verify(true, &signing_root, BLS_DST, &[], &pubkey, true)
+        == blst::BLST_ERROR::BLST_SUCCESS
+}
+
+/// The `bls_to_execution_change` handler: capella started, first per validator, the signature.
 #[derive(Debug, Default)]
 pub struct BlsChangeHandler {
     seen: SeenSet<u64>,
@@ -208,6 +248,9 @@ impl BlsChangeHandler {
         let v = c.message.validator_index;
         if self.seen.contains(NO_SLOT, &v) {
             return Err(OperationError::AlreadySeen { validator: v });
+        }
+        if !bls_change_signature_valid(c, ctx.clock.chain()) {
+            return Err(OperationError::BadSignature);
         }
         Ok(v)
     }
