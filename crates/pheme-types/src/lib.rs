@@ -6,6 +6,10 @@
 //! [`minimal`] and [`gnosis`] fill them in per fork, each fork re-exporting the previous one's
 //! types: `mainnet::electra::SingleAttestation`, `minimal::deneb::BlobSidecar`.
 //!
+//! Each fork's containers are written out field by field, as the spec writes them, repeating
+//! what a fork inherits: `ssz_rs`'s derive builds its identifiers from the field tokens' spans,
+//! so it cannot run inside a `macro_rules!` that would share the repeated parts.
+//!
 //! ```
 //! use pheme_types::mainnet::electra::SingleAttestation;
 //! use ssz_rs::prelude::*;
