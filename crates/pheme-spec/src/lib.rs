@@ -18,6 +18,7 @@ mod builtin;
 mod chain;
 mod clock;
 mod config_yaml;
+mod custody;
 mod fork;
 mod preset;
 mod topics;
@@ -32,6 +33,11 @@ pub use chain::{
 };
 pub use clock::{SlotClock, unix_now_ms};
 pub use config_yaml::{MAX_CONFIG_FILE_SIZE, load_config_yaml, parse_config_yaml};
+pub use custody::{
+    CustodyError, NUMBER_OF_COLUMNS, NUMBER_OF_CUSTODY_GROUPS, compute_columns_for_custody_group,
+    get_custody_groups,
+};
+pub use ethereum_types::U256;
 pub use fork::{
     BlobParameters, FAR_FUTURE_EPOCH, Fork, ForkDigest, ForkVersion, Root, compute_fork_data_root,
     compute_fork_digest,
