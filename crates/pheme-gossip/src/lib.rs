@@ -45,8 +45,8 @@ pub use handlers::attestation::{
     AttestationHandler, AttestationView, subnet_for_attestation,
 };
 pub use handlers::block::{
-    BlockError, BlockHandler, BlockView, Inclusion, SidecarHandler, SidecarView,
-    is_valid_merkle_branch,
+    BlockError, BlockHandler, BlockView, Inclusion, KzgCheck, SidecarHandler, SidecarView,
+    is_valid_merkle_branch, kzg_proofs_valid,
 };
 pub use handlers::operations::{
     AttesterSlashingHandler, AttesterSlashingView, BlsChangeHandler, OperationError,

@@ -281,6 +281,7 @@ fn blocks_and_columns() {
             proposer_index: 7,
             column_lengths: Some(lengths),
             inclusion: Some(proof(11, false)),
+            kzg: Some(column_kzg(index, lengths.1)),
         })
     };
     assert_eq!(verdict(&h, &column(5, (3, 3, 3)), &now), Verdict::Accept);
@@ -356,6 +357,52 @@ fn an_inclusion_proof_to_another_root_is_rejected() {
         proposer_index: 7,
         column_lengths: Some((3, 3, 3)),
         inclusion: Some(proof(11, true)),
+        kzg: Some(column_kzg(5, 3)),
     });
     assert_eq!(verdict(&h, &bad, &now), Verdict::Reject);
+}
+
+/// A column of `n` cells of the all-zero blob, with real commitments and cell proofs from the
+/// Ethereum trusted setup.
+fn column_kzg(column: u64, n: usize) -> pheme_gossip::KzgCheck {
+    let settings = c_kzg::ethereum_kzg_settings(0);
+    let blob = c_kzg::Blob::from_bytes(&vec![0u8; 131_072]).unwrap();
+    let commitment = settings
+        .blob_to_kzg_commitment(&blob)
+        .unwrap()
+        .to_bytes()
+        .into_inner();
+    let (cells, proofs) = settings.compute_cells_and_kzg_proofs(&blob).unwrap();
+    let c = (column % 128) as usize;
+    pheme_gossip::KzgCheck::Cells {
+        column,
+        commitments: vec![commitment; n],
+        cells: vec![cells[c].to_bytes().to_vec(); n],
+        proofs: vec![proofs[c].to_bytes().into_inner(); n],
+    }
+}
+
+#[test]
+fn cell_proofs_are_verified() {
+    let good = column_kzg(5, 2);
+    assert!(pheme_gossip::kzg_proofs_valid(&good));
+    let pheme_gossip::KzgCheck::Cells {
+        column,
+        commitments,
+        cells,
+        mut proofs,
+    } = good
+    else {
+        unreachable!()
+    };
+    proofs[1] = proofs[0];
+    proofs[1][47] ^= 1;
+    assert!(!pheme_gossip::kzg_proofs_valid(
+        &pheme_gossip::KzgCheck::Cells {
+            column,
+            commitments,
+            cells,
+            proofs
+        }
+    ));
 }

@@ -70,6 +70,8 @@ gossip_errors! {
         MalformedColumn { what: &'static str } => Reject, "malformed_column",
         #[error("the KZG commitment inclusion proof does not lead to the header's body root")]
         BadInclusionProof => Reject, "bad_inclusion_proof",
+        #[error("the KZG proofs do not verify")]
+        BadKzgProof => Reject, "bad_kzg_proof",
     }
 }
 
@@ -146,9 +148,82 @@ pub struct SidecarView {
     pub proposer_index: u64,
     /// Data columns: `(len(column), len(kzg_commitments), len(kzg_proofs))`.
     pub column_lengths: Option<(usize, usize, usize)>,
-    /// The inclusion proof: `(leaf, branch, subtree index, body_root)`, or why it could not be
-    /// formed (the leaf failed to hash).
+    /// The inclusion proof; `None` if it could not be formed (the leaf failed to hash), which
+    /// is a REJECT.
     pub inclusion: Option<Inclusion>,
+    /// What the KZG proofs are checked on; `None` is a REJECT.
+    pub kzg: Option<KzgCheck>,
+}
+
+/// The data of a sidecar's KZG proof check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KzgCheck {
+    /// `verify_blob_kzg_proof(blob, commitment, proof)`.
+    Blob {
+        /// The blob (131,072 bytes).
+        blob: Vec<u8>,
+        /// `kzg_commitment`.
+        commitment: [u8; 48],
+        /// `kzg_proof`.
+        proof: [u8; 48],
+    },
+    /// `verify_cell_kzg_proof_batch(commitments, [column] * n, cells, proofs)`.
+    Cells {
+        /// The column index.
+        column: u64,
+        /// `kzg_commitments`.
+        commitments: Vec<[u8; 48]>,
+        /// `column`: one cell (2,048 bytes) per commitment.
+        cells: Vec<Vec<u8>>,
+        /// `kzg_proofs`.
+        proofs: Vec<[u8; 48]>,
+    },
+}
+
+fn bytes48(b: &[u8]) -> [u8; 48] {
+    let mut out = [0u8; 48];
+    out.copy_from_slice(&b[..48.min(b.len())]);
+    out
+}
+
+/// Verifies a sidecar's KZG proofs with the Ethereum trusted setup (embedded in `c-kzg`).
+pub fn kzg_proofs_valid(check: &KzgCheck) -> bool {
+    let settings = c_kzg::ethereum_kzg_settings(0);
+    let b48 = |b: &[u8; 48]| c_kzg::Bytes48::from_bytes(b);
+    match check {
+        KzgCheck::Blob {
+            blob,
+            commitment,
+            proof,
+        } => {
+            let (Ok(blob), Ok(c), Ok(p)) =
+                (c_kzg::Blob::from_bytes(blob), b48(commitment), b48(proof))
+            else {
+                return false;
+            };
+            settings
+                .verify_blob_kzg_proof(&blob, &c, &p)
+                .unwrap_or(false)
+        }
+        KzgCheck::Cells {
+            column,
+            commitments,
+            cells,
+            proofs,
+        } => {
+            let commitments: Result<Vec<_>, _> = commitments.iter().map(b48).collect();
+            let proofs: Result<Vec<_>, _> = proofs.iter().map(b48).collect();
+            let cells: Result<Vec<_>, _> =
+                cells.iter().map(|c| c_kzg::Cell::from_bytes(c)).collect();
+            let (Ok(commitments), Ok(proofs), Ok(cells)) = (commitments, proofs, cells) else {
+                return false;
+            };
+            let indices = vec![*column; cells.len()];
+            settings
+                .verify_cell_kzg_proof_batch(&commitments, &indices, &cells, &proofs)
+                .unwrap_or(false)
+        }
+    }
 }
 
 /// A Merkle branch to check against the block header's body root.
@@ -223,12 +298,18 @@ impl<const DEPTH: usize> From<&pheme_types::deneb::BlobSidecar<DEPTH>> for Sidec
                 index,
                 root: root32(&h.body_root),
             });
+        let kzg = Some(KzgCheck::Blob {
+            blob: s.blob.to_vec(),
+            commitment: bytes48(&s.kzg_commitment),
+            proof: bytes48(&s.kzg_proof),
+        });
         SidecarView {
             index: s.index,
             slot: h.slot,
             proposer_index: h.proposer_index,
             column_lengths: None,
             inclusion,
+            kzg,
         }
     }
 }
@@ -254,13 +335,19 @@ impl<const B: usize> From<&pheme_types::fulu::DataColumnSidecar<B>> for SidecarV
             proposer_index: h.proposer_index,
             column_lengths: Some((s.column.len(), s.kzg_commitments.len(), s.kzg_proofs.len())),
             inclusion,
+            kzg: Some(KzgCheck::Cells {
+                column: s.index,
+                commitments: s.kzg_commitments.iter().map(|c| bytes48(c)).collect(),
+                cells: s.column.iter().map(|c| c.to_vec()).collect(),
+                proofs: s.kzg_proofs.iter().map(|p| bytes48(p)).collect(),
+            }),
         }
     }
 }
 
 /// The blob and data-column sidecar handler: structure, subnet, future slot, first per
-/// `(slot, proposer, index)`, the KZG commitment inclusion proof. The KZG proofs themselves
-/// (a trusted setup) are the next check to add; finality, the proposer and the parent need state.
+/// `(slot, proposer, index)`, the KZG commitment inclusion proof, the KZG proofs (Ethereum's
+/// trusted setup, embedded). Finality, the proposer and the parent need state.
 #[derive(Debug, Default)]
 pub struct SidecarHandler {
     seen: SeenSet<(u64, u64, u64)>,
@@ -332,11 +419,8 @@ impl SidecarHandler {
             Some(p) if is_valid_merkle_branch(p.leaf, &p.branch, p.index, p.root) => {}
             _ => return Err(BlockError::BadInclusionProof),
         }
-        if self.seen.contains(s.slot, &key) {
-            return Err(BlockError::AlreadySeen {
-                slot: s.slot,
-                proposer: s.proposer_index,
-            });
+        if !s.kzg.as_ref().is_some_and(kzg_proofs_valid) {
+            return Err(BlockError::BadKzgProof);
         }
         Ok(key)
     }
