@@ -19,8 +19,8 @@ use crate::{CasePath, Reader};
 
 /// What decoding a message file gave.
 enum Decoded {
-    /// It decoded and its root matches its name.
-    Ok,
+    /// It decoded (these SSZ bytes) and its root matches its name.
+    Ok(Vec<u8>),
     /// It did not decode: the stateless verdict is REJECT.
     Rejected(String),
 }
@@ -75,7 +75,7 @@ fn decode<T: SimpleSerialize>(
             ));
         }
     }
-    Ok(Decoded::Ok)
+    Ok(Decoded::Ok(bytes))
 }
 
 /// How a gossip message of the case's topic is transformed.
@@ -343,19 +343,8 @@ pub(crate) fn run(
                     ));
                 }
             }
-            Decoded::Ok => {
+            Decoded::Ok(ssz) => {
                 let fork = transform.fork;
-                let ssz = match pheme_codec::decode_gossip(
-                    &transform.topic,
-                    fork,
-                    &reader.bytes(&dir.join(format!("{stem}.ssz_snappy")))?,
-                    transform.bounds,
-                )
-                .ssz
-                {
-                    Ok(ssz) => ssz,
-                    Err(e) => return Err(format!("{stem}: decoded once, refused now: {e}")),
-                };
                 let msg = pheme_gossip::decode_message(&chain, kind, fork, &ssz)
                     .map_err(|e| format!("{stem}: {e}"))?;
                 let offset = message["offset_ms"].as_u64().unwrap_or(0);

@@ -85,9 +85,14 @@ impl<S: StatefulValidator> GossipValidator<S> {
                 detail,
             })
         };
+        // Refused before the transform: the message-id is the raw data's (invalid-snappy domain).
+        let refuse_raw = |out: &mut Outcome, reason: &'static str, detail: String| {
+            out.message_id = message_id(out.fork.unwrap_or(Fork::Altair), topic, Err(data));
+            refuse(Verdict::Reject, reason, detail)
+        };
         let parsed: GossipTopic = match topic.parse() {
             Ok(t) => t,
-            Err(e) => return refuse(Verdict::Reject, "unknown_topic", e.to_string()),
+            Err(e) => return refuse_raw(out, "unknown_topic", e.to_string()),
         };
         out.kind = Some(parsed.kind);
         let Some(fork) = self
@@ -96,22 +101,16 @@ impl<S: StatefulValidator> GossipValidator<S> {
             .find(|d| d.digest == parsed.fork_digest)
             .map(|d| d.fork)
         else {
-            return refuse(
-                Verdict::Reject,
-                "unknown_fork_digest",
-                format!(
-                    "{} is not a fork digest of {}",
-                    parsed.fork_digest, self.chain.name
-                ),
+            let detail = format!(
+                "{} is not a fork digest of {}",
+                parsed.fork_digest, self.chain.name
             );
+            return refuse_raw(out, "unknown_fork_digest", detail);
         };
         out.fork = Some(fork);
         if !parsed.kind.exists_at(&self.chain, fork) {
-            return refuse(
-                Verdict::Reject,
-                "topic_not_in_fork",
-                format!("{} is not a topic of {fork}", parsed.kind),
-            );
+            let detail = format!("{} is not a topic of {fork}", parsed.kind);
+            return refuse_raw(out, "topic_not_in_fork", detail);
         }
         let bounds = gossip_bounds(&self.chain, parsed.kind, fork);
         let decoded = decode_gossip(topic, fork, data, bounds);
@@ -149,8 +148,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
             topic: topic.to_owned(),
             kind: None,
             fork: None,
-            // Set by the transform; refusals before it fill in the invalid-snappy id (one SHA-256
-            // per message either way).
+            // Set by the transform, or by a refusal before it (one SHA-256 per message).
             message_id: [0; 20],
             verdict: Verdict::Accept,
             reason: "accepted",
@@ -161,11 +159,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
         }
     }
 
-    fn finish(&mut self, mut out: Outcome, data: &[u8], refusal: Option<Refusal>) -> Outcome {
-        if out.message_id == [0; 20] {
-            // Refused before the transform: the id of the raw data, invalid-snappy domain.
-            out.message_id = message_id(out.fork.unwrap_or(Fork::Altair), &out.topic, Err(data));
-        }
+    fn finish(&mut self, mut out: Outcome, refusal: Option<Refusal>) -> Outcome {
         if let Some(r) = refusal {
             out.verdict = r.verdict;
             out.reason = r.reason;
@@ -183,11 +177,11 @@ impl<S: StatefulValidator> GossipValidator<S> {
     pub async fn validate(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
         let mut out = Self::blank(topic, data);
         match self.stateless(topic, data, now_ms, &mut out) {
-            Stage::Refused(r) => self.finish(out, data, Some(r)),
+            Stage::Refused(r) => self.finish(out, Some(r)),
             Stage::Passed(msg, pending) => match self.stateful.validate(&msg).await {
                 Verdict::Accept => {
                     self.handlers.commit(pending);
-                    self.finish(out, data, None)
+                    self.finish(out, None)
                 }
                 verdict => {
                     let refusal = Refusal {
@@ -195,7 +189,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
                         reason: "stateful",
                         detail: "refused by the stateful validator".into(),
                     };
-                    self.finish(out, data, Some(refusal))
+                    self.finish(out, Some(refusal))
                 }
             },
         }
@@ -206,10 +200,10 @@ impl<S: StatefulValidator> GossipValidator<S> {
     pub fn validate_stateless(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
         let mut out = Self::blank(topic, data);
         match self.stateless(topic, data, now_ms, &mut out) {
-            Stage::Refused(r) => self.finish(out, data, Some(r)),
+            Stage::Refused(r) => self.finish(out, Some(r)),
             Stage::Passed(_, pending) => {
                 self.handlers.commit(pending);
-                self.finish(out, data, None)
+                self.finish(out, None)
             }
         }
     }
