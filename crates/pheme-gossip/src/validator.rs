@@ -1,5 +1,6 @@
 //! The whole path of one gossip message, and the one place a typed error becomes a verdict.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use pheme_codec::{GossipTopic, MessageId, decode_gossip, gossip_bounds, message_id};
@@ -50,6 +51,18 @@ pub struct GossipValidator<S> {
     pub with_json: bool,
 }
 
+/// A message as the validator receives it.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    /// Snappy bytes from the wire.
+    Wire(&'a [u8]),
+    /// Already decompressed and identified by the router's transform.
+    Decoded {
+        ssz: &'a [u8],
+        message_id: MessageId,
+    },
+}
+
 #[allow(clippy::large_enum_variant)] // a short-lived local: boxing would cost an allocation per message
 enum Stage {
     Refused(Refusal),
@@ -77,7 +90,11 @@ impl<S: StatefulValidator> GossipValidator<S> {
     }
 
     /// The stateless part: everything up to the handler's checks.
-    fn stateless(&self, topic: &str, data: &[u8], now_ms: u64, out: &mut Outcome) -> Stage {
+    fn stateless(&self, topic: &str, input: Input<'_>, now_ms: u64, out: &mut Outcome) -> Stage {
+        let data = match input {
+            Input::Wire(data) => data,
+            Input::Decoded { ssz, .. } => ssz,
+        };
         let refuse = |verdict, reason: &'static str, detail: String| {
             Stage::Refused(Refusal {
                 verdict,
@@ -113,11 +130,28 @@ impl<S: StatefulValidator> GossipValidator<S> {
             return refuse_raw(out, "topic_not_in_fork", detail);
         }
         let bounds = gossip_bounds(&self.chain, parsed.kind, fork);
-        let decoded = decode_gossip(topic, fork, data, bounds);
-        out.message_id = decoded.message_id;
-        let ssz = match decoded.ssz {
-            Ok(ssz) => ssz,
-            Err(e) => return refuse(Verdict::Reject, "snappy_or_size", e.to_string()),
+        let ssz = match input {
+            Input::Wire(data) => {
+                let decoded = decode_gossip(topic, fork, data, bounds);
+                out.message_id = decoded.message_id;
+                match decoded.ssz {
+                    Ok(ssz) => Cow::Owned(ssz),
+                    Err(e) => return refuse(Verdict::Reject, "snappy_or_size", e.to_string()),
+                }
+            }
+            Input::Decoded { ssz, message_id } => {
+                out.message_id = message_id;
+                if !bounds.admits(ssz.len()) {
+                    let detail = format!(
+                        "{} SSZ bytes; the type allows {}..={}",
+                        ssz.len(),
+                        bounds.min,
+                        bounds.max
+                    );
+                    return refuse(Verdict::Reject, "snappy_or_size", detail);
+                }
+                Cow::Borrowed(ssz)
+            }
         };
         out.ssz_len = Some(ssz.len());
         let (msg, json) = match crate::decode::decode_with_json(
@@ -143,7 +177,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
         }
     }
 
-    fn blank(topic: &str, data: &[u8]) -> Outcome {
+    fn blank(topic: &str, compressed_len: usize) -> Outcome {
         Outcome {
             topic: topic.to_owned(),
             kind: None,
@@ -153,7 +187,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
             verdict: Verdict::Accept,
             reason: "accepted",
             detail: String::new(),
-            compressed_len: data.len(),
+            compressed_len,
             ssz_len: None,
             json: None,
         }
@@ -175,8 +209,35 @@ impl<S: StatefulValidator> GossipValidator<S> {
 
     /// Validates a message received on `topic` at unix time `now_ms`, with the stateful checks.
     pub async fn validate(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
-        let mut out = Self::blank(topic, data);
-        match self.stateless(topic, data, now_ms, &mut out) {
+        self.validate_input(topic, Input::Wire(data), data.len(), now_ms)
+            .await
+    }
+
+    /// Validates a message the router already decompressed (bounded) and identified: `ssz` is
+    /// the uncompressed payload, `message_id` the spec's id the router computed from it, and
+    /// `compressed_len` its size on the wire. The message-id is not computed again.
+    pub async fn validate_decoded(
+        &mut self,
+        topic: &str,
+        ssz: &[u8],
+        message_id: MessageId,
+        compressed_len: usize,
+        now_ms: u64,
+    ) -> Outcome {
+        let input = Input::Decoded { ssz, message_id };
+        self.validate_input(topic, input, compressed_len, now_ms)
+            .await
+    }
+
+    async fn validate_input(
+        &mut self,
+        topic: &str,
+        input: Input<'_>,
+        compressed_len: usize,
+        now_ms: u64,
+    ) -> Outcome {
+        let mut out = Self::blank(topic, compressed_len);
+        match self.stateless(topic, input, now_ms, &mut out) {
             Stage::Refused(r) => self.finish(out, Some(r)),
             Stage::Passed(msg, pending) => match self.stateful.validate(&msg).await {
                 Verdict::Accept => {
@@ -198,8 +259,8 @@ impl<S: StatefulValidator> GossipValidator<S> {
     /// Validates with the stateless checks only (the observer's path, and `pheme decode`):
     /// what passes them is accepted and recorded.
     pub fn validate_stateless(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
-        let mut out = Self::blank(topic, data);
-        match self.stateless(topic, data, now_ms, &mut out) {
+        let mut out = Self::blank(topic, data.len());
+        match self.stateless(topic, Input::Wire(data), now_ms, &mut out) {
             Stage::Refused(r) => self.finish(out, Some(r)),
             Stage::Passed(_, pending) => {
                 self.handlers.commit(pending);

@@ -104,3 +104,24 @@ fn the_observer_accepts_what_passes_stateless_checks() {
     assert_eq!(garbage.verdict, Verdict::Reject);
     assert_ne!(garbage.message_id, [0u8; 20]);
 }
+
+#[test]
+fn router_decoded_messages_take_the_routers_id_and_the_same_checks() {
+    let chain = Network::Mainnet.chain_spec().unwrap();
+    let now = chain.clock().slot_start_ms(SLOT) + 1_000;
+    let mut v = GossipValidator::new(chain, NoState);
+    let w = wire(11);
+    let ssz = pheme_codec::decompress_block(&w, pheme_codec::SszBounds::fixed(240)).unwrap();
+    let id = [7u8; 20];
+    let out = ready(v.validate_decoded(TOPIC, &ssz, id, w.len(), now));
+    assert_eq!((out.verdict, out.message_id), (Verdict::Accept, id));
+    assert_eq!((out.compressed_len, out.ssz_len), (w.len(), Some(240)));
+    // The duplicate cache is shared with the wire path.
+    assert_eq!(v.validate_stateless(TOPIC, &w, now).reason, "already_seen");
+    // A payload outside the type's bounds is refused before decoding.
+    let short = ready(v.validate_decoded(TOPIC, &ssz[..239], id, 10, now));
+    assert_eq!(
+        (short.verdict, short.reason),
+        (Verdict::Reject, "snappy_or_size")
+    );
+}
