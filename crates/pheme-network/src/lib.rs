@@ -1,6 +1,36 @@
-//! Pheme's libp2p side. For now: turning a derived [`pheme_scoring::ScorePreset`] into
-//! libp2p-gossipsub's `PeerScoreParams`, `PeerScoreThresholds` and `Config`, keyed by the
-//! full eth2 topic strings of the fork digests in use.
+//! Pheme's network service: one tokio task owns a libp2p swarm (TCP and QUIC, noise, yamux and
+//! mplex, identify, gossipsub v1.1/v1.2 with IDONTWANT), whose peer-score parameters are derived
+//! by `pheme-scoring` from the active validator count and slot timing and re-derived once per
+//! epoch. Gossip is decompressed by a bounded snappy transform, identified by the spec's
+//! message-id, and validated by `pheme-gossip`'s handlers plus the node's
+//! [`StatefulValidator`](pheme_gossip::StatefulValidator) on a task of its own; verdicts come
+//! back over a channel, so the swarm never waits on chain logic.
+//!
+//! A node drives the service through a cheap-to-clone [`NetworkHandle`] and reads
+//! [`NetworkEvent`]s. Each peer's score is available broken into components
+//! ([`ScoreBreakdown`]; see [`scores`](crate::ScoreTracker) for how each is obtained).
+//!
+//! ```no_run
+//! use pheme_network::{NetworkConfig, NetworkEvent, spawn};
+//! use pheme_spec::{GossipKind, Network};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let chain = Network::Mainnet.chain_spec()?;
+//! let config = NetworkConfig::builder(chain)
+//!     .listen("/ip4/0.0.0.0/tcp/9000".parse()?)
+//!     .listen("/ip4/0.0.0.0/udp/9001/quic-v1".parse()?)
+//!     .build()?;
+//! let (handle, mut events) = spawn(config, pheme_gossip::NoState, None)?;
+//! while let Some(event) = events.recv().await {
+//!     if let NetworkEvent::Gossip(msg) = event {
+//!         println!("{} {:?}", msg.outcome.topic, msg.outcome.verdict);
+//!     }
+//! }
+//! handle.shutdown().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The conversion of a derived preset into libp2p's types is public too:
 //!
 //! ```
 //! use pheme_network::{gossipsub_config_builder, peer_score_params, peer_score_thresholds, topic_hash};
@@ -25,9 +55,38 @@
 //! gossipsub_config_builder(&preset).build().unwrap();
 //! ```
 
+mod config;
+mod handle;
+mod metrics;
 mod params;
+mod scores;
+mod service;
+mod topics;
+mod trace;
+mod transform;
+mod validation;
 
+pub use config::{
+    ConfigError, DEFAULT_BAN_DURATION, DEFAULT_EVENT_QUEUE, DEFAULT_PEER_EXCESS, DEFAULT_PORT,
+    DEFAULT_TARGET_PEERS, DEFAULT_VALIDATION_QUEUE, NetworkConfig, NetworkConfigBuilder, Subnets,
+};
+pub use handle::{GossipReceived, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot};
+pub use metrics::{DESCRIPTIONS as METRIC_DESCRIPTIONS, Metrics, SharedRecorder};
 pub use params::{
     ParamsError, acceptance, gossipsub_config_builder, peer_score_params, peer_score_thresholds,
     topic_hash,
 };
+pub use scores::{ScoreBreakdown, ScoreTracker, TopicComponents};
+pub use service::{
+    IDENTIFY_PROTOCOL, NetworkError, REDIAL_INTERVAL, SCORE_EVENT_DELTA, TICK, spawn,
+};
+pub use topics::{SUBSCRIBE_EPOCHS_AHEAD, UNSUBSCRIBE_EPOCHS_AFTER, active_digests, kinds_for};
+pub use trace::{
+    DEFAULT_TRACE_QUEUE, TRACE_FLUSH_INTERVAL, TraceError, TraceRecord, TraceSink, TraceWriter,
+};
+pub use transform::{
+    ARRIVAL_MEMORY, Arrival, Arrivals, Eth2SubscriptionFilter, SnappyTransform, TransformCounters,
+    message_id_fn,
+};
+
+pub use libp2p;

@@ -1,0 +1,281 @@
+//! The network service's configuration, built and checked by [`NetworkConfigBuilder`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use libp2p::{Multiaddr, identity::Keypair};
+use pheme_scoring::Profile;
+use pheme_spec::ChainSpec;
+
+use crate::metrics::Metrics;
+use crate::trace::TraceSink;
+
+/// Peers the service keeps connected by default (Lighthouse's default target).
+pub const DEFAULT_TARGET_PEERS: usize = 100;
+/// Extra peers accepted above the target before inbound connections are refused
+/// (Lighthouse accepts 10 % more).
+pub const DEFAULT_PEER_EXCESS: f64 = 0.1;
+/// Default TCP and discovery UDP port; QUIC listens on the next port (Lighthouse's defaults).
+pub const DEFAULT_PORT: u16 = 9000;
+/// Gossip messages waiting for validation before new ones are IGNOREd.
+pub const DEFAULT_VALIDATION_QUEUE: usize = 16_384;
+/// Events waiting for the node before new ones are dropped (and counted).
+pub const DEFAULT_EVENT_QUEUE: usize = 16_384;
+/// How long a graylisted or misbehaving peer stays banned.
+pub const DEFAULT_BAN_DURATION: Duration = Duration::from_secs(30 * 60);
+
+/// Which subnet topics to subscribe to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subnets {
+    /// Every attestation, sync committee, blob and data-column subnet (an observer).
+    All,
+    /// These attestation subnets, and every sync committee subnet; no sidecar subnets.
+    Attestation(Vec<u64>),
+}
+
+/// A configuration that [`NetworkConfigBuilder::build`] refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The target peer count is zero.
+    #[error("the target peer count must be at least 1")]
+    NoTargetPeers,
+    /// The keypair is not secp256k1 (eth2 ENRs and peer ids are secp256k1).
+    #[error("the node key must be secp256k1, as eth2 ENRs require")]
+    KeyType,
+    /// Neither a listen address nor a peer to dial.
+    #[error("nothing to listen on and no peer to dial")]
+    Isolated,
+    /// An attestation subnet id is out of range.
+    #[error("attestation subnet {0} is out of range (0..{1})")]
+    Subnet(u64, u64),
+    /// The chain spec is inconsistent.
+    #[error(transparent)]
+    Chain(#[from] pheme_spec::SpecError),
+    /// The queue sizes must be positive.
+    #[error("queue sizes must be positive")]
+    Queue,
+}
+
+/// Everything the service needs.
+#[derive(Debug, Clone)]
+pub struct NetworkConfig {
+    pub(crate) chain: Arc<ChainSpec>,
+    pub(crate) keypair: Keypair,
+    pub(crate) listen: Vec<Multiaddr>,
+    pub(crate) peers: Vec<Multiaddr>,
+    pub(crate) target_peers: usize,
+    pub(crate) max_peers: usize,
+    pub(crate) subnets: Subnets,
+    pub(crate) active_validators: u64,
+    pub(crate) profile: Profile,
+    pub(crate) scoring: bool,
+    pub(crate) validation_queue: usize,
+    pub(crate) event_queue: usize,
+    pub(crate) ban_duration: Duration,
+    pub(crate) ip_whitelist: Vec<std::net::IpAddr>,
+    pub(crate) metrics: Metrics,
+    pub(crate) trace: Option<TraceSink>,
+}
+
+impl NetworkConfig {
+    /// A builder for `chain` with a fresh secp256k1 key.
+    pub fn builder(chain: ChainSpec) -> NetworkConfigBuilder {
+        NetworkConfigBuilder {
+            config: NetworkConfig {
+                chain: Arc::new(chain),
+                keypair: Keypair::generate_secp256k1(),
+                listen: Vec::new(),
+                peers: Vec::new(),
+                target_peers: DEFAULT_TARGET_PEERS,
+                max_peers: 0,
+                subnets: Subnets::All,
+                active_validators: 0,
+                profile: Profile::Recommendations,
+                scoring: true,
+                validation_queue: DEFAULT_VALIDATION_QUEUE,
+                event_queue: DEFAULT_EVENT_QUEUE,
+                ban_duration: DEFAULT_BAN_DURATION,
+                ip_whitelist: Vec::new(),
+                metrics: Metrics::disabled(),
+                trace: None,
+            },
+        }
+    }
+
+    /// The chain.
+    pub fn chain(&self) -> &Arc<ChainSpec> {
+        &self.chain
+    }
+
+    /// The node's key.
+    pub fn keypair(&self) -> &Keypair {
+        &self.keypair
+    }
+}
+
+/// Builds a [`NetworkConfig`]; [`NetworkConfigBuilder::build`] checks it.
+#[derive(Debug, Clone)]
+pub struct NetworkConfigBuilder {
+    config: NetworkConfig,
+}
+
+impl NetworkConfigBuilder {
+    /// The node key (secp256k1).
+    pub fn keypair(mut self, keypair: Keypair) -> Self {
+        self.config.keypair = keypair;
+        self
+    }
+
+    /// Adds a listen address (`/ip4/0.0.0.0/tcp/9000`, `/ip4/0.0.0.0/udp/9001/quic-v1`, ...).
+    pub fn listen(mut self, addr: Multiaddr) -> Self {
+        self.config.listen.push(addr);
+        self
+    }
+
+    /// Adds a peer to dial and keep dialled.
+    pub fn peer(mut self, addr: Multiaddr) -> Self {
+        self.config.peers.push(addr);
+        self
+    }
+
+    /// Target peer count (the maximum defaults to 10 % above it).
+    pub fn target_peers(mut self, n: usize) -> Self {
+        self.config.target_peers = n;
+        self
+    }
+
+    /// Maximum peer count (at least the target).
+    pub fn max_peers(mut self, n: usize) -> Self {
+        self.config.max_peers = n;
+        self
+    }
+
+    /// Which subnets to subscribe to.
+    pub fn subnets(mut self, subnets: Subnets) -> Self {
+        self.config.subnets = subnets;
+        self
+    }
+
+    /// The active validator count the score parameters start from (0: the network's default).
+    pub fn active_validators(mut self, n: u64) -> Self {
+        self.config.active_validators = n;
+        self
+    }
+
+    /// The score derivation profile.
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.config.profile = profile;
+        self
+    }
+
+    /// Whether peer scoring is on (on by default; off only to measure what it buys).
+    pub fn scoring(mut self, on: bool) -> Self {
+        self.config.scoring = on;
+        self
+    }
+
+    /// Validation queue length.
+    pub fn validation_queue(mut self, n: usize) -> Self {
+        self.config.validation_queue = n;
+        self
+    }
+
+    /// Event queue length.
+    pub fn event_queue(mut self, n: usize) -> Self {
+        self.config.event_queue = n;
+        self
+    }
+
+    /// How long misbehaving peers stay banned.
+    pub fn ban_duration(mut self, d: Duration) -> Self {
+        self.config.ban_duration = d;
+        self
+    }
+
+    /// Addresses exempt from the IP colocation penalty (P6), such as a node's own sentries, or
+    /// loopback in tests where every peer shares one address.
+    pub fn ip_colocation_whitelist(mut self, ips: Vec<std::net::IpAddr>) -> Self {
+        self.config.ip_whitelist = ips;
+        self
+    }
+
+    /// Where Pheme's own metrics go.
+    pub fn metrics(mut self, metrics: Metrics) -> Self {
+        self.config.metrics = metrics;
+        self
+    }
+
+    /// Where per-message trace records go.
+    pub fn trace(mut self, sink: TraceSink) -> Self {
+        self.config.trace = Some(sink);
+        self
+    }
+
+    /// Checks the invariants and returns the configuration.
+    pub fn build(mut self) -> Result<NetworkConfig, ConfigError> {
+        let c = &mut self.config;
+        c.chain.validate()?;
+        if c.target_peers == 0 {
+            return Err(ConfigError::NoTargetPeers);
+        }
+        if c.keypair.key_type() != libp2p::identity::KeyType::Secp256k1 {
+            return Err(ConfigError::KeyType);
+        }
+        if c.listen.is_empty() && c.peers.is_empty() {
+            return Err(ConfigError::Isolated);
+        }
+        if c.validation_queue == 0 || c.event_queue == 0 {
+            return Err(ConfigError::Queue);
+        }
+        if let Subnets::Attestation(list) = &c.subnets
+            && let Some(bad) = list
+                .iter()
+                .find(|s| **s >= c.chain.attestation_subnet_count)
+        {
+            return Err(ConfigError::Subnet(*bad, c.chain.attestation_subnet_count));
+        }
+        let excess = (c.target_peers as f64 * DEFAULT_PEER_EXCESS).ceil() as usize;
+        c.max_peers = c.max_peers.max(c.target_peers + excess);
+        if c.active_validators == 0 {
+            c.active_validators = default_validators(&c.chain);
+        }
+        Ok(self.config)
+    }
+}
+
+fn default_validators(chain: &ChainSpec) -> u64 {
+    pheme_spec::Network::ALL
+        .iter()
+        .find(|n| n.name() == chain.name)
+        .map_or(chain.preset.slots_per_epoch * 128 * 64, |n| {
+            n.default_active_validators()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn build_checks_invariants() {
+        let chain = pheme_spec::Network::Mainnet.chain_spec().unwrap();
+        let b = NetworkConfig::builder(chain).listen("/ip4/127.0.0.1/tcp/0".parse().unwrap());
+        let c = b.clone().target_peers(50).build().unwrap();
+        assert_eq!((c.target_peers, c.max_peers), (50, 55));
+        assert_eq!(c.active_validators, 1_000_000);
+        assert!(matches!(
+            b.clone().target_peers(0).build(),
+            Err(ConfigError::NoTargetPeers)
+        ));
+        assert!(matches!(
+            b.clone().keypair(Keypair::generate_ed25519()).build(),
+            Err(ConfigError::KeyType)
+        ));
+        assert!(matches!(
+            b.subnets(Subnets::Attestation(vec![64])).build(),
+            Err(ConfigError::Subnet(64, 64))
+        ));
+    }
+}

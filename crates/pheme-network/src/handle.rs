@@ -1,0 +1,214 @@
+//! The node's side of the service: a cheap-to-clone handle that sends commands, and the events
+//! it receives.
+
+use std::collections::BTreeMap;
+
+use libp2p::{Multiaddr, PeerId, gossipsub};
+use pheme_gossip::{Outcome, Verdict};
+use pheme_spec::GossipKind;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::scores::ScoreBreakdown;
+
+/// The service stopped: its task ended or was shut down.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum HandleError {
+    /// The service is not running.
+    #[error("the network service is not running")]
+    Stopped,
+    /// Publishing failed in the router.
+    #[error("publish failed: {0}")]
+    Publish(String),
+    /// The topic kind does not exist at the current fork.
+    #[error("{0} is not a topic of the current fork")]
+    NoSuchTopic(GossipKind),
+    /// Dialling failed at once.
+    #[error("dial failed: {0}")]
+    Dial(String),
+}
+
+/// A gossip message after validation.
+#[derive(Debug, Clone)]
+pub struct GossipReceived {
+    /// Topic, message-id, verdict, reason, sizes.
+    pub outcome: Outcome,
+    /// The peer that delivered it first.
+    pub source: PeerId,
+    /// Arrival, unix milliseconds.
+    pub arrival_ms: u64,
+    /// The SSZ payload.
+    pub ssz: Vec<u8>,
+}
+
+/// What the service tells the node.
+#[derive(Debug, Clone)]
+pub enum NetworkEvent {
+    /// A gossip message was validated (every verdict is reported).
+    Gossip(Box<GossipReceived>),
+    /// A peer connected.
+    PeerConnected {
+        /// The peer.
+        peer: PeerId,
+        /// Its address.
+        addr: Multiaddr,
+        /// Whether Pheme dialled it.
+        outbound: bool,
+    },
+    /// A peer's last connection closed.
+    PeerDisconnected {
+        /// The peer.
+        peer: PeerId,
+    },
+    /// A peer's score moved by at least [`crate::SCORE_EVENT_DELTA`] or crossed zero.
+    ScoreChanged {
+        /// The peer.
+        peer: PeerId,
+        /// Its new total.
+        score: f64,
+    },
+    /// A peer was banned (graylisted or misbehaving) and disconnected.
+    PeerBanned {
+        /// The peer.
+        peer: PeerId,
+        /// Its score when banned.
+        score: f64,
+    },
+}
+
+/// A point-in-time view of the service, for summaries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkSnapshot {
+    /// Connected peers.
+    pub peers: usize,
+    /// Of which outbound.
+    pub outbound: usize,
+    /// Mesh peers per topic base name, summed over subnets and digests.
+    pub mesh: BTreeMap<&'static str, usize>,
+    /// Subscribed topics.
+    pub topics: usize,
+    /// Listen addresses.
+    pub listen: Vec<Multiaddr>,
+    /// Banned peers.
+    pub banned: usize,
+}
+
+pub(crate) enum Command {
+    Subscribe(GossipKind),
+    Unsubscribe(GossipKind),
+    Publish(
+        GossipKind,
+        Vec<u8>,
+        oneshot::Sender<Result<gossipsub::MessageId, HandleError>>,
+    ),
+    Report(gossipsub::MessageId, PeerId, Verdict),
+    SetAppScore(PeerId, f64),
+    SetActiveValidators(u64),
+    Scores(oneshot::Sender<Vec<ScoreBreakdown>>),
+    Snapshot(oneshot::Sender<NetworkSnapshot>),
+    Dial(Multiaddr, oneshot::Sender<Result<(), HandleError>>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Sends commands to the service; clone freely.
+#[derive(Clone, Debug)]
+pub struct NetworkHandle {
+    pub(crate) tx: mpsc::UnboundedSender<Command>,
+    pub(crate) local_peer_id: PeerId,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Subscribe(_) => "Subscribe",
+            Command::Unsubscribe(_) => "Unsubscribe",
+            Command::Publish(..) => "Publish",
+            Command::Report(..) => "Report",
+            Command::SetAppScore(..) => "SetAppScore",
+            Command::SetActiveValidators(_) => "SetActiveValidators",
+            Command::Scores(_) => "Scores",
+            Command::Snapshot(_) => "Snapshot",
+            Command::Dial(..) => "Dial",
+            Command::Shutdown(_) => "Shutdown",
+        })
+    }
+}
+
+impl NetworkHandle {
+    fn send(&self, c: Command) -> Result<(), HandleError> {
+        self.tx.send(c).map_err(|_| HandleError::Stopped)
+    }
+
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, HandleError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(make(tx))?;
+        rx.await.map_err(|_| HandleError::Stopped)
+    }
+
+    /// This node's peer id.
+    pub fn local_peer_id(&self) -> PeerId {
+        self.local_peer_id
+    }
+
+    /// Subscribes to `kind` on the digests in use (and on future digests).
+    pub fn subscribe(&self, kind: GossipKind) -> Result<(), HandleError> {
+        self.send(Command::Subscribe(kind))
+    }
+
+    /// Leaves `kind` on every digest.
+    pub fn unsubscribe(&self, kind: GossipKind) -> Result<(), HandleError> {
+        self.send(Command::Unsubscribe(kind))
+    }
+
+    /// Publishes an SSZ payload on `kind` at the current fork digest; the service compresses it.
+    pub async fn publish(
+        &self,
+        kind: GossipKind,
+        ssz: Vec<u8>,
+    ) -> Result<gossipsub::MessageId, HandleError> {
+        self.ask(|tx| Command::Publish(kind, ssz, tx)).await?
+    }
+
+    /// Reports a verdict for a message the node validates itself (messages Pheme validated are
+    /// reported by Pheme; this is for a node that defers its own checks).
+    pub fn report_validation(
+        &self,
+        id: gossipsub::MessageId,
+        source: PeerId,
+        verdict: Verdict,
+    ) -> Result<(), HandleError> {
+        self.send(Command::Report(id, source, verdict))
+    }
+
+    /// Sets a peer's application score (P5).
+    pub fn set_application_score(&self, peer: PeerId, score: f64) -> Result<(), HandleError> {
+        self.send(Command::SetAppScore(peer, score))
+    }
+
+    /// The active validator count the score parameters derive from (re-derived once per epoch).
+    pub fn set_active_validators(&self, n: u64) -> Result<(), HandleError> {
+        self.send(Command::SetActiveValidators(n))
+    }
+
+    /// Every connected peer's score and components.
+    pub async fn peer_scores(&self) -> Result<Vec<ScoreBreakdown>, HandleError> {
+        self.ask(Command::Scores).await
+    }
+
+    /// Peers, meshes and topics now.
+    pub async fn snapshot(&self) -> Result<NetworkSnapshot, HandleError> {
+        self.ask(Command::Snapshot).await
+    }
+
+    /// Dials an address.
+    pub async fn dial(&self, addr: Multiaddr) -> Result<(), HandleError> {
+        self.ask(|tx| Command::Dial(addr, tx)).await?
+    }
+
+    /// Says goodbye to every peer and stops the service.
+    pub async fn shutdown(&self) -> Result<(), HandleError> {
+        self.ask(Command::Shutdown).await
+    }
+}

@@ -1,0 +1,179 @@
+//! Pheme's own metrics, recorded on a `metrics::Recorder` the node hands in (never the global
+//! one), named after Prometheus conventions (`pheme_` prefix, `_total` counters, base units).
+//!
+//! The router's own metrics (libp2p-gossipsub and the swarm) are prometheus-client metrics in the
+//! registry given to [`crate::NetworkConfig`]; an exporter renders both.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use metrics::{Counter, Gauge, Histogram, Key, Label, Metadata, Recorder};
+
+/// A recorder shared by the service's tasks.
+pub type SharedRecorder = Arc<dyn Recorder + Send + Sync>;
+
+/// Counter, gauge and histogram handles, registered once per name and label set.
+#[derive(Clone)]
+pub struct Metrics {
+    recorder: Option<SharedRecorder>,
+    counters: Arc<Mutex<HashMap<Key, Counter>>>,
+    gauges: Arc<Mutex<HashMap<Key, Gauge>>>,
+    histograms: Arc<Mutex<HashMap<Key, Histogram>>>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("enabled", &self.recorder.is_some())
+            .finish()
+    }
+}
+
+const METADATA: Metadata<'static> =
+    Metadata::new("pheme::network", metrics::Level::INFO, Some(module_path!()));
+
+fn key(name: &'static str, labels: &[(&'static str, &str)]) -> Key {
+    let labels: Vec<Label> = labels
+        .iter()
+        .map(|(k, v)| Label::new(*k, v.to_string()))
+        .collect();
+    Key::from_parts(name, labels)
+}
+
+/// Metric names and their help texts, one table for registration and documentation.
+pub const DESCRIPTIONS: &[(&str, &str)] = &[
+    (
+        "pheme_gossip_messages_total",
+        "Gossip messages validated, by topic kind, verdict and reason",
+    ),
+    (
+        "pheme_gossip_bytes_total",
+        "Bytes on the wire of validated gossip messages, by topic kind",
+    ),
+    (
+        "pheme_gossip_duplicates_total",
+        "Copies of already-received gossip messages, by topic kind",
+    ),
+    (
+        "pheme_gossip_transform_refused_total",
+        "Gossip messages the bounded snappy transform refused, by topic kind",
+    ),
+    (
+        "pheme_gossip_queue_dropped_total",
+        "Gossip messages IGNOREd because the validation queue was full",
+    ),
+    (
+        "pheme_gossip_validation_seconds",
+        "Time from arrival to verdict, by topic kind",
+    ),
+    ("pheme_peers", "Connected peers, by direction"),
+    (
+        "pheme_mesh_peers",
+        "Mesh peers, by topic kind (summed over subnets)",
+    ),
+    ("pheme_topics_subscribed", "Subscribed gossip topics"),
+    (
+        "pheme_peer_score",
+        "Distribution of connected peers' gossipsub scores",
+    ),
+    (
+        "pheme_peer_score_component",
+        "Sum over connected peers of each score component (p1..p6, residual)",
+    ),
+    (
+        "pheme_rpc_requests_total",
+        "Req/resp requests, by protocol, direction and result",
+    ),
+    (
+        "pheme_discovery_peers_found_total",
+        "Peers found by discovery, by outcome",
+    ),
+    ("pheme_discovery_queries_total", "Discovery queries run"),
+    ("pheme_dials_total", "Outbound dials, by outcome"),
+    ("pheme_goodbyes_sent_total", "Goodbyes sent, by reason"),
+    ("pheme_peers_banned_total", "Peers banned, by reason"),
+    ("pheme_trace_records_dropped_total", "Trace records dropped"),
+    (
+        "pheme_events_dropped_total",
+        "Events dropped because the node did not read them",
+    ),
+];
+
+impl Metrics {
+    /// Metrics recorded on `recorder`; `None` records nothing.
+    pub fn new(recorder: Option<SharedRecorder>) -> Self {
+        if let Some(r) = &recorder {
+            for (name, help) in DESCRIPTIONS {
+                let name = metrics::KeyName::from_const_str(name);
+                r.describe_counter(name.clone(), None, (*help).into());
+                r.describe_gauge(name.clone(), None, (*help).into());
+                r.describe_histogram(name, None, (*help).into());
+            }
+        }
+        Self {
+            recorder,
+            counters: Arc::default(),
+            gauges: Arc::default(),
+            histograms: Arc::default(),
+        }
+    }
+
+    /// Metrics that record nothing.
+    pub fn disabled() -> Self {
+        Self::new(None)
+    }
+
+    /// The handle for `name` and `labels`, registered on first use.
+    fn handle<H: Clone>(
+        &self,
+        map: &Mutex<HashMap<Key, H>>,
+        name: &'static str,
+        labels: &[(&'static str, &str)],
+        register: impl FnOnce(&dyn Recorder, &Key) -> H,
+    ) -> Option<H> {
+        let r = self.recorder.as_deref()?;
+        let k = key(name, labels);
+        let mut map = map.lock().ok()?;
+        Some(map.entry(k).or_insert_with_key(|k| register(r, k)).clone())
+    }
+
+    fn counter(&self, name: &'static str, labels: &[(&'static str, &str)]) -> Option<Counter> {
+        self.handle(&self.counters, name, labels, |r, k| {
+            r.register_counter(k, &METADATA)
+        })
+    }
+
+    /// Adds `n` to a counter.
+    pub fn count(&self, name: &'static str, labels: &[(&'static str, &str)], n: u64) {
+        if let Some(c) = self.counter(name, labels) {
+            c.increment(n);
+        }
+    }
+
+    /// Sets a counter to a total kept elsewhere (it only moves up).
+    pub fn absolute(&self, name: &'static str, labels: &[(&'static str, &str)], n: u64) {
+        if let Some(c) = self.counter(name, labels) {
+            c.absolute(n);
+        }
+    }
+
+    /// Sets a gauge.
+    pub fn gauge(&self, name: &'static str, labels: &[(&'static str, &str)], v: f64) {
+        let g = self.handle(&self.gauges, name, labels, |r, k| {
+            r.register_gauge(k, &METADATA)
+        });
+        if let Some(g) = g {
+            g.set(v);
+        }
+    }
+
+    /// Records a histogram sample.
+    pub fn observe(&self, name: &'static str, labels: &[(&'static str, &str)], v: f64) {
+        let h = self.handle(&self.histograms, name, labels, |r, k| {
+            r.register_histogram(k, &METADATA)
+        });
+        if let Some(h) = h {
+            h.record(v);
+        }
+    }
+}

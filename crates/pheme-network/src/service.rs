@@ -1,0 +1,827 @@
+//! The service: one tokio task owns the libp2p swarm; the validation task runs beside it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use libp2p::core::ConnectedPoint;
+use libp2p::multiaddr::Protocol;
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{
+    Multiaddr, PeerId, Swarm, allow_block_list, connection_limits, gossipsub, identify, noise, tcp,
+    yamux,
+};
+use pheme_gossip::{GossipValidator, StatefulValidator};
+use pheme_scoring::{DeriveInput, ScorePreset, derive, rederive};
+use pheme_spec::{ChainSpec, DigestEpoch, ForkDigest, GossipKind, unix_now_ms};
+use prometheus_client::registry::Registry;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::config::NetworkConfig;
+use crate::handle::{Command, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot};
+use crate::scores::ScoreTracker;
+use crate::topics::{active_digests, kinds_for};
+use crate::transform::{Eth2SubscriptionFilter, SnappyTransform, message_id_fn};
+use crate::validation::{Inbound, Report, ValidationTask};
+use crate::{ParamsError, acceptance, gossipsub_config_builder, peer_score_params, topic_hash};
+
+/// A peer's score must move this much (or cross zero) for a [`NetworkEvent::ScoreChanged`].
+pub const SCORE_EVENT_DELTA: f64 = 1.0;
+/// How often the service re-checks peers, meshes, topics and scores.
+pub const TICK: Duration = Duration::from_millis(500);
+/// How often static peers that are not connected are dialled again.
+pub const REDIAL_INTERVAL: Duration = Duration::from_secs(5);
+/// Identify's protocol version string (Lighthouse and Lodestar send the same).
+pub const IDENTIFY_PROTOCOL: &str = "eth2/1.0.0";
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// Score derivation failed for the chain.
+    #[error("score derivation failed: {0}")]
+    Derive(#[from] pheme_scoring::DeriveError),
+    /// libp2p refused the derived parameters.
+    #[error(transparent)]
+    Params(#[from] ParamsError),
+    /// The gossipsub router could not be built.
+    #[error("gossipsub: {0}")]
+    Gossipsub(String),
+    /// A transport could not be built.
+    #[error("transport: {0}")]
+    Transport(String),
+    /// A listen address was refused.
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen {
+        /// The address.
+        addr: Multiaddr,
+        /// Why.
+        reason: String,
+    },
+}
+
+pub(crate) type Gossipsub = gossipsub::Behaviour<SnappyTransform, Eth2SubscriptionFilter>;
+
+/// Pheme's libp2p behaviours.
+#[derive(NetworkBehaviour)]
+#[behaviour(prelude = "libp2p::swarm::derive_prelude")]
+pub(crate) struct Behaviour {
+    pub gossipsub: Gossipsub,
+    pub identify: identify::Behaviour,
+    pub limits: connection_limits::Behaviour,
+    pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
+}
+
+/// Starts the service on the current tokio runtime: the swarm task and the validation task.
+/// `stateful` runs the node's state checks (use [`pheme_gossip::NoState`] for an observer);
+/// `registry` receives libp2p's own metrics. Returns the handle and the event stream.
+pub fn spawn<S: StatefulValidator + 'static>(
+    config: NetworkConfig,
+    stateful: S,
+    registry: Option<&mut Registry>,
+) -> Result<(NetworkHandle, mpsc::Receiver<NetworkEvent>), NetworkError> {
+    let chain = config.chain.clone();
+    let now_ms = unix_now_ms();
+    let slot = chain.clock().slot_at_ms(now_ms).unwrap_or(0);
+    let epoch = chain.epoch_of(slot);
+    let digests = active_digests(&chain, epoch);
+    let mut presets = BTreeMap::new();
+    for d in &digests {
+        presets.insert(
+            d.digest,
+            derive_for(&chain, d, config.active_validators, slot, &config)?,
+        );
+    }
+    let current = digests
+        .first()
+        .and_then(|d| presets.get(&d.digest))
+        .ok_or_else(|| NetworkError::Gossipsub("no fork digest".into()))?
+        .clone();
+
+    let transform = SnappyTransform::new(chain.clone());
+    let filter = Eth2SubscriptionFilter::default();
+    let mut builder = gossipsub_config_builder(&current);
+    builder
+        .validation_mode(gossipsub::ValidationMode::Anonymous)
+        .validate_messages()
+        .message_id_fn(message_id_fn(&chain))
+        .max_transmit_size(chain.max_message_size() as usize)
+        .duplicate_cache_time(Duration::from_millis(chain.seen_ttl_ms()));
+    let gs_config = builder.build().map_err(ParamsError::from)?;
+    let mut gossipsub = Gossipsub::new_with_subscription_filter_and_transform(
+        gossipsub::MessageAuthenticity::Anonymous,
+        gs_config,
+        filter.clone(),
+        transform.clone(),
+    )
+    .map_err(|e| NetworkError::Gossipsub(e.to_string()))?;
+    let mut score_params = peer_score_params(&by_digest(&presets))?;
+    score_params.ip_colocation_factor_whitelist = config.ip_whitelist.iter().copied().collect();
+    let thresholds = crate::peer_score_thresholds(&current)?;
+    if config.scoring {
+        gossipsub
+            .with_peer_score(score_params.clone(), thresholds.clone())
+            .map_err(NetworkError::Gossipsub)?;
+    }
+    let mut registry = registry;
+    if let Some(r) = registry.as_deref_mut() {
+        gossipsub = gossipsub.with_metrics(r, gossipsub::MetricsConfig::default());
+    }
+
+    let keypair = config.keypair.clone();
+    let local_peer_id = keypair.public().to_peer_id();
+    let identify = identify::Behaviour::new(
+        identify::Config::new(IDENTIFY_PROTOCOL.into(), keypair.public())
+            .with_agent_version(format!("pheme/{}", env!("CARGO_PKG_VERSION"))),
+    );
+    let limits = connection_limits::Behaviour::new(
+        connection_limits::ConnectionLimits::default()
+            .with_max_established(Some(config.max_peers as u32))
+            .with_max_established_per_peer(Some(1)),
+    );
+    let behaviour = Behaviour {
+        gossipsub,
+        identify,
+        limits,
+        blocked: Default::default(),
+    };
+    let swarm_builder = libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            (yamux::Config::default, libp2p_mplex::Config::default),
+        )
+        .map_err(|e| NetworkError::Transport(e.to_string()))?
+        .with_quic();
+    let mut swarm = match registry {
+        Some(r) => swarm_builder
+            .with_bandwidth_metrics(r)
+            .with_behaviour(|_| behaviour)
+            .map_err(|e| NetworkError::Transport(e.to_string()))?
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+            .build(),
+        None => swarm_builder
+            .with_behaviour(|_| behaviour)
+            .map_err(|e| NetworkError::Transport(e.to_string()))?
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+            .build(),
+    };
+    for addr in &config.listen {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| NetworkError::Listen {
+                addr: addr.clone(),
+                reason: e.to_string(),
+            })?;
+    }
+
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (events_tx, events_rx) = mpsc::channel(config.event_queue);
+    let (inbound_tx, inbound_rx) = mpsc::channel(config.validation_queue);
+    let (reports_tx, reports_rx) = mpsc::unbounded_channel();
+    let committees = chain.committees_per_slot(config.active_validators);
+    let (committees_tx, committees_rx) = watch::channel(committees);
+
+    let mut validator = GossipValidator::new((*chain).clone(), stateful);
+    validator.committees_per_slot = Some(committees);
+    let task = ValidationTask {
+        validator,
+        chain: chain.clone(),
+        inbound: inbound_rx,
+        reports: reports_tx,
+        events: events_tx.clone(),
+        arrivals: transform.arrivals(),
+        committees: committees_rx,
+        metrics: config.metrics.clone(),
+        trace: config.trace.clone(),
+    };
+    tokio::spawn(task.run());
+
+    let kinds = kinds_by_digest(&chain, &digests, &config);
+    let service = Service {
+        scores: ScoreTracker::new(score_params),
+        swarm,
+        chain,
+        presets,
+        transform_counters: transform.counters(),
+        filter,
+        kinds,
+        extra_kinds: HashSet::new(),
+        removed_kinds: HashSet::new(),
+        subscribed: HashSet::new(),
+        commands: cmd_rx,
+        reports: reports_rx,
+        inbound: inbound_tx,
+        events: events_tx,
+        committees: committees_tx,
+        peers: HashMap::new(),
+        banned: HashMap::new(),
+        static_peers: config
+            .peers
+            .iter()
+            .map(|a| (a.clone(), None::<Instant>))
+            .collect(),
+        last_scores: HashMap::new(),
+        last_epoch: None,
+        thresholds,
+        config,
+        shutdown: None,
+    };
+    tokio::spawn(service.run());
+    Ok((
+        NetworkHandle {
+            tx: cmd_tx,
+            local_peer_id,
+        },
+        events_rx,
+    ))
+}
+
+fn derive_for(
+    chain: &ChainSpec,
+    digest: &DigestEpoch,
+    validators: u64,
+    slot: u64,
+    config: &NetworkConfig,
+) -> Result<ScorePreset, pheme_scoring::DeriveError> {
+    // A digest not yet in force is derived at its first slot, so its fork's topics are there.
+    let slot = slot.max(chain.start_slot(digest.epoch));
+    derive(&DeriveInput {
+        chain,
+        active_validators: validators,
+        current_slot: slot,
+        mesh_n: None,
+        profile: config.profile,
+    })
+}
+
+fn by_digest(presets: &BTreeMap<ForkDigest, ScorePreset>) -> Vec<(ForkDigest, &ScorePreset)> {
+    presets.iter().map(|(d, p)| (*d, p)).collect()
+}
+
+fn kinds_by_digest(
+    chain: &ChainSpec,
+    digests: &[DigestEpoch],
+    config: &NetworkConfig,
+) -> Vec<(DigestEpoch, Vec<GossipKind>)> {
+    digests
+        .iter()
+        .map(|d| (*d, kinds_for(chain, d, &config.subnets)))
+        .collect()
+}
+
+struct PeerState {
+    addr: Multiaddr,
+    outbound: bool,
+}
+
+struct Service {
+    swarm: Swarm<Behaviour>,
+    chain: Arc<ChainSpec>,
+    config: NetworkConfig,
+    presets: BTreeMap<ForkDigest, ScorePreset>,
+    transform_counters: Arc<crate::transform::TransformCounters>,
+    filter: Eth2SubscriptionFilter,
+    kinds: Vec<(DigestEpoch, Vec<GossipKind>)>,
+    extra_kinds: HashSet<GossipKind>,
+    removed_kinds: HashSet<GossipKind>,
+    subscribed: HashSet<gossipsub::TopicHash>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    reports: mpsc::UnboundedReceiver<Report>,
+    inbound: mpsc::Sender<Inbound>,
+    events: mpsc::Sender<NetworkEvent>,
+    committees: watch::Sender<u64>,
+    scores: ScoreTracker,
+    peers: HashMap<PeerId, PeerState>,
+    banned: HashMap<PeerId, Instant>,
+    static_peers: Vec<(Multiaddr, Option<Instant>)>,
+    last_scores: HashMap<PeerId, f64>,
+    last_epoch: Option<u64>,
+    thresholds: gossipsub::PeerScoreThresholds,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+fn ip_of(addr: &Multiaddr) -> Option<IpAddr> {
+    addr.iter().find_map(|p| match p {
+        Protocol::Ip4(ip) => Some(IpAddr::V4(ip)),
+        Protocol::Ip6(ip) => Some(IpAddr::V6(ip)),
+        _ => None,
+    })
+}
+
+impl Service {
+    async fn run(mut self) {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        self.on_tick();
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm(event),
+                Some(report) = self.reports.recv() => self.on_report(report),
+                cmd = self.commands.recv() => match cmd {
+                    Some(cmd) => self.on_command(cmd),
+                    None => break,
+                },
+                _ = tick.tick() => self.on_tick(),
+            }
+            if let Some(done) = self.shutdown.take() {
+                let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+                for p in peers {
+                    let _ = self.swarm.disconnect_peer_id(p);
+                }
+                let _ = done.send(());
+                break;
+            }
+        }
+        tracing::info!(target: "pheme::network", "network service stopped");
+    }
+
+    fn gossipsub(&mut self) -> &mut Gossipsub {
+        &mut self.swarm.behaviour_mut().gossipsub
+    }
+
+    fn emit(&self, event: NetworkEvent) {
+        if self.events.try_send(event).is_err() {
+            self.config
+                .metrics
+                .count("pheme_events_dropped_total", &[], 1);
+        }
+    }
+
+    fn on_swarm(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                tracing::debug!(target: "pheme::network::peers", peer = %peer_id, agent = %info.agent_version, "identified");
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                let (addr, outbound) = match &endpoint {
+                    ConnectedPoint::Dialer { address, .. } => (address.clone(), true),
+                    ConnectedPoint::Listener { send_back_addr, .. } => {
+                        (send_back_addr.clone(), false)
+                    }
+                };
+                if num_established.get() == 1 {
+                    self.scores.connected(peer_id, ip_of(&addr));
+                    self.peers.insert(
+                        peer_id,
+                        PeerState {
+                            addr: addr.clone(),
+                            outbound,
+                        },
+                    );
+                    tracing::debug!(target: "pheme::network::peers", peer = %peer_id, %addr, outbound, "connected");
+                    self.emit(NetworkEvent::PeerConnected {
+                        peer: peer_id,
+                        addr,
+                        outbound,
+                    });
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                self.scores.disconnected(&peer_id);
+                self.peers.remove(&peer_id);
+                self.last_scores.remove(&peer_id);
+                tracing::debug!(target: "pheme::network::peers", peer = %peer_id, "disconnected");
+                self.emit(NetworkEvent::PeerDisconnected { peer: peer_id });
+            }
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(target: "pheme::network", %address, "listening");
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                self.config
+                    .metrics
+                    .count("pheme_dials_total", &[("outcome", "error")], 1);
+                tracing::debug!(target: "pheme::network::peers", peer = ?peer_id, %error, "dial failed");
+            }
+            _ => {}
+        }
+    }
+
+    fn on_gossip(&mut self, event: gossipsub::Event) {
+        match event {
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } => {
+                let inbound = Inbound {
+                    message,
+                    id: message_id,
+                    source: propagation_source,
+                    arrival_ms: unix_now_ms(),
+                };
+                if let Err(e) = self.inbound.try_send(inbound) {
+                    // The validator is behind: IGNORE rather than wait (never block the swarm).
+                    let inbound = match e {
+                        mpsc::error::TrySendError::Full(i)
+                        | mpsc::error::TrySendError::Closed(i) => i,
+                    };
+                    self.config
+                        .metrics
+                        .count("pheme_gossip_queue_dropped_total", &[], 1);
+                    self.gossipsub().report_message_validation_result(
+                        &inbound.id,
+                        &inbound.source,
+                        gossipsub::MessageAcceptance::Ignore,
+                    );
+                }
+            }
+            gossipsub::Event::Subscribed { .. } | gossipsub::Event::Unsubscribed { .. } => {}
+            gossipsub::Event::GossipsubNotSupported { peer_id } => {
+                tracing::debug!(target: "pheme::network::peers", peer = %peer_id, "peer does not speak gossipsub");
+            }
+            gossipsub::Event::SlowPeer { peer_id, .. } => {
+                tracing::debug!(target: "pheme::network::peers", peer = %peer_id, "slow peer");
+            }
+        }
+    }
+
+    fn on_report(&mut self, r: Report) {
+        self.scores.verdict(&r.source, &r.topic, r.verdict);
+        self.gossipsub()
+            .report_message_validation_result(&r.id, &r.source, acceptance(r.verdict));
+    }
+
+    fn current_digest(&self) -> Option<ForkDigest> {
+        self.kinds.first().map(|(d, _)| d.digest)
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Subscribe(kind) => {
+                self.removed_kinds.remove(&kind);
+                self.extra_kinds.insert(kind);
+                self.sync_topics();
+            }
+            Command::Unsubscribe(kind) => {
+                self.extra_kinds.remove(&kind);
+                self.removed_kinds.insert(kind);
+                self.sync_topics();
+            }
+            Command::Publish(kind, ssz, reply) => {
+                let result = match self.current_digest() {
+                    Some(d) => {
+                        let topic = topic_hash(d, kind);
+                        self.gossipsub()
+                            .publish(topic, ssz)
+                            .map_err(|e| HandleError::Publish(e.to_string()))
+                    }
+                    None => Err(HandleError::NoSuchTopic(kind)),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Report(id, peer, verdict) => {
+                self.gossipsub()
+                    .report_message_validation_result(&id, &peer, acceptance(verdict));
+            }
+            Command::SetAppScore(peer, score) => {
+                self.scores.set_app_score(&peer, score);
+                self.gossipsub().set_application_score(&peer, score);
+            }
+            Command::SetActiveValidators(n) => {
+                self.config.active_validators = n.max(1);
+                let _ = self.committees.send(
+                    self.chain
+                        .committees_per_slot(self.config.active_validators),
+                );
+                // Applied at the next epoch tick.
+                self.last_epoch = None;
+            }
+            Command::Scores(reply) => {
+                let now = Instant::now();
+                let gs = &self.swarm.behaviour().gossipsub;
+                let out = self
+                    .peers
+                    .keys()
+                    .map(|p| {
+                        let total = gs.peer_score(p).unwrap_or(0.0);
+                        self.scores.breakdown(p, total, now)
+                    })
+                    .collect();
+                let _ = reply.send(out);
+            }
+            Command::Snapshot(reply) => {
+                let _ = reply.send(self.snapshot());
+            }
+            Command::Dial(addr, reply) => {
+                let r = self
+                    .swarm
+                    .dial(addr)
+                    .map_err(|e| HandleError::Dial(e.to_string()));
+                let _ = reply.send(r);
+            }
+            Command::Shutdown(reply) => self.shutdown = Some(reply),
+        }
+    }
+
+    fn snapshot(&self) -> NetworkSnapshot {
+        let gs = &self.swarm.behaviour().gossipsub;
+        let mut mesh: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for topic in gs.topics() {
+            if let Ok(t) = topic.as_str().parse::<pheme_codec::GossipTopic>() {
+                *mesh.entry(t.kind.base_name()).or_default() += gs.mesh_peers(topic).count();
+            }
+        }
+        NetworkSnapshot {
+            peers: self.peers.len(),
+            outbound: self.peers.values().filter(|p| p.outbound).count(),
+            mesh,
+            topics: self.subscribed.len(),
+            listen: self.swarm.listeners().cloned().collect(),
+            banned: self.banned.len(),
+        }
+    }
+
+    /// Brings the router's subscriptions, filter and topic parameters in line with the plan.
+    fn sync_topics(&mut self) {
+        let mut wanted = HashSet::new();
+        let mut allowed = Vec::new();
+        for (d, kinds) in &self.kinds {
+            for k in pheme_spec::GossipKind::all_for_fork(&self.chain, d.fork) {
+                allowed.push(topic_hash(d.digest, k));
+            }
+            for k in kinds.iter().chain(self.extra_kinds.iter()) {
+                if !self.removed_kinds.contains(k) && k.exists_at(&self.chain, d.fork) {
+                    wanted.insert(topic_hash(d.digest, *k));
+                }
+            }
+        }
+        self.filter.set_allowed(allowed);
+        let stale: Vec<_> = self.subscribed.difference(&wanted).cloned().collect();
+        for t in stale {
+            self.gossipsub()
+                .unsubscribe(&gossipsub::IdentTopic::new(t.as_str()));
+            self.subscribed.remove(&t);
+            tracing::debug!(target: "pheme::network::topics", topic = %t, "unsubscribed");
+        }
+        let fresh: Vec<_> = wanted.difference(&self.subscribed).cloned().collect();
+        for t in fresh {
+            match self
+                .gossipsub()
+                .subscribe(&gossipsub::IdentTopic::new(t.as_str()))
+            {
+                Ok(_) => {
+                    self.subscribed.insert(t);
+                }
+                Err(e) => {
+                    tracing::warn!(target: "pheme::network::topics", topic = %t, error = %e, "subscribe failed")
+                }
+            }
+        }
+        self.config
+            .metrics
+            .gauge("pheme_topics_subscribed", &[], self.subscribed.len() as f64);
+    }
+
+    /// Pushes the presets' topic parameters into the router and the score tracker.
+    fn apply_presets(&mut self) {
+        if !self.config.scoring {
+            return;
+        }
+        let Ok(params) = peer_score_params(&by_digest(&self.presets)) else {
+            tracing::warn!(target: "pheme::network::scoring", "derived parameters refused; keeping the old ones");
+            return;
+        };
+        for (topic, p) in &params.topics {
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .gossipsub
+                .set_topic_params(gossipsub::IdentTopic::new(topic.as_str()), p.clone());
+        }
+        self.scores.set_topic_params(&params);
+    }
+
+    /// Once per epoch: the digests in use, their presets and the topics.
+    fn on_epoch(&mut self, epoch: u64, slot: u64) {
+        let digests = active_digests(&self.chain, epoch);
+        let mut changed = false;
+        let v = self.config.active_validators;
+        let mut presets = BTreeMap::new();
+        for d in &digests {
+            let preset = match self.presets.get(&d.digest) {
+                Some(old) => match rederive(
+                    old,
+                    &self.chain,
+                    v,
+                    slot.max(self.chain.start_slot(d.epoch)),
+                ) {
+                    Ok(Some((new, reason))) => {
+                        tracing::info!(target: "pheme::network::scoring", digest = %d.digest, ?reason, validators = v, "score parameters re-derived");
+                        changed = true;
+                        new
+                    }
+                    Ok(None) => old.clone(),
+                    Err(e) => {
+                        tracing::warn!(target: "pheme::network::scoring", error = %e, "re-derivation failed; keeping the old parameters");
+                        old.clone()
+                    }
+                },
+                None => match derive_for(&self.chain, d, v, slot, &self.config) {
+                    Ok(p) => {
+                        changed = true;
+                        p
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "pheme::network::scoring", error = %e, "derivation failed for a new digest");
+                        continue;
+                    }
+                },
+            };
+            presets.insert(d.digest, preset);
+        }
+        if presets.len() != self.presets.len() {
+            changed = true;
+        }
+        self.presets = presets;
+        let kinds = kinds_by_digest(&self.chain, &digests, &self.config);
+        if kinds
+            .iter()
+            .map(|(d, _)| d.digest)
+            .ne(self.kinds.iter().map(|(d, _)| d.digest))
+        {
+            tracing::info!(target: "pheme::network::topics", epoch, digests = ?digests.iter().map(|d| d.digest.to_string()).collect::<Vec<_>>(), "topic digests changed");
+        }
+        self.kinds = kinds;
+        if changed {
+            self.apply_presets();
+        }
+        self.sync_topics();
+    }
+
+    fn on_tick(&mut self) {
+        let now = Instant::now();
+        let now_ms = unix_now_ms();
+        let slot = self.chain.clock().slot_at_ms(now_ms).unwrap_or(0);
+        let epoch = self.chain.epoch_of(slot);
+        if self.last_epoch != Some(epoch) {
+            self.last_epoch = Some(epoch);
+            self.on_epoch(epoch, slot);
+        }
+        // Meshes, for P1.
+        let topics: Vec<gossipsub::TopicHash> = self.subscribed.iter().cloned().collect();
+        for t in &topics {
+            let members: HashSet<PeerId> = self
+                .swarm
+                .behaviour()
+                .gossipsub
+                .mesh_peers(t)
+                .copied()
+                .collect();
+            self.scores.mesh(t, &members, now);
+        }
+        self.scores.decay(now);
+        self.manage_peers(now);
+        self.publish_metrics(now);
+    }
+
+    fn manage_peers(&mut self, now: Instant) {
+        // Bans run out.
+        let expired: Vec<PeerId> = self
+            .banned
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(p, _)| *p)
+            .collect();
+        for p in expired {
+            self.banned.remove(&p);
+            self.swarm.behaviour_mut().blocked.unblock_peer(p);
+        }
+        // Graylisted peers go.
+        if self.config.scoring {
+            let graylist = self.thresholds.graylist_threshold;
+            let bad: Vec<(PeerId, f64)> = self
+                .peers
+                .keys()
+                .filter_map(|p| {
+                    let s = self.swarm.behaviour().gossipsub.peer_score(p)?;
+                    (s < graylist).then_some((*p, s))
+                })
+                .collect();
+            for (peer, score) in bad {
+                tracing::info!(target: "pheme::network::peers", %peer, score, "graylisted: banned and disconnected");
+                self.config.metrics.count(
+                    "pheme_peers_banned_total",
+                    &[("reason", "graylisted")],
+                    1,
+                );
+                self.banned.insert(peer, now + self.config.ban_duration);
+                self.swarm.behaviour_mut().blocked.block_peer(peer);
+                self.emit(NetworkEvent::PeerBanned { peer, score });
+            }
+        }
+        // Static peers stay dialled.
+        let connected: HashSet<Multiaddr> =
+            self.peers.values().map(|p| strip_p2p(&p.addr)).collect();
+        for i in 0..self.static_peers.len() {
+            let (addr, last) = self.static_peers[i].clone();
+            if connected.contains(&strip_p2p(&addr))
+                || last.is_some_and(|t| now.duration_since(t) < REDIAL_INTERVAL)
+            {
+                continue;
+            }
+            self.static_peers[i].1 = Some(now);
+            let outcome = match self.swarm.dial(addr.clone()) {
+                Ok(()) => "started",
+                Err(e) => {
+                    tracing::debug!(target: "pheme::network::peers", %addr, error = %e, "dial refused");
+                    "refused"
+                }
+            };
+            self.config
+                .metrics
+                .count("pheme_dials_total", &[("outcome", outcome)], 1);
+        }
+        // Score events.
+        let scores: Vec<(PeerId, f64)> = self
+            .peers
+            .keys()
+            .map(|p| {
+                (
+                    *p,
+                    self.swarm
+                        .behaviour()
+                        .gossipsub
+                        .peer_score(p)
+                        .unwrap_or(0.0),
+                )
+            })
+            .collect();
+        for (peer, score) in scores {
+            let last = self.last_scores.get(&peer).copied().unwrap_or(0.0);
+            if (score - last).abs() >= SCORE_EVENT_DELTA || (score < 0.0) != (last < 0.0) {
+                self.last_scores.insert(peer, score);
+                self.emit(NetworkEvent::ScoreChanged { peer, score });
+            }
+        }
+    }
+
+    fn publish_metrics(&mut self, now: Instant) {
+        let m = self.config.metrics.clone();
+        let snap = self.snapshot();
+        m.gauge(
+            "pheme_peers",
+            &[("direction", "outbound")],
+            snap.outbound as f64,
+        );
+        m.gauge(
+            "pheme_peers",
+            &[("direction", "inbound")],
+            (snap.peers - snap.outbound) as f64,
+        );
+        for (kind, n) in &snap.mesh {
+            m.gauge("pheme_mesh_peers", &[("kind", kind)], *n as f64);
+        }
+        for (kind, n) in self.transform_counters.snapshot() {
+            m.absolute("pheme_gossip_transform_refused_total", &[("kind", kind)], n);
+        }
+        for (kind, n) in self.transform_counters.duplicates() {
+            m.absolute("pheme_gossip_duplicates_total", &[("kind", kind)], n);
+        }
+        let mut sums = [0.0f64; 7];
+        for p in self.peers.keys() {
+            let total = self
+                .swarm
+                .behaviour()
+                .gossipsub
+                .peer_score(p)
+                .unwrap_or(0.0);
+            m.observe("pheme_peer_score", &[], total);
+            let b = self.scores.breakdown(p, total, now);
+            for (s, v) in
+                sums.iter_mut()
+                    .zip([b.p1, b.p2, b.p4, b.p5, b.p6, b.residual, b.topic_cap_cut])
+            {
+                *s += v;
+            }
+        }
+        for (name, v) in ["p1", "p2", "p4", "p5", "p6", "residual", "topic_cap_cut"]
+            .iter()
+            .zip(sums)
+        {
+            m.gauge("pheme_peer_score_component", &[("component", name)], v);
+        }
+    }
+}
+
+fn strip_p2p(addr: &Multiaddr) -> Multiaddr {
+    addr.iter()
+        .filter(|p| !matches!(p, Protocol::P2p(_)))
+        .collect()
+}

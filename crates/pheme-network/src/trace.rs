@@ -1,0 +1,254 @@
+//! `--trace FILE`: one JSON line per received gossip message, written by its own thread so the
+//! swarm and the validator never wait on the disk.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// Records queued before new ones are dropped (and counted).
+pub const DEFAULT_TRACE_QUEUE: usize = 65_536;
+
+/// How often buffered records reach the file, at the latest.
+pub const TRACE_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// One received gossip message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceRecord {
+    /// Arrival, unix milliseconds.
+    pub arrival_ms: u64,
+    /// Verdict time, unix milliseconds.
+    pub verdict_ms: u64,
+    /// The topic string.
+    pub topic: String,
+    /// The message-id, hex.
+    pub message_id: String,
+    /// The peer that delivered it first.
+    pub source: String,
+    /// Bytes on the wire.
+    pub wire_bytes: usize,
+    /// SSZ bytes.
+    pub ssz_bytes: Option<usize>,
+    /// `accept`, `ignore` or `reject`.
+    pub verdict: &'static str,
+    /// The failed check's label, `accepted` otherwise.
+    pub reason: &'static str,
+    /// Copies of this message received while it was being validated.
+    pub duplicates: u64,
+}
+
+/// A trace file failed: the node keeps running without traces.
+#[derive(Debug, thiserror::Error)]
+#[error("trace file {path}: {source}")]
+pub struct TraceError {
+    /// The file.
+    pub path: PathBuf,
+    /// What failed.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// The sending side of a trace file.
+#[derive(Debug, Clone)]
+pub struct TraceSink {
+    tx: SyncSender<TraceRecord>,
+    dropped: Arc<AtomicU64>,
+    failed: Arc<AtomicBool>,
+}
+
+impl TraceSink {
+    /// Queues a record; never blocks. Returns false when the record was dropped (queue full or
+    /// the file failed).
+    pub fn record(&self, r: TraceRecord) -> bool {
+        if self.failed.load(Ordering::Relaxed) {
+            return false;
+        }
+        match self.tx.try_send(r) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Records dropped because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Whether the file failed (the error was logged once).
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+}
+
+/// The writing thread; dropping every [`TraceSink`] ends it, [`TraceWriter::finish`] waits for
+/// the last flush.
+#[derive(Debug)]
+pub struct TraceWriter {
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TraceWriter {
+    /// Creates (truncates) `path` and starts the writer.
+    pub fn create(path: &Path, queue: usize) -> Result<(TraceSink, TraceWriter), TraceError> {
+        let file = std::fs::File::create(path).map_err(|source| TraceError {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Self::start(path.to_owned(), Box::new(file), queue))
+    }
+
+    /// Starts a writer on any byte sink (tests use one that fails).
+    pub fn start(
+        path: PathBuf,
+        out: Box<dyn Write + Send>,
+        queue: usize,
+    ) -> (TraceSink, TraceWriter) {
+        let (tx, rx) = sync_channel(queue.max(1));
+        let failed = Arc::new(AtomicBool::new(false));
+        let sink = TraceSink {
+            tx,
+            dropped: Arc::default(),
+            failed: failed.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("pheme-trace".into())
+            .spawn(move || write_loop(path, out, rx, failed))
+            .ok();
+        (sink, TraceWriter { thread })
+    }
+
+    /// Waits until every queued record is written and flushed (call after dropping the sinks).
+    pub fn finish(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn write_loop(
+    path: PathBuf,
+    out: Box<dyn Write + Send>,
+    rx: Receiver<TraceRecord>,
+    failed: Arc<AtomicBool>,
+) {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut last_flush = Instant::now();
+    let fail = |e: std::io::Error| {
+        if !failed.swap(true, Ordering::Relaxed) {
+            let err = TraceError {
+                path: path.clone(),
+                source: e,
+            };
+            tracing::error!(target: "pheme::trace", error = %err, "tracing stopped; the node keeps running");
+        }
+    };
+    loop {
+        let timeout = TRACE_FLUSH_INTERVAL.saturating_sub(last_flush.elapsed());
+        let record = match rx.recv_timeout(timeout) {
+            Ok(r) => Some(r),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if failed.load(Ordering::Relaxed) {
+            continue; // drain and drop
+        }
+        if let Some(r) = record {
+            let line = serde_json::to_vec(&r).map_err(std::io::Error::other);
+            if let Err(e) = line.and_then(|l| {
+                out.write_all(&l)?;
+                out.write_all(b"\n")
+            }) {
+                fail(e);
+                continue;
+            }
+        }
+        if last_flush.elapsed() >= TRACE_FLUSH_INTERVAL {
+            last_flush = Instant::now();
+            if let Err(e) = out.flush() {
+                fail(e);
+            }
+        }
+    }
+    if !failed.load(Ordering::Relaxed)
+        && let Err(e) = out.flush()
+    {
+        fail(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn record(i: u64) -> TraceRecord {
+        TraceRecord {
+            arrival_ms: i,
+            verdict_ms: i + 1,
+            topic: "/eth2/8c9f62fe/beacon_block/ssz_snappy".into(),
+            message_id: "00".into(),
+            source: "peer".into(),
+            wire_bytes: 10,
+            ssz_bytes: Some(20),
+            verdict: "accept",
+            reason: "accepted",
+            duplicates: 0,
+        }
+    }
+
+    #[test]
+    fn records_are_json_lines() {
+        let dir = std::env::temp_dir().join(format!("pheme-trace-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.jsonl");
+        let (sink, writer) = TraceWriter::create(&path, 16).unwrap();
+        for i in 0..5 {
+            assert!(sink.record(record(i)));
+        }
+        drop(sink);
+        writer.finish();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 5);
+        assert_eq!(lines[4]["arrival_ms"], 4);
+        assert_eq!(lines[0]["verdict"], "accept");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    struct Full;
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("no space left on device"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::Error::other("no space left on device"))
+        }
+    }
+
+    #[test]
+    fn a_full_disk_stops_tracing_once_and_never_blocks() {
+        let (sink, writer) = TraceWriter::start("full".into(), Box::new(Full), 4);
+        // Enough records to pass the 64 KiB buffer and hit the failing sink.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !sink.failed() && Instant::now() < deadline {
+            sink.record(record(0));
+        }
+        assert!(sink.failed());
+        // After the failure records are refused at once.
+        assert!(!sink.record(record(1)));
+        drop(sink);
+        writer.finish();
+    }
+}

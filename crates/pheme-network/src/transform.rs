@@ -1,0 +1,382 @@
+//! What sits between the gossipsub router and the wire: the bounded snappy transform, the spec's
+//! message-id and the subscription filter.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use libp2p::gossipsub::{self, DataTransform, Message, RawMessage, TopicHash};
+use pheme_codec::{GossipTopic, SszBounds, compress_block, decompress_block, gossip_bounds};
+use pheme_spec::{ChainSpec, DigestEpoch, Fork};
+
+/// Counters the transform keeps for messages the router drops before the application sees them.
+#[derive(Debug, Default)]
+pub struct TransformCounters {
+    /// Per topic base name: messages whose snappy data was corrupt or outside the type's bounds
+    /// (REJECTed by the router, which penalises the sender under P4).
+    pub refused: Mutex<HashMap<&'static str, u64>>,
+    /// Per topic base name: copies of messages already received.
+    pub duplicates: Mutex<HashMap<&'static str, u64>>,
+}
+
+fn bump(m: &Mutex<HashMap<&'static str, u64>>, base: &'static str) {
+    if let Ok(mut m) = m.lock() {
+        *m.entry(base).or_default() += 1;
+    }
+}
+
+impl TransformCounters {
+    fn refuse(&self, base: &'static str) {
+        bump(&self.refused, base);
+    }
+
+    /// A copy of the refusal counts.
+    pub fn snapshot(&self) -> HashMap<&'static str, u64> {
+        self.refused.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// A copy of the duplicate counts.
+    pub fn duplicates(&self) -> HashMap<&'static str, u64> {
+        self.duplicates
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// How long arrivals are remembered (two generations of this age are kept): copies of a message
+/// arrive within a few heartbeats.
+pub const ARRIVAL_MEMORY: std::time::Duration = std::time::Duration::from_secs(12);
+
+/// Every copy of every message the transform saw, keyed by a keyed hash of (topic, wire bytes),
+/// in two rotating generations so memory stays bounded by the traffic of two periods.
+#[derive(Debug)]
+pub struct Arrivals {
+    hasher: std::hash::RandomState,
+    current: HashMap<u64, Arrival>,
+    previous: HashMap<u64, Arrival>,
+    rotated: std::time::Instant,
+}
+
+/// What the transform saw of one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arrival {
+    /// Bytes on the wire.
+    pub wire_len: usize,
+    /// Copies received, the first included.
+    pub copies: u64,
+}
+
+impl Default for Arrivals {
+    fn default() -> Self {
+        Self {
+            hasher: std::hash::RandomState::new(),
+            current: HashMap::new(),
+            previous: HashMap::new(),
+            rotated: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Arrivals {
+    fn key(&self, topic: &TopicHash, data: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one((topic.as_str(), data))
+    }
+
+    /// Records one copy; returns its key and the copies so far.
+    fn arrive(&mut self, topic: &TopicHash, data: &[u8]) -> (u64, u64) {
+        if self.rotated.elapsed() >= ARRIVAL_MEMORY {
+            self.previous = std::mem::take(&mut self.current);
+            self.rotated = std::time::Instant::now();
+        }
+        let key = self.key(topic, data);
+        let seed = self.previous.get(&key).copied();
+        let a = self.current.entry(key).or_insert(seed.unwrap_or(Arrival {
+            wire_len: data.len(),
+            copies: 0,
+        }));
+        a.copies += 1;
+        (key, a.copies)
+    }
+
+    /// What was seen of the message with `key`.
+    pub fn get(&self, key: u64) -> Option<Arrival> {
+        self.current
+            .get(&key)
+            .or_else(|| self.previous.get(&key))
+            .copied()
+    }
+}
+
+/// Where a topic string leads: its fork and the SSZ bounds of its payload.
+#[derive(Debug, Clone, Copy)]
+struct TopicInfo {
+    base: &'static str,
+    bounds: SszBounds,
+}
+
+fn topic_info(chain: &ChainSpec, schedule: &[DigestEpoch], topic: &str) -> Option<TopicInfo> {
+    let parsed: GossipTopic = topic.parse().ok()?;
+    let fork = schedule
+        .iter()
+        .find(|d| d.digest == parsed.fork_digest)?
+        .fork;
+    parsed.kind.exists_at(chain, fork).then(|| TopicInfo {
+        base: parsed.kind.base_name(),
+        bounds: gossip_bounds(chain, parsed.kind, fork),
+    })
+}
+
+/// The gossip data transform: snappy block format, bounded by the topic's SSZ bounds before
+/// anything is allocated.
+///
+/// Inbound, it counts every copy (the router drops duplicates silently), and hands the router
+/// the decompressed SSZ bytes (so the message-id and the application see them) with the key of
+/// its [`Arrivals`] record in `Message::sequence_number`, which `StrictNoSign` messages never
+/// have (the router refuses any that carry one before the transform). A copy of a message is
+/// decompressed again, because the router asks for its id to know it is a copy. Outbound, it compresses and refuses payloads outside the topic's bounds.
+#[derive(Debug, Clone)]
+pub struct SnappyTransform {
+    chain: Arc<ChainSpec>,
+    schedule: Arc<Vec<DigestEpoch>>,
+    topics: Arc<Mutex<HashMap<TopicHash, Option<TopicInfo>>>>,
+    counters: Arc<TransformCounters>,
+    arrivals: Arc<Mutex<Arrivals>>,
+}
+
+impl SnappyTransform {
+    /// A transform for `chain`'s topics.
+    pub fn new(chain: Arc<ChainSpec>) -> Self {
+        let schedule = Arc::new(chain.digest_schedule());
+        Self {
+            chain,
+            schedule,
+            topics: Arc::default(),
+            counters: Arc::default(),
+            arrivals: Arc::default(),
+        }
+    }
+
+    /// The arrival records (shared with clones).
+    pub fn arrivals(&self) -> Arc<Mutex<Arrivals>> {
+        self.arrivals.clone()
+    }
+
+    /// The counters of refused messages (shared with clones).
+    pub fn counters(&self) -> Arc<TransformCounters> {
+        self.counters.clone()
+    }
+
+    fn info(&self, topic: &TopicHash) -> Option<TopicInfo> {
+        let Ok(mut cache) = self.topics.lock() else {
+            return topic_info(&self.chain, &self.schedule, topic.as_str());
+        };
+        if let Some(info) = cache.get(topic) {
+            return *info;
+        }
+        let info = topic_info(&self.chain, &self.schedule, topic.as_str());
+        // Topics reach the transform only after the subscription filter, so the cache holds
+        // at most the filter's topics; bound it anyway.
+        if cache.len() >= 4096 {
+            cache.clear();
+        }
+        cache.insert(topic.clone(), info);
+        info
+    }
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+impl DataTransform for SnappyTransform {
+    fn inbound_transform(&self, raw: RawMessage) -> Result<Message, io::Error> {
+        let Some(info) = self.info(&raw.topic) else {
+            self.counters.refuse("unknown");
+            return Err(invalid(format!("not a topic of this chain: {}", raw.topic)));
+        };
+        let key = match self.arrivals.lock() {
+            Ok(mut a) => {
+                let (key, copies) = a.arrive(&raw.topic, &raw.data);
+                if copies > 1 {
+                    bump(&self.counters.duplicates, info.base);
+                }
+                Some(key)
+            }
+            Err(_) => None,
+        };
+        match decompress_block(&raw.data, info.bounds) {
+            Ok(ssz) => Ok(Message {
+                source: raw.source,
+                data: ssz,
+                sequence_number: key,
+                topic: raw.topic,
+            }),
+            Err(e) => {
+                self.counters.refuse(info.base);
+                Err(invalid(e.to_string()))
+            }
+        }
+    }
+
+    fn outbound_transform(&self, topic: &TopicHash, data: Vec<u8>) -> Result<Vec<u8>, io::Error> {
+        let info = self
+            .info(topic)
+            .ok_or_else(|| invalid(format!("not a topic of this chain: {topic}")))?;
+        if !info.bounds.admits(data.len()) {
+            return Err(invalid(format!(
+                "{} SSZ bytes on {topic}; the type allows {}..={}",
+                data.len(),
+                info.bounds.min,
+                info.bounds.max
+            )));
+        }
+        Ok(compress_block(&data))
+    }
+}
+
+/// What the transform recorded of a received message: its wire length and copies so far.
+pub(crate) fn arrival(arrivals: &Mutex<Arrivals>, message: &Message) -> Option<Arrival> {
+    let key = message.sequence_number?;
+    arrivals.lock().ok()?.get(key)
+}
+
+/// The spec's message-id function for the router: called on the transformed (decompressed)
+/// message, so always in the valid-snappy domain (the router refuses messages whose transform
+/// failed before it asks for an id).
+pub fn message_id_fn(
+    chain: &ChainSpec,
+) -> impl Fn(&Message) -> gossipsub::MessageId + Send + Sync + 'static {
+    let schedule = chain.digest_schedule();
+    move |message: &Message| {
+        let topic = message.topic.as_str();
+        // Topics whose digest is unknown never pass the transform; altair's rule is the
+        // default for any that would.
+        let fork = topic
+            .parse::<GossipTopic>()
+            .ok()
+            .and_then(|t| schedule.iter().find(|d| d.digest == t.fork_digest))
+            .map_or(Fork::Altair, |d| d.fork);
+        gossipsub::MessageId::new(&pheme_codec::message_id(fork, topic, Ok(&message.data)))
+    }
+}
+
+/// Accepts subscriptions to exactly the topics of the fork digests in use (the current one and,
+/// around a transition, the next or the previous), so peers on all subnets of two digests are
+/// accepted, unlike the router's default filter that stops at 100 topics. The allowed set is
+/// itself the bound: a peer can hold at most every topic of the digests in use.
+#[derive(Debug, Clone, Default)]
+pub struct Eth2SubscriptionFilter {
+    allowed: Arc<Mutex<HashSet<TopicHash>>>,
+}
+
+impl Eth2SubscriptionFilter {
+    /// Replaces the set of allowed topics (shared with clones).
+    pub fn set_allowed(&self, topics: impl IntoIterator<Item = TopicHash>) {
+        if let Ok(mut allowed) = self.allowed.lock() {
+            *allowed = topics.into_iter().collect();
+        }
+    }
+
+    /// How many topics are allowed.
+    pub fn len(&self) -> usize {
+        self.allowed.lock().map(|a| a.len()).unwrap_or(0)
+    }
+
+    /// Whether no topic is allowed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl gossipsub::TopicSubscriptionFilter for Eth2SubscriptionFilter {
+    fn can_subscribe(&mut self, topic_hash: &TopicHash) -> bool {
+        self.allowed
+            .lock()
+            .map(|a| a.contains(topic_hash))
+            .unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use pheme_spec::{GossipKind, Network};
+
+    fn raw(topic: &str, data: Vec<u8>) -> RawMessage {
+        RawMessage {
+            source: None,
+            data,
+            sequence_number: None,
+            topic: TopicHash::from_raw(topic),
+            signature: None,
+            key: None,
+            validated: false,
+        }
+    }
+
+    #[test]
+    fn inbound_is_bounded_and_ids_follow_the_spec() {
+        let chain = Arc::new(Network::Mainnet.chain_spec().unwrap());
+        let t = SnappyTransform::new(chain.clone());
+        let topic = "/eth2/8c9f62fe/beacon_attestation_3/ssz_snappy";
+        let wire = compress_block(&[1u8; 240]);
+        let msg = t.inbound_transform(raw(topic, wire.clone())).unwrap();
+        assert_eq!(msg.data, vec![1u8; 240]);
+        let first = arrival(&t.arrivals(), &msg).unwrap();
+        assert_eq!(
+            first,
+            Arrival {
+                wire_len: wire.len(),
+                copies: 1
+            }
+        );
+        let again = t.inbound_transform(raw(topic, wire.clone())).unwrap();
+        assert_eq!(arrival(&t.arrivals(), &again).unwrap().copies, 2);
+        assert_eq!(t.counters().duplicates()["beacon_attestation"], 1);
+        let id = message_id_fn(&chain)(&msg);
+        let expected = pheme_codec::message_id(Fork::Fulu, topic, Ok(&[1u8; 240]));
+        assert_eq!(id.0, expected.to_vec());
+        // 241 bytes is not a SingleAttestation: refused from the preamble.
+        assert!(
+            t.inbound_transform(raw(topic, compress_block(&[1u8; 241])))
+                .is_err()
+        );
+        // A foreign digest is refused.
+        assert!(
+            t.inbound_transform(raw("/eth2/00000000/beacon_block/ssz_snappy", wire))
+                .is_err()
+        );
+        assert_eq!(t.counters().snapshot()["beacon_attestation"], 1);
+        assert_eq!(t.counters().snapshot()["unknown"], 1);
+    }
+
+    #[test]
+    fn outbound_round_trips_and_refuses_wrong_sizes() {
+        let chain = Arc::new(Network::Mainnet.chain_spec().unwrap());
+        let t = SnappyTransform::new(chain);
+        let topic = crate::topic_hash(
+            pheme_spec::ForkDigest([0x8c, 0x9f, 0x62, 0xfe]),
+            GossipKind::SyncCommittee(1),
+        );
+        let out = t.outbound_transform(&topic, vec![7u8; 144]).unwrap();
+        let back = t.inbound_transform(raw(topic.as_str(), out)).unwrap();
+        assert_eq!(back.data, vec![7u8; 144]);
+        assert!(t.outbound_transform(&topic, vec![7u8; 145]).is_err());
+    }
+
+    #[test]
+    fn the_filter_admits_only_allowed_topics() {
+        use gossipsub::TopicSubscriptionFilter;
+        let mut f = Eth2SubscriptionFilter::default();
+        let a = TopicHash::from_raw("/eth2/8c9f62fe/beacon_block/ssz_snappy");
+        f.set_allowed([a.clone()]);
+        assert!(f.can_subscribe(&a));
+        assert!(!f.can_subscribe(&TopicHash::from_raw(
+            "/eth2/00000000/beacon_block/ssz_snappy"
+        )));
+    }
+}

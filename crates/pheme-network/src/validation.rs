@@ -1,0 +1,145 @@
+//! The validation task: takes messages from the swarm, runs Pheme's handlers and the node's
+//! stateful checks, and sends the verdict back over a channel, so the swarm never waits on
+//! chain logic.
+
+use std::sync::{Arc, Mutex};
+
+use libp2p::{PeerId, gossipsub};
+use pheme_gossip::{GossipValidator, StatefulValidator, Verdict};
+use pheme_spec::{ChainSpec, unix_now_ms};
+use tokio::sync::{mpsc, watch};
+
+use crate::handle::{GossipReceived, NetworkEvent};
+use crate::metrics::Metrics;
+use crate::trace::{TraceRecord, TraceSink};
+use crate::transform::{Arrivals, arrival};
+
+/// A message handed from the swarm to the validator.
+pub(crate) struct Inbound {
+    pub message: gossipsub::Message,
+    pub id: gossipsub::MessageId,
+    pub source: PeerId,
+    pub arrival_ms: u64,
+}
+
+/// A verdict handed back to the swarm.
+pub(crate) struct Report {
+    pub id: gossipsub::MessageId,
+    pub source: PeerId,
+    pub topic: gossipsub::TopicHash,
+    pub verdict: Verdict,
+}
+
+pub(crate) struct ValidationTask<S> {
+    pub validator: GossipValidator<S>,
+    pub chain: Arc<ChainSpec>,
+    pub inbound: mpsc::Receiver<Inbound>,
+    pub reports: mpsc::UnboundedSender<Report>,
+    pub events: mpsc::Sender<NetworkEvent>,
+    pub arrivals: Arc<Mutex<Arrivals>>,
+    pub committees: watch::Receiver<u64>,
+    pub metrics: Metrics,
+    pub trace: Option<TraceSink>,
+}
+
+fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Accept => "accept",
+        Verdict::Ignore => "ignore",
+        Verdict::Reject => "reject",
+    }
+}
+
+impl<S: StatefulValidator> ValidationTask<S> {
+    pub async fn run(mut self) {
+        let mut last_prune_slot = None;
+        while let Some(msg) = self.inbound.recv().await {
+            if self.committees.has_changed().unwrap_or(false) {
+                self.validator.committees_per_slot = Some(*self.committees.borrow_and_update());
+            }
+            let slot = self.chain.clock().slot_at_ms(msg.arrival_ms);
+            if slot.is_some() && slot != last_prune_slot {
+                last_prune_slot = slot;
+                if let Some(s) = slot {
+                    self.validator.prune(s);
+                }
+            }
+            self.handle(msg).await;
+        }
+    }
+
+    async fn handle(&mut self, msg: Inbound) {
+        let seen = arrival(&self.arrivals, &msg.message);
+        let wire_len = seen.map_or(msg.message.data.len(), |a| a.wire_len);
+        let id: [u8; 20] = msg.id.0.as_slice().try_into().unwrap_or([0; 20]);
+        let topic = msg.message.topic.as_str();
+        let outcome = self
+            .validator
+            .validate_decoded(topic, &msg.message.data, id, wire_len, msg.arrival_ms)
+            .await;
+        let _ = self.reports.send(Report {
+            id: msg.id.clone(),
+            source: msg.source,
+            topic: msg.message.topic.clone(),
+            verdict: outcome.verdict,
+        });
+        let verdict_ms = unix_now_ms();
+        let kind = outcome.kind.map_or("unknown", |k| k.base_name());
+        let verdict = verdict_name(outcome.verdict);
+        self.metrics.count(
+            "pheme_gossip_messages_total",
+            &[
+                ("kind", kind),
+                ("verdict", verdict),
+                ("reason", outcome.reason),
+            ],
+            1,
+        );
+        self.metrics.count(
+            "pheme_gossip_bytes_total",
+            &[("kind", kind)],
+            wire_len as u64,
+        );
+        self.metrics.observe(
+            "pheme_gossip_validation_seconds",
+            &[("kind", kind)],
+            verdict_ms.saturating_sub(msg.arrival_ms) as f64 / 1000.0,
+        );
+        match outcome.verdict {
+            Verdict::Accept => {
+                tracing::debug!(target: "pheme::gossip", kind, id = %msg.id, source = %msg.source, "accepted")
+            }
+            _ => tracing::debug!(
+                target: "pheme::gossip", kind, id = %msg.id, source = %msg.source,
+                verdict, reason = outcome.reason, detail = %outcome.detail, "refused"
+            ),
+        }
+        if let Some(trace) = &self.trace {
+            let record = TraceRecord {
+                arrival_ms: msg.arrival_ms,
+                verdict_ms,
+                topic: topic.to_owned(),
+                message_id: hex::encode(id),
+                source: msg.source.to_string(),
+                wire_bytes: wire_len,
+                ssz_bytes: outcome.ssz_len,
+                verdict,
+                reason: outcome.reason,
+                duplicates: seen.map_or(0, |a| a.copies.saturating_sub(1)),
+            };
+            if !trace.record(record) {
+                self.metrics
+                    .count("pheme_trace_records_dropped_total", &[], 1);
+            }
+        }
+        let event = NetworkEvent::Gossip(Box::new(GossipReceived {
+            outcome,
+            source: msg.source,
+            arrival_ms: msg.arrival_ms,
+            ssz: msg.message.data,
+        }));
+        if self.events.try_send(event).is_err() {
+            self.metrics.count("pheme_events_dropped_total", &[], 1);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Shared by the network tests: a short-slot chain whose forks are all at genesis, nodes on
+//! loopback, and real SSZ messages that pass the stateless checks at the current slot.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use pheme_network::{NetworkConfig, NetworkEvent, NetworkHandle, Subnets, spawn};
+use pheme_spec::{ChainSpec, FAR_FUTURE_EPOCH, Fork, GossipKind, Network, unix_now_ms};
+use pheme_types::mainnet::fulu as t;
+use pheme_types::ssz_rs::{Bitlist, Bitvector, serialize};
+use tokio::sync::mpsc;
+
+/// Mainnet with `slot_ms` slots, genesis `slots_ago` slots back, every fork up to electra at
+/// genesis and fulu at `fulu_epoch` (0 = genesis), with the given BPO epochs after it.
+pub fn chain(slot_ms: u64, slots_ago: u64, fulu_epoch: u64, bpo: &[u64]) -> ChainSpec {
+    let mut c = Network::Mainnet.chain_spec().unwrap();
+    c.name = "pheme-test".into();
+    c.slot_duration_ms = slot_ms;
+    let now = unix_now_ms();
+    c.genesis_time = (now - slots_ago * slot_ms) / 1000;
+    for f in &mut c.forks {
+        f.epoch = match f.fork {
+            Fork::Fulu => fulu_epoch,
+            f if f > Fork::Fulu => FAR_FUTURE_EPOCH,
+            _ => 0,
+        };
+    }
+    c.blob_schedule = bpo
+        .iter()
+        .enumerate()
+        .map(|(i, e)| pheme_spec::BlobParameters {
+            epoch: *e,
+            max_blobs_per_block: 10 + i as u64,
+        })
+        .collect();
+    c.validate().unwrap();
+    c
+}
+
+/// The slot now.
+pub fn slot_now(chain: &ChainSpec) -> u64 {
+    chain.clock().slot_at_ms(unix_now_ms()).unwrap()
+}
+
+pub struct Node {
+    pub handle: NetworkHandle,
+    pub events: mpsc::Receiver<NetworkEvent>,
+    pub addr: libp2p::Multiaddr,
+}
+
+/// Starts a node on loopback TCP and waits for its listen address.
+pub async fn node(chain: &ChainSpec) -> Node {
+    let config = NetworkConfig::builder(chain.clone())
+        .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+        .target_peers(20)
+        .subnets(Subnets::All)
+        .active_validators(1_000_000)
+        .ip_colocation_whitelist(vec!["127.0.0.1".parse().unwrap()])
+        .build()
+        .unwrap();
+    let (handle, events) = spawn(config, pheme_gossip::NoState, None).unwrap();
+    let addr = wait_for(Duration::from_secs(5), || {
+        let h = handle.clone();
+        async move { h.snapshot().await.unwrap().listen.first().cloned() }
+    })
+    .await
+    .expect("a listen address");
+    Node {
+        handle,
+        events,
+        addr,
+    }
+}
+
+/// Polls `f` until it returns Some, or the timeout passes.
+pub async fn wait_for<T, F, Fut>(timeout: Duration, mut f: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn bytes(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn sig(seed: u64) -> pheme_types::primitives::BlsSignature {
+    pheme_types::primitives::BlsSignature::try_from(&bytes(seed, 96)[..]).unwrap()
+}
+
+fn root(seed: u64) -> pheme_types::primitives::Root {
+    pheme_types::primitives::Root::try_from(&bytes(seed, 32)[..]).unwrap()
+}
+
+fn data(slot: u64, seed: u64) -> t::AttestationData {
+    let mut d = t::AttestationData {
+        slot,
+        ..Default::default()
+    };
+    d.target.epoch = slot / 32;
+    d.source.epoch = (slot / 32).saturating_sub(1);
+    d.beacon_block_root = root(seed);
+    d
+}
+
+/// A SingleAttestation of `attester` in committee `committee` at `slot` (on subnet
+/// `committee % 64` with 64 committees per slot).
+pub fn attestation(slot: u64, committee: u64, attester: u64) -> Vec<u8> {
+    serialize(&t::SingleAttestation {
+        committee_index: committee,
+        attester_index: attester,
+        data: data(slot, attester),
+        signature: sig(attester),
+    })
+    .unwrap()
+}
+
+/// One message per topic kind that passes the stateless checks at `slot` on `chain`, seeded by
+/// `seed` so that repeated calls give distinct messages.
+pub fn valid_messages(chain: &ChainSpec, slot: u64, seed: u64) -> Vec<(GossipKind, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut block = t::SignedBeaconBlock::default();
+    block.message.slot = slot;
+    block.message.proposer_index = seed;
+    block.message.parent_root = root(seed + 1);
+    block.message.body.randao_reveal = sig(seed + 2);
+    block.message.body.execution_payload.timestamp =
+        chain.genesis_time + slot * chain.slot_duration_ms / 1000;
+    block.message.body.execution_payload.block_hash = root(seed + 3);
+    out.push((GossipKind::BeaconBlock, serialize(&block).unwrap()));
+
+    let mut agg = t::SignedAggregateAndProof::default();
+    agg.message.aggregator_index = seed;
+    agg.message.selection_proof = sig(seed + 4);
+    agg.message.aggregate.data = data(slot, seed);
+    agg.message.aggregate.signature = sig(seed + 5);
+    let bits: Vec<bool> = (0..100).map(|i| i % 10 != 0).collect();
+    agg.message.aggregate.aggregation_bits = Bitlist::try_from(&bits[..]).unwrap();
+    let mut committees = Bitvector::default();
+    committees.set(7, true);
+    agg.message.aggregate.committee_bits = committees;
+    agg.signature = sig(seed + 6);
+    out.push((
+        GossipKind::BeaconAggregateAndProof,
+        serialize(&agg).unwrap(),
+    ));
+
+    out.push((GossipKind::BeaconAttestation(3), attestation(slot, 3, seed)));
+
+    let sync = t::SyncCommitteeMessage {
+        slot,
+        beacon_block_root: root(seed + 7),
+        validator_index: seed,
+        signature: sig(seed + 8),
+    };
+    out.push((GossipKind::SyncCommittee(1), serialize(&sync).unwrap()));
+
+    let mut c = t::SignedContributionAndProof::default();
+    c.message.aggregator_index = seed;
+    c.message.contribution.slot = slot;
+    c.message.contribution.subcommittee_index = 2;
+    c.message.contribution.beacon_block_root = root(seed + 9);
+    for i in 0..128 {
+        c.message.contribution.aggregation_bits.set(i, i % 3 != 0);
+    }
+    c.message.selection_proof = (seed * 1000..)
+        .map(sig)
+        .find(|s| pheme_gossip::is_sync_committee_aggregator(s, 512))
+        .unwrap();
+    c.signature = sig(seed + 10);
+    out.push((
+        GossipKind::SyncCommitteeContributionAndProof,
+        serialize(&c).unwrap(),
+    ));
+
+    let exit = t::SignedVoluntaryExit {
+        message: t::VoluntaryExit {
+            epoch: slot / 32,
+            validator_index: seed,
+        },
+        signature: sig(seed + 11),
+    };
+    out.push((GossipKind::VoluntaryExit, serialize(&exit).unwrap()));
+
+    let mut ps = t::ProposerSlashing::default();
+    ps.signed_header_1.message.slot = slot;
+    ps.signed_header_1.message.proposer_index = seed;
+    ps.signed_header_1.message.body_root = root(seed + 12);
+    ps.signed_header_2.message.slot = slot;
+    ps.signed_header_2.message.proposer_index = seed;
+    ps.signed_header_2.message.body_root = root(seed + 13);
+    out.push((GossipKind::ProposerSlashing, serialize(&ps).unwrap()));
+    out
+}
+
+/// Sleeps until 50 ms into the next slot and returns that slot, so that messages for "the
+/// current slot" stay current while they travel.
+pub async fn next_slot_start(chain: &ChainSpec) -> u64 {
+    let clock = chain.clock();
+    let wait = clock.ms_until_next_slot(unix_now_ms()) + 50;
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    slot_now(chain)
+}
