@@ -47,7 +47,7 @@ fn drain(nodes: &mut [Node], seen: &mut Seen) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_nodes_deliver_every_kind_and_punish_invalid_senders() {
-    let chain = chain(2_000, 40, 0, &[]);
+    let chain = chain(2_000, 32, 40, 0, &[]);
     let mut nodes = Vec::new();
     for _ in 0..NODES {
         nodes.push(node(&chain).await);
@@ -105,7 +105,10 @@ async fn eight_nodes_deliver_every_kind_and_punish_invalid_senders() {
     let slot = slot_now(&chain);
     nodes[7]
         .handle
-        .publish(GossipKind::BeaconAttestation(5), attestation(slot, 3, 900))
+        .publish(
+            GossipKind::BeaconAttestation(5),
+            attestation(&chain, slot, 3, 900),
+        )
         .await
         .unwrap();
     let neighbours = [0usize, 1, 2, 4, 5, 6]; // 7 dials 0, 1, 2; 4, 5, 6 dial 7
@@ -150,7 +153,7 @@ async fn eight_nodes_deliver_every_kind_and_punish_invalid_senders() {
             .handle
             .publish(
                 GossipKind::BeaconAttestation(5),
-                attestation(slot, 3, 1_000 + n),
+                attestation(&chain, slot, 3, 1_000 + n),
             )
             .await;
     }

@@ -11,12 +11,20 @@ use pheme_types::mainnet::fulu as t;
 use pheme_types::ssz_rs::{Bitlist, Bitvector, serialize};
 use tokio::sync::mpsc;
 
-/// Mainnet with `slot_ms` slots, genesis `slots_ago` slots back, every fork up to electra at
-/// genesis and fulu at `fulu_epoch` (0 = genesis), with the given BPO epochs after it.
-pub fn chain(slot_ms: u64, slots_ago: u64, fulu_epoch: u64, bpo: &[u64]) -> ChainSpec {
+/// Mainnet types with `slot_ms` slots and `slots_per_epoch`, genesis `slots_ago` slots back,
+/// every fork up to electra at genesis and fulu at `fulu_epoch` (0 = genesis), with the given
+/// BPO epochs after it.
+pub fn chain(
+    slot_ms: u64,
+    slots_per_epoch: u64,
+    slots_ago: u64,
+    fulu_epoch: u64,
+    bpo: &[u64],
+) -> ChainSpec {
     let mut c = Network::Mainnet.chain_spec().unwrap();
     c.name = "pheme-test".into();
     c.slot_duration_ms = slot_ms;
+    c.preset.slots_per_epoch = slots_per_epoch;
     let now = unix_now_ms();
     c.genesis_time = (now - slots_ago * slot_ms) / 1000;
     for f in &mut c.forks {
@@ -112,24 +120,24 @@ fn root(seed: u64) -> pheme_types::primitives::Root {
     pheme_types::primitives::Root::try_from(&bytes(seed, 32)[..]).unwrap()
 }
 
-fn data(slot: u64, seed: u64) -> t::AttestationData {
+fn data(spe: u64, slot: u64, seed: u64) -> t::AttestationData {
     let mut d = t::AttestationData {
         slot,
         ..Default::default()
     };
-    d.target.epoch = slot / 32;
-    d.source.epoch = (slot / 32).saturating_sub(1);
+    d.target.epoch = slot / spe;
+    d.source.epoch = (slot / spe).saturating_sub(1);
     d.beacon_block_root = root(seed);
     d
 }
 
 /// A SingleAttestation of `attester` in committee `committee` at `slot` (on subnet
 /// `committee % 64` with 64 committees per slot).
-pub fn attestation(slot: u64, committee: u64, attester: u64) -> Vec<u8> {
+pub fn attestation(chain: &ChainSpec, slot: u64, committee: u64, attester: u64) -> Vec<u8> {
     serialize(&t::SingleAttestation {
         committee_index: committee,
         attester_index: attester,
-        data: data(slot, attester),
+        data: data(chain.slots_per_epoch(), slot, attester),
         signature: sig(attester),
     })
     .unwrap()
@@ -152,7 +160,7 @@ pub fn valid_messages(chain: &ChainSpec, slot: u64, seed: u64) -> Vec<(GossipKin
     let mut agg = t::SignedAggregateAndProof::default();
     agg.message.aggregator_index = seed;
     agg.message.selection_proof = sig(seed + 4);
-    agg.message.aggregate.data = data(slot, seed);
+    agg.message.aggregate.data = data(chain.slots_per_epoch(), slot, seed);
     agg.message.aggregate.signature = sig(seed + 5);
     let bits: Vec<bool> = (0..100).map(|i| i % 10 != 0).collect();
     agg.message.aggregate.aggregation_bits = Bitlist::try_from(&bits[..]).unwrap();
@@ -165,7 +173,10 @@ pub fn valid_messages(chain: &ChainSpec, slot: u64, seed: u64) -> Vec<(GossipKin
         serialize(&agg).unwrap(),
     ));
 
-    out.push((GossipKind::BeaconAttestation(3), attestation(slot, 3, seed)));
+    out.push((
+        GossipKind::BeaconAttestation(3),
+        attestation(chain, slot, 3, seed),
+    ));
 
     let sync = t::SyncCommitteeMessage {
         slot,
@@ -195,7 +206,7 @@ pub fn valid_messages(chain: &ChainSpec, slot: u64, seed: u64) -> Vec<(GossipKin
 
     let exit = t::SignedVoluntaryExit {
         message: t::VoluntaryExit {
-            epoch: slot / 32,
+            epoch: slot / chain.slots_per_epoch(),
             validator_index: seed,
         },
         signature: sig(seed + 11),

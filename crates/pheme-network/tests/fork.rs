@@ -1,0 +1,110 @@
+//! A fork (electra to fulu) and a Fulu blob-parameter digest change on a short-slot chain: the
+//! next digest's topics are subscribed ahead, no message is lost across either change, and the
+//! old digests' topics are dropped two epochs after.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use common::{attestation, chain, node, slot_now, wait_for};
+use pheme_gossip::Verdict;
+use pheme_network::{NetworkEvent, active_digests, kinds_for};
+use pheme_spec::{GossipKind, unix_now_ms};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_message_is_lost_across_a_fork_and_a_bpo_change() {
+    // 1 s slots, 4 slots an epoch: fulu at epoch 1, a BPO at epoch 2, and we start 3 slots
+    // before the fork.
+    let chain = chain(1_000, 4, 1, 1, &[2]);
+    let schedule = chain.digest_schedule();
+    assert_eq!(schedule.len(), 3, "{schedule:?}");
+    let mut a = node(&chain).await;
+    let b = node(&chain).await;
+    let mut c = node(&chain).await;
+    a.handle.dial(b.addr.clone()).await.unwrap();
+    c.handle.dial(b.addr.clone()).await.unwrap();
+    // At epoch 0 all three digests are in use (fulu and the BPO are within two epochs).
+    let snap = a.handle.snapshot().await.unwrap();
+    let expected: usize = active_digests(&chain, 0)
+        .iter()
+        .map(|d| kinds_for(&chain, d, &pheme_network::Subnets::All).len())
+        .sum();
+    assert_eq!(snap.topics, expected);
+    let meshed = wait_for(Duration::from_secs(10), || {
+        let (ha, hc) = (a.handle.clone(), c.handle.clone());
+        async move {
+            let (sa, sc) = (ha.snapshot().await.unwrap(), hc.snapshot().await.unwrap());
+            (sa.mesh.get("beacon_attestation").copied().unwrap_or(0) >= 3
+                && sc.mesh.get("beacon_attestation").copied().unwrap_or(0) >= 3)
+                .then_some(())
+        }
+    })
+    .await;
+    assert!(meshed.is_some(), "no attestation meshes");
+
+    // One attestation per slot from A until epoch 3 (past both changes); C must accept each.
+    let end_slot = 3 * 4;
+    let mut published = HashSet::new();
+    let mut accepted = HashSet::new();
+    let mut digests = HashSet::new();
+    let mut n = 0u64;
+    while slot_now(&chain) < end_slot {
+        let slot = slot_now(&chain);
+        n += 1;
+        if a.handle
+            .publish(
+                GossipKind::BeaconAttestation(3),
+                attestation(&chain, slot, 3, n),
+            )
+            .await
+            .is_ok()
+        {
+            published.insert(n);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        while let Ok(e) = c.events.try_recv() {
+            if let NetworkEvent::Gossip(g) = e
+                && g.outcome.verdict == Verdict::Accept
+            {
+                let attester = u64::from_le_bytes(g.ssz[8..16].try_into().unwrap());
+                accepted.insert(attester);
+                digests.insert(g.outcome.topic.split('/').nth(2).unwrap().to_owned());
+            }
+        }
+        while a.events.try_recv().is_ok() {}
+    }
+    // Let the last ones arrive.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    while let Ok(e) = c.events.try_recv() {
+        if let NetworkEvent::Gossip(g) = e
+            && g.outcome.verdict == Verdict::Accept
+        {
+            accepted.insert(u64::from_le_bytes(g.ssz[8..16].try_into().unwrap()));
+            digests.insert(g.outcome.topic.split('/').nth(2).unwrap().to_owned());
+        }
+    }
+    assert!(published.len() >= 40, "published {}", published.len());
+    let lost: Vec<_> = published.difference(&accepted).collect();
+    assert!(
+        lost.is_empty(),
+        "lost {} of {}: {lost:?}",
+        lost.len(),
+        published.len()
+    );
+    // Messages travelled on all three digests.
+    assert_eq!(digests.len(), 3, "{digests:?}");
+
+    // Two epochs after the BPO (epoch 4) only its topics are left.
+    let last = *schedule.last().unwrap();
+    let only_last = wait_for(Duration::from_secs(15), || {
+        let h = a.handle.clone();
+        let want = kinds_for(&chain, &last, &pheme_network::Subnets::All).len();
+        let epoch = chain.epoch_of(chain.clock().slot_at_ms(unix_now_ms()).unwrap());
+        async move { (epoch >= 4 && h.snapshot().await.unwrap().topics == want).then_some(()) }
+    })
+    .await;
+    assert!(only_last.is_some(), "old digests' topics were not dropped");
+}
