@@ -3,6 +3,7 @@
 mod beacon_api;
 mod decode;
 mod error;
+mod observe;
 mod presets;
 
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
     Presets(presets::PresetsCmd),
     /// Validate one gossip message file as Pheme would and print it as JSON.
     Decode(decode::DecodeArgs),
+    /// Run a gossip-only observer node: join a network, validate and export what it sees.
+    Observe(observe::ObserveArgs),
 }
 
 /// Writes to standard output; a closed pipe (`pheme ... | head`) ends output quietly.
@@ -40,11 +43,26 @@ pub(crate) fn emit(text: &str) -> Result<(), error::CliError> {
     }
 }
 
+/// Logs to standard output, `info` and up unless `RUST_LOG` says otherwise
+/// (for example `RUST_LOG=pheme::gossip=debug`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .try_init();
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Presets(cmd) => presets::run(cmd),
         Command::Decode(args) => return decode::run(args),
+        Command::Observe(args) => {
+            init_logging();
+            observe::run(args)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

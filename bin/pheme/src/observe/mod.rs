@@ -1,0 +1,261 @@
+//! `pheme observe`: a gossip-only node that joins a network, keeps meshes on every topic without
+//! a beacon node, validates what it can and exports what it sees.
+
+mod exporter;
+mod summary;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use pheme_network::{
+    DEFAULT_PORT, DEFAULT_TARGET_PEERS, DEFAULT_TRACE_QUEUE, Metrics, NetworkConfig, NetworkEvent,
+    Subnets, TraceWriter, libp2p::Multiaddr,
+};
+use pheme_spec::{ChainSpec, load_network, unix_now_ms};
+
+use crate::beacon_api::count_active_validators;
+use crate::error::CliError;
+use summary::Tally;
+
+/// `pheme observe` options (defaults as a Lighthouse user expects them).
+#[derive(Debug, Args)]
+pub struct ObserveArgs {
+    /// Built-in network name or path to a config.yaml.
+    #[arg(long, default_value = "mainnet")]
+    network: String,
+    /// Address to listen on (0.0.0.0 also listens on :: where the OS has IPv6).
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::UNSPECIFIED))]
+    listen: IpAddr,
+    /// TCP port; QUIC listens on the next port.
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    port: u16,
+    /// Bootnode ENRs, comma-separated (default: the network's).
+    #[arg(long, value_delimiter = ',')]
+    boot_nodes: Vec<String>,
+    /// Multiaddrs of peers to dial and keep dialled, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    peers: Vec<Multiaddr>,
+    /// Peers to keep connected.
+    #[arg(long, default_value_t = DEFAULT_TARGET_PEERS)]
+    target_peers: usize,
+    /// `all`, or attestation subnet ids, comma-separated.
+    #[arg(long, default_value = "all")]
+    subnets: String,
+    /// Active validator count the score parameters derive from (default: the network's).
+    #[arg(long, conflicts_with = "beacon_api")]
+    active_validators: Option<u64>,
+    /// Beacon API to count active validators from, once at start.
+    #[arg(long)]
+    beacon_api: Option<String>,
+    /// Serve Prometheus metrics on this address (for example 127.0.0.1:5054).
+    #[arg(long)]
+    metrics: Option<std::net::SocketAddr>,
+    /// Write one JSON line per received message to this file.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Stop after this long (for example 90s, 10m); runs until Ctrl-C otherwise.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    duration: Option<Duration>,
+    /// Print every peer's score and its components once an epoch and at exit.
+    #[arg(long)]
+    peer_scores: bool,
+    /// Exempt these IPs from the IP colocation penalty (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    trusted_ips: Vec<IpAddr>,
+}
+
+fn subnets(arg: &str, chain: &ChainSpec) -> Result<Subnets, CliError> {
+    if arg == "all" {
+        return Ok(Subnets::All);
+    }
+    let list: Result<Vec<u64>, _> = arg.split(',').map(|s| s.trim().parse::<u64>()).collect();
+    match list {
+        Ok(l) if l.iter().all(|s| *s < chain.attestation_subnet_count) => {
+            Ok(Subnets::Attestation(l))
+        }
+        _ => Err(CliError::Usage(format!(
+            "--subnets takes `all` or attestation subnet ids below {}",
+            chain.attestation_subnet_count
+        ))),
+    }
+}
+
+fn listen_addrs(ip: IpAddr, port: u16) -> Vec<Multiaddr> {
+    let quic = port.saturating_add(1);
+    let mut ips = vec![ip];
+    // Dual stack: `0.0.0.0` means every interface, IPv6 too where the OS has it.
+    if ip == IpAddr::V4(Ipv4Addr::UNSPECIFIED) && std::net::TcpListener::bind("[::1]:0").is_ok() {
+        ips.push(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
+    }
+    let mut out = Vec::new();
+    for ip in ips {
+        let base = match ip {
+            IpAddr::V4(a) => format!("/ip4/{a}"),
+            IpAddr::V6(a) => format!("/ip6/{a}"),
+        };
+        out.extend(
+            [
+                format!("{base}/tcp/{port}"),
+                format!("{base}/udp/{quic}/quic-v1"),
+            ]
+            .iter()
+            .filter_map(|s| s.parse().ok()),
+        );
+    }
+    out
+}
+
+/// Runs the observer until Ctrl-C or `--duration`.
+pub fn run(args: ObserveArgs) -> Result<(), CliError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .thread_name("pheme")
+        .build()
+        .map_err(|e| CliError::Io {
+            path: "<tokio runtime>".into(),
+            source: e,
+        })?;
+    rt.block_on(observe(args))
+}
+
+async fn observe(args: ObserveArgs) -> Result<(), CliError> {
+    let chain = load_network(&args.network)?;
+    let validators = match (&args.beacon_api, args.active_validators) {
+        (Some(url), _) => {
+            let url = url.clone();
+            tokio::task::spawn_blocking(move || count_active_validators(&url))
+                .await
+                .map_err(|e| CliError::Usage(e.to_string()))??
+        }
+        (None, Some(v)) => v,
+        (None, None) => 0, // the network's default, or one derived from the committee count
+    };
+    let subnets = subnets(&args.subnets, &chain)?;
+    let mut builder = NetworkConfig::builder(chain.clone())
+        .target_peers(args.target_peers)
+        .subnets(subnets)
+        .active_validators(validators)
+        .ip_colocation_whitelist(args.trusted_ips.clone());
+    for addr in listen_addrs(args.listen, args.port) {
+        builder = builder.listen(addr);
+    }
+    for p in &args.peers {
+        builder = builder.peer(p.clone());
+    }
+    let _ = &args.boot_nodes; // used by discovery
+    let mut registry = prometheus_client::registry::Registry::with_prefix("libp2p");
+    let exporter = match args.metrics {
+        Some(addr) => {
+            let (recorder, server) = exporter::start(addr)?;
+            builder = builder.metrics(Metrics::new(Some(recorder)));
+            Some(server)
+        }
+        None => None,
+    };
+    let (trace_sink, trace_writer) = match &args.trace {
+        Some(path) => {
+            let (sink, writer) = TraceWriter::create(path, DEFAULT_TRACE_QUEUE)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            builder = builder.trace(sink.clone());
+            (Some(sink), Some(writer))
+        }
+        None => (None, None),
+    };
+    let config = builder
+        .build()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let (handle, mut events) =
+        pheme_network::spawn(config, pheme_gossip::NoState, Some(&mut registry))
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+    if let Some(server) = &exporter {
+        server.set_libp2p(registry);
+    }
+    tracing::info!(
+        target: "pheme::observe",
+        network = %chain.name,
+        peer_id = %handle.local_peer_id(),
+        "observer started"
+    );
+
+    let clock = chain.clock();
+    let mut tally = Tally::default();
+    let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
+    let mut last_epoch = None;
+    loop {
+        let next_slot = Duration::from_millis(clock.ms_until_next_slot(unix_now_ms()).max(1));
+        let stop = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(NetworkEvent::Gossip(g)) => tally.gossip(&g.outcome),
+                Some(other) => tally.other(&other),
+                None => break,
+            },
+            _ = tokio::time::sleep(next_slot) => {
+                let snapshot = handle.snapshot().await.map_err(|e| CliError::Usage(e.to_string()))?;
+                let slot = clock.slot_at_ms(unix_now_ms()).unwrap_or(0);
+                tracing::info!(target: "pheme::observe", "{}", tally.line(slot, &snapshot));
+                let epoch = chain.epoch_of(slot);
+                if args.peer_scores && last_epoch != Some(epoch) {
+                    last_epoch = Some(epoch);
+                    print_scores(&handle).await;
+                }
+                if let Some(sink) = &trace_sink && sink.dropped() > 0 {
+                    tracing::warn!(target: "pheme::trace", dropped = sink.dropped(), "trace records dropped");
+                }
+            }
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!(target: "pheme::observe", "Ctrl-C: saying goodbye");
+                break;
+            }
+            _ = stop => break,
+        }
+    }
+    if args.peer_scores {
+        print_scores(&handle).await;
+    }
+    let _ = handle.shutdown().await;
+    drop(events);
+    drop(trace_sink);
+    if let Some(w) = trace_writer {
+        // The validation task holds the last sink until the swarm is gone; give it a moment.
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            tokio::task::spawn_blocking(move || w.finish()),
+        )
+        .await;
+    }
+    tracing::info!(target: "pheme::observe", "{}", tally.total_line());
+    Ok(())
+}
+
+async fn print_scores(handle: &pheme_network::NetworkHandle) {
+    let Ok(mut scores) = handle.peer_scores().await else {
+        return;
+    };
+    scores.sort_by(|a, b| b.total.total_cmp(&a.total));
+    let mut out = String::from(
+        "peer                                                  total       p1       p2       p4       p5       p6  residual\n",
+    );
+    for s in &scores {
+        out.push_str(&format!(
+            "{:<52} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>9.3}\n",
+            s.peer.to_string(),
+            s.total,
+            s.p1,
+            s.p2,
+            s.p4,
+            s.p5,
+            s.p6,
+            s.residual
+        ));
+    }
+    let _ = crate::emit(&out);
+}
