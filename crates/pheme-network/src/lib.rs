@@ -26,8 +26,20 @@
 //! ```
 
 mod params;
+mod rpc;
 
 pub use params::{
     ParamsError, acceptance, gossipsub_config_builder, peer_score_params, peer_score_thresholds,
     topic_hash,
+};
+pub use rpc::{
+    BlockCache, BlockChunk, CachedBlock, DEFAULT_BLOCK_CACHE_BLOCKS, DEFAULT_BLOCK_CACHE_BYTES,
+    DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_PAYLOAD_SIZE, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_RESP_TIMEOUT, DEFAULT_TTFB_TIMEOUT, GoodbyeReason,
+    InflightLimiter, LocalNode, MAX_CONCURRENT_REQUESTS, MAX_ERROR_MESSAGE_LEN, MAX_REQUEST_BLOCKS,
+    MAX_REQUEST_BLOCKS_DENEB, MIN_SIGNED_BLOCK_SIZE, MetaData, MethodBehaviour, MethodEvent,
+    RATE_LIMITED_CODE, ResponseCode, RpcBehaviour, RpcBehaviourEvent, RpcCodec, RpcCodecError,
+    RpcConfig, RpcErrorResponse, RpcInboundId, RpcMethod, RpcProtocol, RpcRequest, RpcRequestId,
+    RpcResponse, StatusMessage, StatusVerdict, TooManyInflight, UnknownProtocol, answer,
+    judge_status, restrict_to_v1,
 };
