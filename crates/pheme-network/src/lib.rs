@@ -39,7 +39,7 @@ pub use rpc::{
     InflightLimiter, LocalNode, MAX_CONCURRENT_REQUESTS, MAX_ERROR_MESSAGE_LEN, MAX_REQUEST_BLOCKS,
     MAX_REQUEST_BLOCKS_DENEB, MIN_SIGNED_BLOCK_SIZE, MetaData, MethodBehaviour, MethodEvent,
     RATE_LIMITED_CODE, ResponseCode, RpcBehaviour, RpcBehaviourEvent, RpcCodec, RpcCodecError,
-    RpcConfig, RpcErrorResponse, RpcInboundId, RpcMethod, RpcProtocol, RpcRequest, RpcRequestId,
-    RpcResponse, StatusMessage, StatusVerdict, TooManyInflight, UnknownProtocol, answer,
-    judge_status, restrict_to_v1,
+    RpcConfig, RpcEnvelope, RpcErrorResponse, RpcInboundId, RpcMethod, RpcProtocol, RpcRequest,
+    RpcRequestId, RpcResponse, StatusMessage, StatusVerdict, TooManyInflight, UnknownProtocol,
+    answer, judge_status,
 };

@@ -5,7 +5,7 @@
 
 use crate::rpc::codec::RpcCodec;
 use crate::rpc::config::RpcConfig;
-use crate::rpc::message::{RpcRequest, RpcResponse};
+use crate::rpc::message::{RpcEnvelope, RpcRequest, RpcResponse};
 use crate::rpc::protocol::RpcMethod;
 use libp2p::PeerId;
 use libp2p::request_response::{
@@ -16,7 +16,7 @@ use libp2p::request_response::{
 pub type MethodBehaviour = request_response::Behaviour<RpcCodec>;
 
 /// What one method's behaviour reports.
-pub type MethodEvent = Event<RpcRequest, RpcResponse>;
+pub type MethodEvent = Event<RpcEnvelope, RpcResponse>;
 
 pub use derived::{RpcBehaviour, RpcBehaviourEvent};
 
@@ -97,7 +97,7 @@ impl RpcBehaviour {
     /// Sends a request on its method's protocols (the newest version the peer speaks).
     pub fn send_request(&mut self, peer: &PeerId, request: RpcRequest) -> RpcRequestId {
         let method = request.method();
-        let id = self.method(method).send_request(peer, request);
+        let id = self.method(method).send_request(peer, request.into());
         RpcRequestId { method, id }
     }
 

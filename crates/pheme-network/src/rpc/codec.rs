@@ -19,7 +19,8 @@ use pheme_spec::ForkDigest;
 
 use crate::rpc::config::RpcConfig;
 use crate::rpc::message::{
-    BlockChunk, MetaData, RpcErrorResponse, RpcRequest, RpcResponse, StatusMessage, read_u64,
+    BlockChunk, MetaData, RpcEnvelope, RpcErrorResponse, RpcRequest, RpcResponse, StatusMessage,
+    read_u64,
 };
 use crate::rpc::protocol::{MAX_ERROR_MESSAGE_LEN, RpcMethod, RpcProtocol};
 
@@ -184,7 +185,7 @@ impl RpcCodec {
     {
         let Some(bounds) = protocol.request_bounds(self.config.max_request_blocks) else {
             // No content: the requester just closes its write side.
-            return Ok(RpcRequest::MetaData(protocol.version()));
+            return Ok(RpcRequest::MetaData);
         };
         let bounds = self.cap(bounds);
         let cfg = &self.config;
@@ -461,20 +462,25 @@ fn error_chunk(error: &RpcErrorResponse) -> Vec<u8> {
 
 impl libp2p::request_response::Codec for RpcCodec {
     type Protocol = RpcProtocol;
-    type Request = RpcRequest;
+    type Request = RpcEnvelope;
     type Response = RpcResponse;
 
     async fn read_request<T>(
         &mut self,
         protocol: &RpcProtocol,
         io: &mut T,
-    ) -> io::Result<RpcRequest>
+    ) -> io::Result<RpcEnvelope>
     where
         T: AsyncRead + Unpin + Send,
     {
-        self.decode_request(*protocol, io)
+        let request = self
+            .decode_request(*protocol, io)
             .await
-            .map_err(RpcCodecError::into_io)
+            .map_err(RpcCodecError::into_io)?;
+        Ok(RpcEnvelope {
+            protocol: Some(*protocol),
+            request,
+        })
     }
 
     async fn read_response<T>(
@@ -494,13 +500,13 @@ impl libp2p::request_response::Codec for RpcCodec {
         &mut self,
         protocol: &RpcProtocol,
         io: &mut T,
-        request: RpcRequest,
+        envelope: RpcEnvelope,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
         self.max_response_chunks = self
-            .encode_request(*protocol, io, &request)
+            .encode_request(*protocol, io, &envelope.request)
             .await
             .map_err(RpcCodecError::into_io)?;
         Ok(())

@@ -315,9 +315,8 @@ pub enum RpcRequest {
     Goodbye(GoodbyeReason),
     /// `ping`: the sender's metadata sequence number.
     Ping(u64),
-    /// `metadata`: no content. Received, it names the version asked for (1 to 3); sent, the
-    /// version is negotiated (the newest the peer speaks) and this field is ignored.
-    MetaData(u8),
+    /// `metadata`: no content (the version asked for is the protocol's).
+    MetaData,
     /// `beacon_blocks_by_range`.
     BlocksByRange(BeaconBlocksByRangeRequest),
     /// `beacon_blocks_by_root`: the block roots.
@@ -331,7 +330,7 @@ impl RpcRequest {
             RpcRequest::Status(_) => RpcMethod::Status,
             RpcRequest::Goodbye(_) => RpcMethod::Goodbye,
             RpcRequest::Ping(_) => RpcMethod::Ping,
-            RpcRequest::MetaData(_) => RpcMethod::MetaData,
+            RpcRequest::MetaData => RpcMethod::MetaData,
             RpcRequest::BlocksByRange(_) => RpcMethod::BlocksByRange,
             RpcRequest::BlocksByRoot(_) => RpcMethod::BlocksByRoot,
         }
@@ -343,7 +342,7 @@ impl RpcRequest {
             RpcRequest::Status(s) => Some(s.to_ssz(protocol.version())),
             RpcRequest::Goodbye(reason) => Some(u64::from(*reason).to_le_bytes().to_vec()),
             RpcRequest::Ping(seq) => Some(seq.to_le_bytes().to_vec()),
-            RpcRequest::MetaData(_) => None,
+            RpcRequest::MetaData => None,
             RpcRequest::BlocksByRange(r) => {
                 let mut out = Vec::with_capacity(BLOCKS_BY_RANGE_REQUEST_SIZE);
                 out.extend_from_slice(&r.start_slot.to_le_bytes());
@@ -363,7 +362,7 @@ impl RpcRequest {
                 .map(RpcRequest::Status),
             RpcMethod::Goodbye => read_u64(bytes).map(|c| RpcRequest::Goodbye(c.into())),
             RpcMethod::Ping => read_u64(bytes).map(RpcRequest::Ping),
-            RpcMethod::MetaData => Some(RpcRequest::MetaData(protocol.version())),
+            RpcMethod::MetaData => Some(RpcRequest::MetaData),
             RpcMethod::BlocksByRange => {
                 if bytes.len() != BLOCKS_BY_RANGE_REQUEST_SIZE {
                     return None;
@@ -388,6 +387,26 @@ impl RpcRequest {
                     .collect();
                 Some(RpcRequest::BlocksByRoot(roots))
             }
+        }
+    }
+}
+
+/// A request with the protocol it travels on: what the codec reads and writes. Received, it
+/// names the protocol the peer chose; to send, leave `protocol` empty (the newest version the
+/// peer speaks is negotiated) or use [`RpcRequest`] through `RpcBehaviour::send_request`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcEnvelope {
+    /// The protocol the request came on; `None` on requests to send.
+    pub protocol: Option<RpcProtocol>,
+    /// The request.
+    pub request: RpcRequest,
+}
+
+impl From<RpcRequest> for RpcEnvelope {
+    fn from(request: RpcRequest) -> Self {
+        RpcEnvelope {
+            protocol: None,
+            request,
         }
     }
 }

@@ -6,8 +6,8 @@
 //!
 //! The swarm task drives it so:
 //! - `Message::Request` from [`RpcBehaviourEvent::into_parts`]: [`InflightLimiter::try_start`]
-//!   (refused: send [`TooManyInflight::response`]), else [`answer`] (and [`restrict_to_v1`] on
-//!   v1 blocks protocols) and [`RpcBehaviour::send_response`]. A Status request also goes to
+//!   (refused: send [`TooManyInflight::response`]), else [`answer`] (with the envelope's
+//!   protocol) and [`RpcBehaviour::send_response`]. A Status request also goes to
 //!   [`judge_status`]; a Goodbye request means disconnecting after the ack.
 //! - `ResponseSent`, `ResponseOmission`, `InboundFailure`: [`InflightLimiter::finish`].
 //! - `Message::Response`: the answer to [`RpcBehaviour::send_request`]; `OutboundFailure::Io`
@@ -44,10 +44,10 @@ pub use config::{
 };
 pub use limiter::{InflightLimiter, TooManyInflight};
 pub use message::{
-    BlockChunk, GoodbyeReason, MetaData, RATE_LIMITED_CODE, ResponseCode, RpcErrorResponse,
-    RpcRequest, RpcResponse, StatusMessage,
+    BlockChunk, GoodbyeReason, MetaData, RATE_LIMITED_CODE, ResponseCode, RpcEnvelope,
+    RpcErrorResponse, RpcRequest, RpcResponse, StatusMessage,
 };
 pub use protocol::{
     MAX_ERROR_MESSAGE_LEN, MIN_SIGNED_BLOCK_SIZE, RpcMethod, RpcProtocol, UnknownProtocol,
 };
-pub use serve::{LocalNode, StatusVerdict, answer, judge_status, restrict_to_v1};
+pub use serve::{LocalNode, StatusVerdict, answer, judge_status};

@@ -9,6 +9,7 @@ use crate::rpc::config::MAX_REQUEST_BLOCKS_DENEB;
 use crate::rpc::message::{
     BlockChunk, GoodbyeReason, MetaData, ResponseCode, RpcRequest, RpcResponse, StatusMessage,
 };
+use crate::rpc::protocol::RpcProtocol;
 
 /// What the local node says about itself, supplied by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,16 +38,38 @@ impl LocalNode {
     }
 }
 
-/// The answer to an inbound request. Goodbye is acknowledged; the caller then disconnects.
-/// Status is answered with the local status whatever the remote's: judge the remote with
-/// [`judge_status`].
-pub fn answer(request: &RpcRequest, local: &LocalNode, cache: &BlockCache) -> RpcResponse {
+/// The answer to an inbound request received on `protocol`. Goodbye is acknowledged; the
+/// caller then disconnects. Status is answered with the local status whatever the remote's:
+/// judge the remote with [`judge_status`]. On v1 blocks protocols only phase0 blocks are served.
+pub fn answer(
+    protocol: RpcProtocol,
+    request: &RpcRequest,
+    local: &LocalNode,
+    cache: &BlockCache,
+) -> RpcResponse {
+    let response = answer_any_version(protocol, request, local, cache);
+    if protocol.is_multi_chunk() && !protocol.has_context_bytes() {
+        restrict_to_v1(response, local)
+    } else {
+        response
+    }
+}
+
+fn answer_any_version(
+    protocol: RpcProtocol,
+    request: &RpcRequest,
+    local: &LocalNode,
+    cache: &BlockCache,
+) -> RpcResponse {
+    if request.method() != protocol.method() {
+        return RpcResponse::error(ResponseCode::InvalidRequest, "request of another protocol");
+    }
     match request {
         RpcRequest::Status(_) => RpcResponse::Status(local.status),
         RpcRequest::Goodbye(_) => RpcResponse::GoodbyeAck,
         RpcRequest::Ping(_) => RpcResponse::Pong(local.metadata.seq_number),
-        RpcRequest::MetaData(version) => match MetaData::V3(local.metadata.clone())
-            .downgrade(*version)
+        RpcRequest::MetaData => match MetaData::V3(local.metadata.clone())
+            .downgrade(protocol.version())
         {
             Some(metadata) => RpcResponse::MetaData(metadata),
             None => RpcResponse::error(ResponseCode::InvalidRequest, "unknown metadata version"),
@@ -107,8 +130,8 @@ pub fn answer(request: &RpcRequest, local: &LocalNode, cache: &BlockCache) -> Rp
 }
 
 /// Restricts a blocks answer to what a v1 protocol (no context bytes, phase0 blocks only) may
-/// carry. Call on answers to requests received on `beacon_blocks_by_*/1`.
-pub fn restrict_to_v1(response: RpcResponse, local: &LocalNode) -> RpcResponse {
+/// carry.
+fn restrict_to_v1(response: RpcResponse, local: &LocalNode) -> RpcResponse {
     match response {
         RpcResponse::Blocks { blocks, error } => {
             let blocks: Vec<BlockChunk> = blocks
@@ -150,6 +173,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use crate::rpc::cache::CachedBlock;
+    use crate::rpc::protocol::RpcMethod;
     use pheme_types::p2p::BeaconBlocksByRangeRequest;
 
     fn local() -> LocalNode {
@@ -200,37 +224,43 @@ mod tests {
         let (local, cache) = (local(), cache());
         let remote = StatusMessage::default();
         assert_eq!(
-            answer(&RpcRequest::Status(remote), &local, &cache),
+            answer(
+                RpcProtocol::StatusV2,
+                &RpcRequest::Status(remote),
+                &local,
+                &cache
+            ),
             RpcResponse::Status(local.status)
         );
         assert_eq!(
-            answer(&RpcRequest::Ping(3), &local, &cache),
+            answer(RpcProtocol::PingV1, &RpcRequest::Ping(3), &local, &cache),
             RpcResponse::Pong(7)
         );
         assert_eq!(
             answer(
+                RpcProtocol::GoodbyeV1,
                 &RpcRequest::Goodbye(GoodbyeReason::ClientShutdown),
                 &local,
                 &cache
             ),
             RpcResponse::GoodbyeAck
         );
-        for version in 1..=3u8 {
-            match answer(&RpcRequest::MetaData(version), &local, &cache) {
-                RpcResponse::MetaData(m) => assert_eq!((m.version(), m.seq_number()), (version, 7)),
+        for protocol in RpcMethod::MetaData.protocols() {
+            match answer(protocol, &RpcRequest::MetaData, &local, &cache) {
+                RpcResponse::MetaData(m) => {
+                    assert_eq!((m.version(), m.seq_number()), (protocol.version(), 7));
+                }
                 other => panic!("{other:?}"),
             }
         }
-        assert_eq!(
-            code(&answer(&RpcRequest::MetaData(4), &local, &cache)),
-            Some(ResponseCode::InvalidRequest)
-        );
+        let wrong = answer(RpcProtocol::PingV1, &RpcRequest::MetaData, &local, &cache);
+        assert_eq!(code(&wrong), Some(ResponseCode::InvalidRequest));
     }
 
     #[test]
     fn blocks_from_the_cache_or_resource_unavailable() {
         let (local, cache) = (local(), cache());
-        match answer(&range(90, 10), &local, &cache) {
+        match answer(RpcProtocol::BlocksByRangeV2, &range(90, 10), &local, &cache) {
             RpcResponse::Blocks {
                 blocks,
                 error: None,
@@ -238,19 +268,34 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            code(&answer(&range(10, 10), &local, &cache)),
+            code(&answer(
+                RpcProtocol::BlocksByRangeV2,
+                &range(10, 10),
+                &local,
+                &cache
+            )),
             Some(ResponseCode::ResourceUnavailable)
         );
         assert_eq!(
-            code(&answer(&range(90, 0), &local, &cache)),
+            code(&answer(
+                RpcProtocol::BlocksByRangeV2,
+                &range(90, 0),
+                &local,
+                &cache
+            )),
             Some(ResponseCode::InvalidRequest)
         );
         assert_eq!(
-            code(&answer(&range(90, 5000), &local, &cache)),
+            code(&answer(
+                RpcProtocol::BlocksByRangeV2,
+                &range(90, 5000),
+                &local,
+                &cache
+            )),
             Some(ResponseCode::InvalidRequest)
         );
         let by_root = RpcRequest::BlocksByRoot(vec![[93; 32], [1; 32], [90; 32]]);
-        match answer(&by_root, &local, &cache) {
+        match answer(RpcProtocol::BlocksByRootV2, &by_root, &local, &cache) {
             RpcResponse::Blocks { blocks, .. } => {
                 assert_eq!(
                     blocks.iter().map(|b| b.ssz[0]).collect::<Vec<_>>(),
@@ -261,12 +306,30 @@ mod tests {
         }
         let missing = RpcRequest::BlocksByRoot(vec![[1; 32]]);
         assert_eq!(
-            code(&answer(&missing, &local, &cache)),
+            code(&answer(
+                RpcProtocol::BlocksByRootV2,
+                &missing,
+                &local,
+                &cache
+            )),
             Some(ResponseCode::ResourceUnavailable)
         );
         // No phase0 digest known: v1 gets nothing.
-        let v1 = restrict_to_v1(answer(&range(90, 10), &local, &cache), &local);
+        let v1 = answer(RpcProtocol::BlocksByRangeV1, &range(90, 10), &local, &cache);
         assert_eq!(code(&v1), Some(ResponseCode::ResourceUnavailable));
+        let phase0 = LocalNode {
+            phase0_digest: Some(ForkDigest([0xaa; 4])),
+            ..local
+        };
+        match answer(
+            RpcProtocol::BlocksByRangeV1,
+            &range(90, 10),
+            &phase0,
+            &cache,
+        ) {
+            RpcResponse::Blocks { blocks, .. } => assert_eq!(blocks.len(), 3),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
