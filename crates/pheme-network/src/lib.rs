@@ -59,6 +59,7 @@ mod config;
 mod handle;
 mod metrics;
 mod params;
+mod rpc;
 mod scores;
 mod service;
 mod topics;
@@ -75,6 +76,17 @@ pub use metrics::{DESCRIPTIONS as METRIC_DESCRIPTIONS, Metrics, SharedRecorder};
 pub use params::{
     ParamsError, acceptance, gossipsub_config_builder, peer_score_params, peer_score_thresholds,
     topic_hash,
+};
+pub use rpc::{
+    BlockCache, BlockChunk, CachedBlock, DEFAULT_BLOCK_CACHE_BLOCKS, DEFAULT_BLOCK_CACHE_BYTES,
+    DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_PAYLOAD_SIZE, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_RESP_TIMEOUT, DEFAULT_TTFB_TIMEOUT, GoodbyeReason,
+    InflightLimiter, LocalNode, MAX_CONCURRENT_REQUESTS, MAX_ERROR_MESSAGE_LEN, MAX_REQUEST_BLOCKS,
+    MAX_REQUEST_BLOCKS_DENEB, MIN_SIGNED_BLOCK_SIZE, MetaData, MethodBehaviour, MethodEvent,
+    RATE_LIMITED_CODE, ResponseCode, RpcBehaviour, RpcBehaviourEvent, RpcCodec, RpcCodecError,
+    RpcConfig, RpcEnvelope, RpcErrorResponse, RpcInboundId, RpcMethod, RpcProtocol, RpcRequest,
+    RpcRequestId, RpcResponse, StatusMessage, StatusVerdict, TooManyInflight, UnknownProtocol,
+    answer, judge_status,
 };
 pub use scores::{ScoreBreakdown, ScoreTracker, TopicComponents};
 pub use service::{
