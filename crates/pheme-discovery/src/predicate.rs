@@ -8,6 +8,9 @@ use pheme_spec::{ChainSpec, Epoch, ForkDigest};
 use crate::peer_info::PeerInfo;
 use crate::subnets::{Attnets, Syncnets};
 
+/// A caller-supplied extra condition on a peer.
+type ExtraCondition = Arc<dyn Fn(&PeerInfo) -> bool + Send + Sync>;
+
 /// What a [`find_peers`](crate::Discovery::find_peers) query keeps beyond the fork-digest check,
 /// which [`Discovery`](crate::Discovery) always applies.
 ///
@@ -18,7 +21,7 @@ use crate::subnets::{Attnets, Syncnets};
 pub struct PeerPredicate {
     attnets: Attnets,
     syncnets: Syncnets,
-    extra: Option<Arc<dyn Fn(&PeerInfo) -> bool + Send + Sync>>,
+    extra: Option<ExtraCondition>,
 }
 
 impl PeerPredicate {
