@@ -90,3 +90,21 @@ where
 pub fn id(d: &Discovery) -> NodeId {
     d.local_enr().node_id()
 }
+
+/// A node listening on 127.0.0.1 and/or [::1] (ephemeral ports).
+pub async fn node_on(epoch: Epoch, bootnodes: Vec<Enr>, v4: bool, v6: bool) -> Discovery {
+    let config = DiscoveryConfig::builder()
+        .listen_v4(v4.then(|| SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)))
+        .listen_v6(v6.then(|| std::net::SocketAddrV6::new(std::net::Ipv6Addr::LOCALHOST, 0, 0, 0)))
+        .bootnodes(bootnodes)
+        .query_timeout(Duration::from_secs(3))
+        .query_peer_timeout(Duration::from_millis(500))
+        .request_timeout(Duration::from_millis(500))
+        .ping_interval(Duration::from_secs(1))
+        .enr_update(false)
+        .build()
+        .unwrap();
+    Discovery::start(config, &LocalIdentity::generate(), mainnet(), epoch)
+        .await
+        .unwrap()
+}
