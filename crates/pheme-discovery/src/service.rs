@@ -282,6 +282,18 @@ impl Discovery {
         Ok(out)
     }
 
+    /// The routing-table peers that pass the same checks as [`find_peers`](Self::find_peers)
+    /// (accepted fork digest, well-formed record, `predicate`), without a network round trip:
+    /// candidates to dial right away, e.g. after a restart of the libp2p side.
+    pub fn cached_peers(&self, predicate: &PeerPredicate) -> Vec<PeerInfo> {
+        let accepted = self.state().accepted.clone();
+        self.discv5
+            .table_entries_enr()
+            .iter()
+            .filter_map(|enr| classify(enr, &accepted, predicate).ok())
+            .collect()
+    }
+
     /// Moves to wall-clock `epoch`: recomputes `eth2` and `nfd` and the accepted fork digests.
     /// The ENR changes (and its sequence number grows) only when a value changes, so calling it
     /// every epoch is cheap. Returns whether the ENR changed.

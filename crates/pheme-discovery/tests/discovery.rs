@@ -74,6 +74,9 @@ async fn a_node_on_another_fork_digest_is_never_returned() {
         |found| wanted.is_subset(found) && a.metrics().filtered_fork_digest >= 1,
     )
     .await;
+    // The routing table holds the foreign node, but the cached view filters it out too.
+    let cached = a.cached_peers(&PeerPredicate::any());
+    assert!(cached.iter().all(|p| p.node_id != foreign_id));
     // Asking for the subnets only the foreign node has still returns nobody from it.
     let subnet = a
         .find_peers(&PeerPredicate::attnets(Attnets::ALL), 16)
