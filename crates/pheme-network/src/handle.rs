@@ -90,6 +90,14 @@ pub struct NetworkSnapshot {
     pub listen: Vec<Multiaddr>,
     /// Banned peers.
     pub banned: usize,
+    /// The Status this node sends.
+    pub status: crate::rpc::StatusMessage,
+    /// The MetaData this node serves.
+    pub metadata: pheme_types::p2p::MetaDataV3,
+    /// Subscribed topic strings.
+    pub subscribed: Vec<String>,
+    /// Blocks held for `BeaconBlocksByRange` / `ByRoot`.
+    pub cached_blocks: usize,
 }
 
 pub(crate) enum Command {

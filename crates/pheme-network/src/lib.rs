@@ -55,6 +55,7 @@
 //! gossipsub_config_builder(&preset).build().unwrap();
 //! ```
 
+mod blocks;
 mod config;
 mod handle;
 mod metrics;
@@ -67,6 +68,7 @@ mod trace;
 mod transform;
 mod validation;
 
+pub use blocks::block_slot_and_root;
 pub use config::{
     ConfigError, DEFAULT_BAN_DURATION, DEFAULT_EVENT_QUEUE, DEFAULT_PEER_EXCESS, DEFAULT_PORT,
     DEFAULT_TARGET_PEERS, DEFAULT_VALIDATION_QUEUE, NetworkConfig, NetworkConfigBuilder, Subnets,
@@ -90,7 +92,8 @@ pub use rpc::{
 };
 pub use scores::{ScoreBreakdown, ScoreTracker, TopicComponents};
 pub use service::{
-    IDENTIFY_PROTOCOL, NetworkError, REDIAL_INTERVAL, SCORE_EVENT_DELTA, TICK, spawn,
+    CUSTODY_REQUIREMENT, GOODBYE_GRACE, IDENTIFY_PROTOCOL, NetworkError, REDIAL_INTERVAL,
+    SCORE_EVENT_DELTA, TICK, spawn,
 };
 pub use topics::{SUBSCRIBE_EPOCHS_AHEAD, UNSUBSCRIBE_EPOCHS_AFTER, active_digests, kinds_for};
 pub use trace::{

@@ -28,6 +28,8 @@ pub(crate) struct Report {
     pub source: PeerId,
     pub topic: gossipsub::TopicHash,
     pub verdict: Verdict,
+    /// An accepted block, for the req/resp cache.
+    pub block: Option<crate::rpc::CachedBlock>,
 }
 
 pub(crate) struct ValidationTask<S> {
@@ -77,11 +79,30 @@ impl<S: StatefulValidator> ValidationTask<S> {
             .validator
             .validate_decoded(topic, &msg.message.data, id, wire_len, msg.arrival_ms)
             .await;
+        let block = match (outcome.verdict, outcome.kind, outcome.fork) {
+            (Verdict::Accept, Some(pheme_spec::GossipKind::BeaconBlock), Some(fork)) => {
+                let digest = topic
+                    .parse::<pheme_codec::GossipTopic>()
+                    .ok()
+                    .map(|t| t.fork_digest);
+                let root = crate::blocks::block_slot_and_root(&self.chain, fork, &msg.message.data);
+                digest
+                    .zip(root)
+                    .map(|(fork_digest, (slot, root))| crate::rpc::CachedBlock {
+                        fork_digest,
+                        ssz: msg.message.data.clone(),
+                        slot,
+                        root,
+                    })
+            }
+            _ => None,
+        };
         let _ = self.reports.send(Report {
             id: msg.id.clone(),
             source: msg.source,
             topic: msg.message.topic.clone(),
             verdict: outcome.verdict,
+            block,
         });
         let verdict_ms = unix_now_ms();
         let kind = outcome.kind.map_or("unknown", |k| k.base_name());

@@ -51,7 +51,9 @@ pub fn start(addr: SocketAddr) -> Result<(SharedRecorder, Server), CliError> {
             Matcher::Full("pheme_gossip_validation_seconds".into()),
             VALIDATION_BUCKETS,
         )
-        .and_then(|b| b.set_buckets_for_metric(Matcher::Full("pheme_peer_score".into()), SCORE_BUCKETS))
+        .and_then(|b| {
+            b.set_buckets_for_metric(Matcher::Full("pheme_peer_score".into()), SCORE_BUCKETS)
+        })
         .map_err(|e| CliError::Usage(format!("metrics buckets: {e}")))?
         .build_recorder();
     let handle = recorder.handle();

@@ -97,7 +97,11 @@ impl Tally {
             self.disconnects,
             s.banned,
             s.topics,
-            if mesh.is_empty() { "-".into() } else { mesh.join(", ") },
+            if mesh.is_empty() {
+                "-".into()
+            } else {
+                mesh.join(", ")
+            },
             self.messages as f64 / secs,
             self.verdicts[0],
             self.verdicts[1],

@@ -1,5 +1,7 @@
 //! The service: one tokio task owns the libp2p swarm; the validation task runs beside it.
 
+mod rpc;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -19,13 +21,16 @@ use pheme_spec::{ChainSpec, DigestEpoch, ForkDigest, GossipKind, unix_now_ms};
 use prometheus_client::registry::Registry;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::config::NetworkConfig;
+use crate::config::{NetworkConfig, Subnets};
 use crate::handle::{Command, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot};
+use crate::rpc::{GoodbyeReason, LocalNode, RpcBehaviour, RpcConfig, StatusMessage};
 use crate::scores::ScoreTracker;
 use crate::topics::{active_digests, kinds_for};
 use crate::transform::{Eth2SubscriptionFilter, SnappyTransform, message_id_fn};
 use crate::validation::{Inbound, Report, ValidationTask};
 use crate::{ParamsError, acceptance, gossipsub_config_builder, peer_score_params, topic_hash};
+pub use rpc::GOODBYE_GRACE;
+use rpc::RpcState;
 
 /// A peer's score must move this much (or cross zero) for a [`NetworkEvent::ScoreChanged`].
 pub const SCORE_EVENT_DELTA: f64 = 1.0;
@@ -71,6 +76,7 @@ pub(crate) struct Behaviour {
     pub identify: identify::Behaviour,
     pub limits: connection_limits::Behaviour,
     pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
+    pub rpc: RpcBehaviour,
 }
 
 /// Starts the service on the current tokio runtime: the swarm task and the validation task.
@@ -145,6 +151,7 @@ pub fn spawn<S: StatefulValidator + 'static>(
         identify,
         limits,
         blocked: Default::default(),
+        rpc: RpcBehaviour::new(RpcConfig::for_chain(&chain)),
     };
     let swarm_builder = libp2p::SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
@@ -200,7 +207,17 @@ pub fn spawn<S: StatefulValidator + 'static>(
     tokio::spawn(task.run());
 
     let kinds = kinds_by_digest(&chain, &digests, &config);
+    let local = LocalNode::new(
+        StatusMessage {
+            fork_digest: digests.first().map(|d| d.digest).unwrap_or_default(),
+            earliest_available_slot: Some(slot),
+            ..Default::default()
+        },
+        Default::default(),
+    );
     let service = Service {
+        rpc: RpcState::new(local),
+        shutdown_deadline: None,
         scores: ScoreTracker::new(score_params),
         swarm,
         chain,
@@ -301,6 +318,8 @@ struct Service {
     last_epoch: Option<u64>,
     thresholds: gossipsub::PeerScoreThresholds,
     shutdown: Option<oneshot::Sender<()>>,
+    shutdown_deadline: Option<Instant>,
+    rpc: RpcState,
 }
 
 fn ip_of(addr: &Multiaddr) -> Option<IpAddr> {
@@ -326,13 +345,28 @@ impl Service {
                 },
                 _ = tick.tick() => self.on_tick(),
             }
-            if let Some(done) = self.shutdown.take() {
-                let peers: Vec<PeerId> = self.peers.keys().copied().collect();
-                for p in peers {
-                    let _ = self.swarm.disconnect_peer_id(p);
+            if self.shutdown.is_some() {
+                let now = Instant::now();
+                let deadline = match self.shutdown_deadline {
+                    Some(d) => d,
+                    None => {
+                        let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+                        for p in peers {
+                            self.goodbye(p, GoodbyeReason::ClientShutdown, false);
+                        }
+                        *self.shutdown_deadline.insert(now + GOODBYE_GRACE)
+                    }
+                };
+                if self.rpc.leaving.is_empty() || now >= deadline {
+                    let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+                    for p in peers {
+                        let _ = self.swarm.disconnect_peer_id(p);
+                    }
+                    if let Some(done) = self.shutdown.take() {
+                        let _ = done.send(());
+                    }
+                    break;
                 }
-                let _ = done.send(());
-                break;
             }
         }
         tracing::info!(target: "pheme::network", "network service stopped");
@@ -353,6 +387,7 @@ impl Service {
     fn on_swarm(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Rpc(e)) => self.on_rpc(e),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
                 info,
@@ -382,6 +417,9 @@ impl Service {
                         },
                     );
                     tracing::debug!(target: "pheme::network::peers", peer = %peer_id, %addr, outbound, "connected");
+                    if outbound {
+                        self.send_status(peer_id);
+                    }
                     self.emit(NetworkEvent::PeerConnected {
                         peer: peer_id,
                         addr,
@@ -396,6 +434,10 @@ impl Service {
             } => {
                 self.scores.disconnected(&peer_id);
                 self.peers.remove(&peer_id);
+                self.rpc.limiter.remove_peer(&peer_id);
+                self.rpc.statuses.remove(&peer_id);
+                self.rpc.metadata_seqs.remove(&peer_id);
+                self.rpc.leaving.remove(&peer_id);
                 self.last_scores.remove(&peer_id);
                 tracing::debug!(target: "pheme::network::peers", peer = %peer_id, "disconnected");
                 self.emit(NetworkEvent::PeerDisconnected { peer: peer_id });
@@ -454,6 +496,9 @@ impl Service {
 
     fn on_report(&mut self, r: Report) {
         self.scores.verdict(&r.source, &r.topic, r.verdict);
+        if let Some(block) = r.block {
+            self.on_block(block);
+        }
         self.gossipsub()
             .report_message_validation_result(&r.id, &r.source, acceptance(r.verdict));
     }
@@ -545,6 +590,10 @@ impl Service {
             topics: self.subscribed.len(),
             listen: self.swarm.listeners().cloned().collect(),
             banned: self.banned.len(),
+            status: self.rpc.local.status,
+            metadata: self.rpc.local.metadata.clone(),
+            subscribed: self.subscribed.iter().map(|t| t.to_string()).collect(),
+            cached_blocks: self.rpc.cache.len(),
         }
     }
 
@@ -584,6 +633,7 @@ impl Service {
                 }
             }
         }
+        self.refresh_metadata();
         self.config
             .metrics
             .gauge("pheme_topics_subscribed", &[], self.subscribed.len() as f64);
@@ -687,6 +737,7 @@ impl Service {
             self.scores.mesh(t, &members, now);
         }
         self.scores.decay(now);
+        self.finish_goodbyes(now);
         self.manage_peers(now);
         self.publish_metrics(now);
     }
@@ -709,6 +760,7 @@ impl Service {
             let bad: Vec<(PeerId, f64)> = self
                 .peers
                 .keys()
+                .filter(|p| !self.banned.contains_key(p))
                 .filter_map(|p| {
                     let s = self.swarm.behaviour().gossipsub.peer_score(p)?;
                     (s < graylist).then_some((*p, s))
@@ -722,7 +774,7 @@ impl Service {
                     1,
                 );
                 self.banned.insert(peer, now + self.config.ban_duration);
-                self.swarm.behaviour_mut().blocked.block_peer(peer);
+                self.goodbye(peer, GoodbyeReason::BadScore, true);
                 self.emit(NetworkEvent::PeerBanned { peer, score });
             }
         }
@@ -819,6 +871,30 @@ impl Service {
         }
     }
 }
+
+impl Service {
+    /// Custody groups advertised: every group for an all-subnets node from fulu on (it takes
+    /// every data-column subnet), the spec's minimum otherwise; none before fulu.
+    fn custody_groups(&self) -> u64 {
+        let fulu = self
+            .kinds
+            .first()
+            .is_some_and(|(d, _)| d.fork >= pheme_spec::Fork::Fulu);
+        match (&self.config.subnets, fulu) {
+            (_, false) => 0,
+            (Subnets::All, true) => pheme_spec::NUMBER_OF_CUSTODY_GROUPS,
+            (Subnets::Attestation(_), true) => CUSTODY_REQUIREMENT,
+        }
+    }
+
+    /// The MetaData moved: discovery's ENR follows.
+    fn metadata_changed(&mut self) {
+        tracing::debug!(target: "pheme::network::rpc", seq = self.rpc.local.metadata.seq_number, "metadata changed");
+    }
+}
+
+/// `CUSTODY_REQUIREMENT`: the fewest custody groups a node may advertise.
+pub const CUSTODY_REQUIREMENT: u64 = 4;
 
 fn strip_p2p(addr: &Multiaddr) -> Multiaddr {
     addr.iter()
