@@ -73,6 +73,7 @@ pub struct NetworkConfig {
     pub(crate) event_queue: usize,
     pub(crate) ban_duration: Duration,
     pub(crate) ip_whitelist: Vec<std::net::IpAddr>,
+    pub(crate) discovery: Option<pheme_discovery::DiscoveryConfigBuilder>,
     pub(crate) metrics: Metrics,
     pub(crate) trace: Option<TraceSink>,
 }
@@ -96,6 +97,7 @@ impl NetworkConfig {
                 event_queue: DEFAULT_EVENT_QUEUE,
                 ban_duration: DEFAULT_BAN_DURATION,
                 ip_whitelist: Vec::new(),
+                discovery: None,
                 metrics: Metrics::disabled(),
                 trace: None,
             },
@@ -196,6 +198,13 @@ impl NetworkConfigBuilder {
     /// loopback in tests where every peer shares one address.
     pub fn ip_colocation_whitelist(mut self, ips: Vec<std::net::IpAddr>) -> Self {
         self.config.ip_whitelist = ips;
+        self
+    }
+
+    /// Runs discv5 discovery with this configuration (its TCP port is set to the port the swarm
+    /// listens on); without it the node only dials the peers it is given.
+    pub fn discovery(mut self, discovery: pheme_discovery::DiscoveryConfigBuilder) -> Self {
+        self.config.discovery = Some(discovery);
         self
     }
 

@@ -98,6 +98,8 @@ pub struct NetworkSnapshot {
     pub subscribed: Vec<String>,
     /// Blocks held for `BeaconBlocksByRange` / `ByRoot`.
     pub cached_blocks: usize,
+    /// The local ENR (`enr:...`), when discovery runs.
+    pub enr: Option<String>,
 }
 
 pub(crate) enum Command {

@@ -57,6 +57,7 @@
 
 mod blocks;
 mod config;
+mod discovery;
 mod handle;
 mod metrics;
 mod params;
@@ -104,4 +105,6 @@ pub use transform::{
     message_id_fn,
 };
 
+pub use discovery::DISCOVERY_INTERVAL;
 pub use libp2p;
+pub use pheme_discovery;

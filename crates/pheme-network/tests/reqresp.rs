@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{chain, next_slot_start, node, valid_messages, wait_for};
+use common::{chain, listen_addr, next_slot_start, node, valid_messages, wait_for, wait_mesh};
 use futures::StreamExt;
 use libp2p::request_response::{Event, Message};
 use libp2p::swarm::SwarmEvent;
@@ -147,12 +147,7 @@ async fn a_pheme_node_serves_req_resp_and_agrees_with_itself() {
             .unwrap();
         let server_id = config.keypair().public().to_peer_id();
         let (server, _events) = spawn(config, pheme_gossip::NoState, None).unwrap();
-        let addr = wait_for(Duration::from_secs(5), || {
-            let h = server.clone();
-            async move { h.snapshot().await.unwrap().listen.first().cloned() }
-        })
-        .await
-        .unwrap();
+        let addr = listen_addr(&server).await;
 
         // MetaData, subscriptions and custody agree.
         let snap = server.snapshot().await.unwrap();
@@ -181,22 +176,7 @@ async fn a_pheme_node_serves_req_resp_and_agrees_with_itself() {
         // A block reaches the server over gossip and is cached.
         let publisher = node(&chain).await;
         publisher.handle.dial(addr.clone()).await.unwrap();
-        wait_for(Duration::from_secs(10), || {
-            let h = publisher.handle.clone();
-            async move {
-                (h.snapshot()
-                    .await
-                    .unwrap()
-                    .mesh
-                    .get("beacon_block")
-                    .copied()
-                    .unwrap_or(0)
-                    > 0)
-                .then_some(())
-            }
-        })
-        .await
-        .expect("a block mesh");
+        wait_mesh(&publisher.handle, "beacon_block").await;
         let slot = next_slot_start(&chain).await;
         let (_, block) = valid_messages(&chain, slot, 5).remove(0);
         publisher

@@ -61,6 +61,12 @@ pub struct ObserveArgs {
     /// Print every peer's score and its components once an epoch and at exit.
     #[arg(long)]
     peer_scores: bool,
+    /// Address to advertise in the ENR (discv5 learns it from peers otherwise).
+    #[arg(long)]
+    enr_address: Option<IpAddr>,
+    /// Run without discv5: only the --peers are dialled (offline and loopback use).
+    #[arg(long)]
+    no_discovery: bool,
     /// Exempt these IPs from the IP colocation penalty (comma-separated).
     #[arg(long, value_delimiter = ',')]
     trusted_ips: Vec<IpAddr>,
@@ -107,6 +113,47 @@ fn listen_addrs(ip: IpAddr, port: u16) -> Vec<Multiaddr> {
     out
 }
 
+/// discv5 on the TCP port's number over UDP (as Lighthouse), from the given or the network's
+/// bootnodes.
+fn discovery_config(args: &ObserveArgs) -> pheme_network::pheme_discovery::DiscoveryConfigBuilder {
+    use std::net::{SocketAddrV4, SocketAddrV6};
+    let mut d = pheme_network::pheme_discovery::DiscoveryConfig::builder();
+    match args.listen {
+        IpAddr::V4(ip) => {
+            d.listen_v4(Some(SocketAddrV4::new(ip, args.port)));
+            if ip.is_unspecified() {
+                d.listen_v6(Some(SocketAddrV6::new(
+                    std::net::Ipv6Addr::UNSPECIFIED,
+                    args.port,
+                    0,
+                    0,
+                )));
+            } else {
+                d.listen_v6(None);
+            }
+        }
+        IpAddr::V6(ip) => {
+            d.listen_v4(None)
+                .listen_v6(Some(SocketAddrV6::new(ip, args.port, 0, 0)));
+        }
+    }
+    d.tcp_port(Some(args.port))
+        .quic_port(Some(args.port.saturating_add(1)));
+    match args.enr_address {
+        Some(IpAddr::V4(ip)) => {
+            d.enr_ip4(Some(ip));
+        }
+        Some(IpAddr::V6(ip)) => {
+            d.enr_ip6(Some(ip));
+        }
+        None => {}
+    }
+    if !args.boot_nodes.is_empty() {
+        d.bootnode_texts(&args.boot_nodes);
+    }
+    d
+}
+
 /// Runs the observer until Ctrl-C or `--duration`.
 pub fn run(args: ObserveArgs) -> Result<(), CliError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -145,7 +192,9 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
     for p in &args.peers {
         builder = builder.peer(p.clone());
     }
-    let _ = &args.boot_nodes; // used by discovery
+    if !args.no_discovery {
+        builder = builder.discovery(discovery_config(&args));
+    }
     let mut registry = prometheus_client::registry::Registry::with_prefix("libp2p");
     let exporter = match args.metrics {
         Some(addr) => {

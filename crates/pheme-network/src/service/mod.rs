@@ -22,6 +22,7 @@ use prometheus_client::registry::Registry;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{NetworkConfig, Subnets};
+use crate::discovery::{DiscoveryTask, Wants};
 use crate::handle::{Command, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot};
 use crate::rpc::{GoodbyeReason, LocalNode, RpcBehaviour, RpcConfig, StatusMessage};
 use crate::scores::ScoreTracker;
@@ -29,6 +30,7 @@ use crate::topics::{active_digests, kinds_for};
 use crate::transform::{Eth2SubscriptionFilter, SnappyTransform, message_id_fn};
 use crate::validation::{Inbound, Report, ValidationTask};
 use crate::{ParamsError, acceptance, gossipsub_config_builder, peer_score_params, topic_hash};
+use pheme_discovery::{LocalIdentity, PeerInfo};
 pub use rpc::GOODBYE_GRACE;
 use rpc::RpcState;
 
@@ -56,6 +58,9 @@ pub enum NetworkError {
     /// A transport could not be built.
     #[error("transport: {0}")]
     Transport(String),
+    /// The node key cannot serve as a discovery identity.
+    #[error("discovery identity: {0}")]
+    Identity(String),
     /// A listen address was refused.
     #[error("cannot listen on {addr}: {reason}")]
     Listen {
@@ -206,6 +211,41 @@ pub fn spawn<S: StatefulValidator + 'static>(
     };
     tokio::spawn(task.run());
 
+    let enr = Arc::new(std::sync::Mutex::new(None));
+    let (tcp_port_tx, tcp_port_rx) = watch::channel(None);
+    let (wants_tx, found_rx) = match config.discovery.clone() {
+        Some(builder) => {
+            let secret = config
+                .keypair
+                .clone()
+                .try_into_secp256k1()
+                .map_err(|e| NetworkError::Identity(e.to_string()))?
+                .secret()
+                .to_bytes();
+            let identity = LocalIdentity::from_secret_bytes(secret)
+                .map_err(|e| NetworkError::Identity(e.to_string()))?;
+            let (wants_tx, wants_rx) = watch::channel(Wants {
+                epoch,
+                ..Wants::default()
+            });
+            let (found_tx, found_rx) = mpsc::channel(16);
+            tokio::spawn(
+                DiscoveryTask {
+                    builder,
+                    identity,
+                    chain: chain.clone(),
+                    wants: wants_rx,
+                    tcp_port: tcp_port_rx,
+                    found: found_tx,
+                    enr: enr.clone(),
+                    metrics: config.metrics.clone(),
+                }
+                .run(),
+            );
+            (Some(wants_tx), Some(found_rx))
+        }
+        None => (None, None),
+    };
     let kinds = kinds_by_digest(&chain, &digests, &config);
     let local = LocalNode::new(
         StatusMessage {
@@ -217,6 +257,10 @@ pub fn spawn<S: StatefulValidator + 'static>(
     );
     let service = Service {
         rpc: RpcState::new(local),
+        enr,
+        tcp_port: tcp_port_tx,
+        wants: wants_tx,
+        found: found_rx,
         shutdown_deadline: None,
         scores: ScoreTracker::new(score_params),
         swarm,
@@ -320,6 +364,10 @@ struct Service {
     shutdown: Option<oneshot::Sender<()>>,
     shutdown_deadline: Option<Instant>,
     rpc: RpcState,
+    enr: Arc<std::sync::Mutex<Option<String>>>,
+    tcp_port: watch::Sender<Option<u16>>,
+    wants: Option<watch::Sender<Wants>>,
+    found: Option<mpsc::Receiver<Vec<PeerInfo>>>,
 }
 
 fn ip_of(addr: &Multiaddr) -> Option<IpAddr> {
@@ -344,6 +392,7 @@ impl Service {
                     None => break,
                 },
                 _ = tick.tick() => self.on_tick(),
+                Some(peers) = next_found(&mut self.found) => self.on_found(peers),
             }
             if self.shutdown.is_some() {
                 let now = Instant::now();
@@ -443,6 +492,18 @@ impl Service {
                 self.emit(NetworkEvent::PeerDisconnected { peer: peer_id });
             }
             SwarmEvent::NewListenAddr { address, .. } => {
+                let v4 = address.iter().any(|p| matches!(p, Protocol::Ip4(_)));
+                if let Some(port) = address.iter().find_map(|p| match p {
+                    Protocol::Tcp(port) => Some(port),
+                    _ => None,
+                }) && v4
+                {
+                    self.tcp_port.send_if_modified(|p| {
+                        let new = p.is_none();
+                        p.get_or_insert(port);
+                        new
+                    });
+                }
                 tracing::info!(target: "pheme::network", %address, "listening");
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
@@ -594,6 +655,7 @@ impl Service {
             metadata: self.rpc.local.metadata.clone(),
             subscribed: self.subscribed.iter().map(|t| t.to_string()).collect(),
             cached_blocks: self.rpc.cache.len(),
+            enr: self.enr.lock().ok().and_then(|e| e.clone()),
         }
     }
 
@@ -739,6 +801,7 @@ impl Service {
         self.scores.decay(now);
         self.finish_goodbyes(now);
         self.manage_peers(now);
+        self.tell_discovery(epoch);
         self.publish_metrics(now);
     }
 
@@ -890,6 +953,88 @@ impl Service {
     /// The MetaData moved: discovery's ENR follows.
     fn metadata_changed(&mut self) {
         tracing::debug!(target: "pheme::network::rpc", seq = self.rpc.local.metadata.seq_number, "metadata changed");
+    }
+}
+
+async fn next_found(rx: &mut Option<mpsc::Receiver<Vec<PeerInfo>>>) -> Option<Vec<PeerInfo>> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Service {
+    /// What discovery should look for now, and what the ENR should say.
+    fn tell_discovery(&mut self, epoch: u64) {
+        let Some(wants) = &self.wants else { return };
+        let gs = &self.swarm.behaviour().gossipsub;
+        let mesh_low = self
+            .kinds
+            .first()
+            .and_then(|(d, _)| self.presets.get(&d.digest))
+            .map_or(6, |p| p.gossipsub.mesh_n_low);
+        let current = self.kinds.first().map(|(d, _)| d.digest);
+        let mut thin_attnets = Vec::new();
+        let mut thin_syncnets = Vec::new();
+        for t in &self.subscribed {
+            let Ok(topic) = t.as_str().parse::<pheme_codec::GossipTopic>() else {
+                continue;
+            };
+            if Some(topic.fork_digest) != current || gs.mesh_peers(t).count() >= mesh_low {
+                continue;
+            }
+            match topic.kind {
+                GossipKind::BeaconAttestation(s) => thin_attnets.push(s),
+                GossipKind::SyncCommittee(s) => thin_syncnets.push(s),
+                _ => {}
+            }
+        }
+        let m = &self.rpc.local.metadata;
+        let next = Wants {
+            needed: self.config.target_peers.saturating_sub(self.peers.len()),
+            thin_attnets,
+            thin_syncnets,
+            epoch,
+            attnets: (0..64).filter(|i| m.attnets[*i as usize]).collect(),
+            syncnets: (0..4).filter(|i| m.syncnets[*i as usize]).collect(),
+            cgc: m.custody_group_count,
+        };
+        wants.send_if_modified(|w| {
+            let changed = *w != next;
+            *w = next;
+            changed
+        });
+    }
+
+    /// Dials discovered peers, up to the target.
+    fn on_found(&mut self, peers: Vec<PeerInfo>) {
+        let me = *self.swarm.local_peer_id();
+        let mut room = self.config.target_peers.saturating_sub(self.peers.len());
+        for info in peers {
+            if room == 0 {
+                break;
+            }
+            if info.peer_id == me
+                || self.peers.contains_key(&info.peer_id)
+                || self.banned.contains_key(&info.peer_id)
+                || self.swarm.is_connected(&info.peer_id)
+            {
+                continue;
+            }
+            let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(info.peer_id)
+                .addresses(info.dial_addrs())
+                .build();
+            let outcome = match self.swarm.dial(opts) {
+                Ok(()) => {
+                    room -= 1;
+                    "started"
+                }
+                Err(_) => "refused",
+            };
+            self.config
+                .metrics
+                .count("pheme_dials_total", &[("outcome", outcome)], 1);
+        }
     }
 }
 

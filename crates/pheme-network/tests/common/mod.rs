@@ -57,6 +57,47 @@ pub struct Node {
     pub addr: libp2p::Multiaddr,
 }
 
+/// Spawns a node (no state checks) and waits for its listen address.
+pub async fn start(config: NetworkConfig) -> Node {
+    let (handle, events) = spawn(config, pheme_gossip::NoState, None).unwrap();
+    let addr = listen_addr(&handle).await;
+    Node {
+        handle,
+        events,
+        addr,
+    }
+}
+
+/// The node's first listen address, once it has one.
+pub async fn listen_addr(handle: &NetworkHandle) -> libp2p::Multiaddr {
+    wait_for(Duration::from_secs(5), || {
+        let h = handle.clone();
+        async move { h.snapshot().await.unwrap().listen.first().cloned() }
+    })
+    .await
+    .expect("a listen address")
+}
+
+/// Waits until the node has a mesh peer on topics of `kind` (a base name).
+pub async fn wait_mesh(handle: &NetworkHandle, kind: &'static str) {
+    wait_for(Duration::from_secs(10), || {
+        let h = handle.clone();
+        async move {
+            let n = h
+                .snapshot()
+                .await
+                .unwrap()
+                .mesh
+                .get(kind)
+                .copied()
+                .unwrap_or(0);
+            (n > 0).then_some(())
+        }
+    })
+    .await
+    .unwrap_or_else(|| panic!("no {kind} mesh"));
+}
+
 /// Starts a node on loopback TCP and waits for its listen address.
 pub async fn node(chain: &ChainSpec) -> Node {
     let config = NetworkConfig::builder(chain.clone())
@@ -67,18 +108,7 @@ pub async fn node(chain: &ChainSpec) -> Node {
         .ip_colocation_whitelist(vec!["127.0.0.1".parse().unwrap()])
         .build()
         .unwrap();
-    let (handle, events) = spawn(config, pheme_gossip::NoState, None).unwrap();
-    let addr = wait_for(Duration::from_secs(5), || {
-        let h = handle.clone();
-        async move { h.snapshot().await.unwrap().listen.first().cloned() }
-    })
-    .await
-    .expect("a listen address");
-    Node {
-        handle,
-        events,
-        addr,
-    }
+    start(config).await
 }
 
 /// Polls `f` until it returns Some, or the timeout passes.
@@ -231,4 +261,28 @@ pub async fn next_slot_start(chain: &ChainSpec) -> u64 {
     let wait = clock.ms_until_next_slot(unix_now_ms()) + 50;
     tokio::time::sleep(Duration::from_millis(wait)).await;
     slot_now(chain)
+}
+
+/// Starts a node on loopback TCP with discv5 on loopback UDP, started from `bootnodes` (none:
+/// a lone first node), taking attestation `subnets`.
+pub async fn discovering_node(chain: &ChainSpec, bootnodes: &[String], subnets: Subnets) -> Node {
+    use std::net::{Ipv4Addr, SocketAddrV4};
+    let mut disc = pheme_network::pheme_discovery::DiscoveryConfig::builder();
+    disc.listen_v4(Some(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)))
+        .listen_v6(None)
+        .enr_ip4(Some(Ipv4Addr::LOCALHOST))
+        .bootnode_texts(bootnodes);
+    if bootnodes.is_empty() {
+        disc.bootnodes(Vec::new());
+    }
+    let config = NetworkConfig::builder(chain.clone())
+        .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+        .target_peers(10)
+        .subnets(subnets)
+        .active_validators(1_000_000)
+        .ip_colocation_whitelist(vec!["127.0.0.1".parse().unwrap()])
+        .discovery(disc)
+        .build()
+        .unwrap();
+    start(config).await
 }
