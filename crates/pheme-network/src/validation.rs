@@ -44,6 +44,27 @@ pub(crate) struct ValidationTask<S> {
     pub trace: Option<TraceSink>,
 }
 
+/// One debug event per message under a target per topic kind (`pheme::gossip::block`, ...),
+/// so operators can turn on one kind: `RUST_LOG=pheme::gossip::aggregate=debug`.
+macro_rules! log_verdict {
+    ($kind:expr, $($field:tt)*) => {
+        match $kind {
+            "beacon_block" => tracing::debug!(target: "pheme::gossip::block", $($field)*),
+            "beacon_aggregate_and_proof" => tracing::debug!(target: "pheme::gossip::aggregate", $($field)*),
+            "beacon_attestation" => tracing::debug!(target: "pheme::gossip::attestation", $($field)*),
+            "voluntary_exit" => tracing::debug!(target: "pheme::gossip::exit", $($field)*),
+            "proposer_slashing" => tracing::debug!(target: "pheme::gossip::proposer_slashing", $($field)*),
+            "attester_slashing" => tracing::debug!(target: "pheme::gossip::attester_slashing", $($field)*),
+            "sync_committee_contribution_and_proof" => tracing::debug!(target: "pheme::gossip::contribution", $($field)*),
+            "sync_committee" => tracing::debug!(target: "pheme::gossip::sync_committee", $($field)*),
+            "bls_to_execution_change" => tracing::debug!(target: "pheme::gossip::bls_change", $($field)*),
+            "blob_sidecar" => tracing::debug!(target: "pheme::gossip::blob", $($field)*),
+            "data_column_sidecar" => tracing::debug!(target: "pheme::gossip::column", $($field)*),
+            _ => tracing::debug!(target: "pheme::gossip", $($field)*),
+        }
+    };
+}
+
 fn verdict_name(v: Verdict) -> &'static str {
     match v {
         Verdict::Accept => "accept",
@@ -126,15 +147,14 @@ impl<S: StatefulValidator> ValidationTask<S> {
             &[("kind", kind)],
             verdict_ms.saturating_sub(msg.arrival_ms) as f64 / 1000.0,
         );
-        match outcome.verdict {
-            Verdict::Accept => {
-                tracing::debug!(target: "pheme::gossip", kind, id = %msg.id, source = %msg.source, "accepted")
-            }
-            _ => tracing::debug!(
-                target: "pheme::gossip", kind, id = %msg.id, source = %msg.source,
-                verdict, reason = outcome.reason, detail = %outcome.detail, "refused"
-            ),
-        }
+        log_verdict!(
+            kind,
+            id = %msg.id,
+            source = %msg.source,
+            verdict,
+            reason = outcome.reason,
+            detail = %outcome.detail
+        );
         if let Some(trace) = &self.trace {
             let record = TraceRecord {
                 arrival_ms: msg.arrival_ms,

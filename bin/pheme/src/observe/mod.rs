@@ -195,7 +195,7 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
     if !args.no_discovery {
         builder = builder.discovery(discovery_config(&args));
     }
-    let mut registry = prometheus_client::registry::Registry::with_prefix("libp2p");
+    let mut registry = prometheus_client::registry::Registry::default();
     let exporter = match args.metrics {
         Some(addr) => {
             let (recorder, server) = exporter::start(addr)?;

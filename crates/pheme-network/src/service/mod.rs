@@ -137,7 +137,10 @@ pub fn spawn<S: StatefulValidator + 'static>(
     }
     let mut registry = registry;
     if let Some(r) = registry.as_deref_mut() {
-        gossipsub = gossipsub.with_metrics(r, gossipsub::MetricsConfig::default());
+        gossipsub = gossipsub.with_metrics(
+            r.sub_registry_with_prefix("libp2p_gossipsub"),
+            gossipsub::MetricsConfig::default(),
+        );
     }
 
     let keypair = config.keypair.clone();
