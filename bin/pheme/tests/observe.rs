@@ -76,12 +76,17 @@ fn value(text: &str, series: &str) -> Option<f64> {
 fn two_observers_peer_and_a_restarted_one_comes_back() {
     let (pa, pb) = (free_port(), free_port());
     let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let metrics_a = format!("127.0.0.1:{}", free_port());
     let mut a = observe(&[
         "--port".into(),
         pa.to_string(),
+        "--metrics".into(),
+        metrics_a.clone(),
         "--duration".into(),
-        "60s".into(),
+        "120s".into(),
     ]);
+    // A is up (and listening) once its endpoint answers.
+    assert!(wait_metrics(&metrics_a, |t| t.contains("pheme_topics_subscribed")).is_some());
     let peer = format!("/ip4/127.0.0.1/tcp/{pa}");
     let b_args = [
         "--port".to_string(),
@@ -91,7 +96,7 @@ fn two_observers_peer_and_a_restarted_one_comes_back() {
         "--metrics".into(),
         metrics_addr.clone(),
         "--duration".into(),
-        "6s".into(),
+        "60s".into(),
     ];
     for round in 0..2 {
         let b = observe(&b_args);
@@ -108,8 +113,19 @@ fn two_observers_peer_and_a_restarted_one_comes_back() {
         ));
         // libp2p's own registry is rendered too.
         assert!(text.contains("libp2p_"), "no libp2p metrics");
+        // One 2 s slot for a summary line, then Ctrl-C: goodbye, exit 0.
+        std::thread::sleep(Duration::from_millis(2_500));
+        let pid = b.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
         let out = b.wait_with_output().unwrap();
         assert!(out.status.success(), "round {round}: {out:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Ctrl-C: saying goodbye"));
         let log = String::from_utf8_lossy(&out.stdout);
         assert!(log.contains("| peers 1 (out 1"), "no summary line: {log}");
     }
