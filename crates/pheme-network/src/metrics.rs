@@ -81,6 +81,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "Sum over connected peers of each score component (p1..p6, residual)",
     ),
     (
+        "pheme_peer_score_by_peer",
+        "Each connected peer's score and components (series of gone peers expire)",
+    ),
+    (
         "pheme_rpc_requests_total",
         "Req/resp requests, by protocol, direction and result",
     ),

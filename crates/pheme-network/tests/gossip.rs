@@ -9,7 +9,10 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use common::{Node, attestation, chain, next_slot_start, node, slot_now, valid_messages, wait_for};
+use common::{
+    Node, attestation, attester_slashing, chain, invalid_messages, next_slot_start, node, slot_now,
+    valid_messages, wait_for,
+};
 use pheme_gossip::Verdict;
 use pheme_network::NetworkEvent;
 use pheme_spec::GossipKind;
@@ -77,7 +80,11 @@ async fn eight_nodes_deliver_every_kind_and_punish_invalid_senders() {
 
     // Every kind, published by node 0, reaches the seven others and is accepted.
     let slot = next_slot_start(&chain).await;
-    let messages = valid_messages(&chain, slot, 1);
+    let mut messages = valid_messages(&chain, slot, 1);
+    messages.push((
+        GossipKind::AttesterSlashing,
+        attester_slashing(&chain, slot, 1),
+    ));
     let kinds: Vec<&'static str> = messages.iter().map(|(k, _)| k.base_name()).collect();
     for (kind, ssz) in messages {
         nodes[0].handle.publish(kind, ssz).await.unwrap();
@@ -111,6 +118,10 @@ async fn eight_nodes_deliver_every_kind_and_punish_invalid_senders() {
         )
         .await
         .unwrap();
+    // The kinds Pheme checks signatures or proofs of without state: REJECT too.
+    for (kind, ssz) in invalid_messages(slot, 7) {
+        nodes[7].handle.publish(kind, ssz).await.unwrap();
+    }
     let neighbours = [0usize, 1, 2, 4, 5, 6]; // 7 dials 0, 1, 2; 4, 5, 6 dial 7
     let penalised = wait_for(Duration::from_secs(10), || {
         drain(&mut nodes, &mut seen);

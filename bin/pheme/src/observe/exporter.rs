@@ -4,7 +4,10 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
+use std::time::Duration;
+
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_util::MetricKindMask;
 use pheme_network::SharedRecorder;
 use prometheus_client::registry::Registry;
 
@@ -55,6 +58,8 @@ pub fn start(addr: SocketAddr) -> Result<(SharedRecorder, Server), CliError> {
             b.set_buckets_for_metric(Matcher::Full("pheme_peer_score".into()), SCORE_BUCKETS)
         })
         .map_err(|e| CliError::Usage(format!("metrics buckets: {e}")))?
+        // Per-peer series stop being set when the peer leaves: let them expire.
+        .idle_timeout(MetricKindMask::GAUGE, Some(Duration::from_secs(60)))
         .build_recorder();
     let handle = recorder.handle();
     let http = tiny_http::Server::http(addr).map_err(|e| CliError::Io {

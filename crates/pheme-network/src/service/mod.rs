@@ -922,6 +922,22 @@ impl Service {
                 .unwrap_or(0.0);
             m.observe("pheme_peer_score", &[], total);
             let b = self.scores.breakdown(p, total, now);
+            let peer = p.to_string();
+            for (component, v) in [
+                ("total", b.total),
+                ("p1", b.p1),
+                ("p2", b.p2),
+                ("p4", b.p4),
+                ("p5", b.p5),
+                ("p6", b.p6),
+                ("residual", b.residual),
+            ] {
+                m.gauge(
+                    "pheme_peer_score_by_peer",
+                    &[("peer", &peer), ("component", component)],
+                    v,
+                );
+            }
             for (s, v) in
                 sums.iter_mut()
                     .zip([b.p1, b.p2, b.p4, b.p5, b.p6, b.residual, b.topic_cap_cut])

@@ -286,3 +286,43 @@ pub async fn discovering_node(chain: &ChainSpec, bootnodes: &[String], subnets: 
         .unwrap();
     start(config).await
 }
+
+/// A double vote by `seed` at `slot`: slashable, with a validator nobody slashed yet.
+pub fn attester_slashing(chain: &ChainSpec, slot: u64, seed: u64) -> Vec<u8> {
+    let mut s = t::AttesterSlashing::default();
+    s.attestation_1.data = data(chain.slots_per_epoch(), slot, seed);
+    s.attestation_2.data = data(chain.slots_per_epoch(), slot, seed + 1);
+    s.attestation_1.attesting_indices.push(seed);
+    s.attestation_2.attesting_indices.push(seed);
+    s.attestation_1.signature = sig(seed + 20);
+    s.attestation_2.signature = sig(seed + 21);
+    serialize(&s).unwrap()
+}
+
+/// Messages whose right verdict is REJECT, with the topic they go on: a BLS change whose
+/// signature does not verify, and a data-column sidecar that fails its stateless checks
+/// (empty proofs and cells that match no block).
+pub fn invalid_messages(slot: u64, seed: u64) -> Vec<(GossipKind, Vec<u8>)> {
+    let mut change = t::SignedBlsToExecutionChange::default();
+    change.message.validator_index = seed;
+    change.signature = sig(seed + 30);
+    let mut column = t::DataColumnSidecar {
+        index: 5,
+        ..Default::default()
+    };
+    column.signed_block_header.message.slot = slot;
+    column.signed_block_header.message.proposer_index = seed;
+    column.kzg_commitments.push(Default::default());
+    column.column.push(Default::default());
+    column.kzg_proofs.push(Default::default());
+    vec![
+        (
+            GossipKind::BlsToExecutionChange,
+            serialize(&change).unwrap(),
+        ),
+        (
+            GossipKind::DataColumnSidecar(5),
+            serialize(&column).unwrap(),
+        ),
+    ]
+}
