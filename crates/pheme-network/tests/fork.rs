@@ -86,6 +86,11 @@ async fn no_message_is_lost_across_a_fork_and_a_bpo_change() {
             digests.insert(g.outcome.topic.split('/').nth(2).unwrap().to_owned());
         }
     }
+    println!(
+        "published {}, accepted at the far node {}, on digests {digests:?}",
+        published.len(),
+        accepted.len()
+    );
     assert!(published.len() >= 40, "published {}", published.len());
     let lost: Vec<_> = published.difference(&accepted).collect();
     assert!(

@@ -158,6 +158,7 @@ async fn eight_nodes_deliver_every_kind_and_punish_invalid_senders() {
     );
 
     // A flood of invalid messages: node 7 falls below the graylist threshold and is banned.
+    let flood = std::time::Instant::now();
     for n in 0..60 {
         let slot = slot_now(&chain);
         let _ = nodes[7]
@@ -175,6 +176,10 @@ async fn eight_nodes_deliver_every_kind_and_punish_invalid_senders() {
     })
     .await;
     assert!(banned.is_some(), "the spammer was not banned");
+    println!(
+        "spammer banned {} ms after its flood began",
+        flood.elapsed().as_millis()
+    );
     for (i, p) in &seen.banned {
         assert_eq!(*p, spammer, "node {i} banned an honest peer");
     }
