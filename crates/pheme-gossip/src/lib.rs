@@ -32,6 +32,7 @@
 mod clock;
 mod context;
 mod decode;
+mod fixed;
 mod handlers;
 mod seen;
 mod validator;
