@@ -83,7 +83,7 @@ fn decode(args: DecodeArgs) -> Result<ExitCode, CliError> {
         "message_id": format!("0x{}", out.message_id.iter().map(|b| format!("{b:02x}")).collect::<String>()),
         "verdict": out.verdict.name(),
         "reason": out.reason,
-        "detail": out.detail,
+        "detail": out.detail.to_string(),
         "size": { "compressed": out.compressed_len, "uncompressed": out.ssz_len },
         "value": out.json,
     });

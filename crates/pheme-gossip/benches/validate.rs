@@ -11,8 +11,8 @@ use pheme_gossip::{GossipValidator, NoState};
 use pheme_spec::Network;
 use sha2::{Digest, Sha256};
 
-mod messages;
-use messages::{SLOT, messages, ready};
+mod support;
+use support::{SLOT, messages, ready};
 
 fn bench(c: &mut Criterion) {
     let chain = Network::Mainnet.chain_spec().unwrap();

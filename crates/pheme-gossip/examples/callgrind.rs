@@ -11,9 +11,9 @@ use pheme_gossip::{GossipValidator, NoState, Verdict};
 use pheme_spec::Network;
 use sha2::{Digest, Sha256};
 
-#[path = "../benches/messages.rs"]
-mod messages;
-use messages::{SLOT, messages, ready};
+#[path = "../benches/support/mod.rs"]
+mod support;
+use support::{SLOT, messages, ready};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -38,7 +38,7 @@ fn main() {
                     std::hint::black_box(&wire),
                     now,
                 )
-                .detail
+                .reason
                 .len(),
             "decoded" => ready(validator.validate_decoded(
                 std::hint::black_box(&topic),
@@ -47,7 +47,7 @@ fn main() {
                 wire.len(),
                 now,
             ))
-            .detail
+            .reason
             .len(),
             "limit" => {
                 let raw = snap::raw::Decoder::new()

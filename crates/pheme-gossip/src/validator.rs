@@ -7,8 +7,8 @@ use pheme_codec::{GossipTopic, MessageId, decode_gossip, gossip_bounds, message_
 use pheme_spec::{ChainSpec, DigestEpoch, Fork, GossipKind};
 
 use crate::{
-    CheckContext, GossipClock, GossipMessage, Handlers, Pending, Refusal, StatefulValidator,
-    Verdict,
+    CheckContext, Detail, GossipClock, GossipMessage, Handlers, Pending, Refusal,
+    StatefulValidator, Verdict,
 };
 
 /// Everything known about one validated message.
@@ -26,8 +26,8 @@ pub struct Outcome {
     pub verdict: Verdict,
     /// The failed check's label (`accepted` when accepted).
     pub reason: &'static str,
-    /// The failed check's message (empty when accepted).
-    pub detail: String,
+    /// The failed check's message (empty when accepted), rendered when displayed.
+    pub detail: Detail,
     /// Bytes on the wire.
     pub compressed_len: usize,
     /// SSZ bytes, when decompressed.
@@ -95,7 +95,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
             Input::Wire(data) => data,
             Input::Decoded { ssz, .. } => ssz,
         };
-        let refuse = |verdict, reason: &'static str, detail: String| {
+        let refuse = |verdict, reason: &'static str, detail: Detail| {
             Stage::Refused(Refusal {
                 verdict,
                 reason,
@@ -105,7 +105,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
         // Refused before the transform: the message-id is the raw data's (invalid-snappy domain).
         let refuse_raw = |out: &mut Outcome, reason: &'static str, detail: String| {
             out.message_id = message_id(out.fork.unwrap_or(Fork::Altair), topic, Err(data));
-            refuse(Verdict::Reject, reason, detail)
+            refuse(Verdict::Reject, reason, detail.into())
         };
         let parsed: GossipTopic = match topic.parse() {
             Ok(t) => t,
@@ -136,7 +136,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
                 out.message_id = decoded.message_id;
                 match decoded.ssz {
                     Ok(ssz) => Cow::Owned(ssz),
-                    Err(e) => return refuse(Verdict::Reject, "snappy_or_size", e.to_string()),
+                    Err(e) => return refuse(Verdict::Reject, "snappy_or_size", Detail::Snappy(e)),
                 }
             }
             Input::Decoded { ssz, message_id } => {
@@ -148,7 +148,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
                         bounds.min,
                         bounds.max
                     );
-                    return refuse(Verdict::Reject, "snappy_or_size", detail);
+                    return refuse(Verdict::Reject, "snappy_or_size", detail.into());
                 }
                 Cow::Borrowed(ssz)
             }
@@ -162,7 +162,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
             self.with_json,
         ) {
             Ok(m) => m,
-            Err(e) => return refuse(Verdict::Reject, "ssz_decode", e.to_string()),
+            Err(e) => return refuse(Verdict::Reject, "ssz_decode", e.to_string().into()),
         };
         out.json = json;
         let ctx = CheckContext {
@@ -186,7 +186,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
             message_id: [0; 20],
             verdict: Verdict::Accept,
             reason: "accepted",
-            detail: String::new(),
+            detail: Detail::None,
             compressed_len,
             ssz_len: None,
             json: None,
@@ -248,7 +248,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
                     let refusal = Refusal {
                         verdict,
                         reason: "stateful",
-                        detail: "refused by the stateful validator".into(),
+                        detail: Detail::Static("refused by the stateful validator"),
                     };
                     self.finish(out, Some(refusal))
                 }

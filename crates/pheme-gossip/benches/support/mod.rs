@@ -1,5 +1,6 @@
 //! Realistic mainnet messages of every benchmarked topic kind, shared by the criterion bench and
-//! the callgrind driver (`examples/callgrind.rs`).
+//! the callgrind driver (`examples/callgrind.rs`). A directory module, so that cargo does not
+//! take it for a bench of its own.
 
 use pheme_spec::Network;
 use pheme_types::mainnet::fulu as t;
