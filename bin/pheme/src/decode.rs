@@ -78,7 +78,7 @@ fn decode(args: DecodeArgs) -> Result<ExitCode, CliError> {
     validator.committees_per_slot = args.committees_per_slot;
     let out = validator.validate_stateless(&args.topic, &data, now_ms);
     let report = serde_json::json!({
-        "topic": out.topic,
+        "topic": &*out.topic,
         "fork": out.fork.map(|f| f.name()),
         "message_id": format!("0x{}", out.message_id.iter().map(|b| format!("{b:02x}")).collect::<String>()),
         "verdict": out.verdict.name(),

@@ -1,9 +1,10 @@
 //! The whole path of one gossip message, and the one place a typed error becomes a verdict.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use pheme_codec::{GossipTopic, MessageId, decode_gossip, gossip_bounds, message_id};
+use pheme_codec::{GossipTopic, MessageId, SszBounds, decode_gossip, gossip_bounds, message_id};
 use pheme_spec::{ChainSpec, DigestEpoch, Fork, GossipKind};
 
 use crate::{
@@ -14,8 +15,8 @@ use crate::{
 /// Everything known about one validated message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
-    /// The topic string.
-    pub topic: String,
+    /// The topic string (shared with the validator's topic cache: no copy per message).
+    pub topic: Arc<str>,
     /// The topic's kind, if the topic is known.
     pub kind: Option<GossipKind>,
     /// The fork of the topic's digest, if the digest is this network's.
@@ -42,6 +43,8 @@ pub struct Outcome {
 pub struct GossipValidator<S> {
     chain: ChainSpec,
     schedule: Vec<DigestEpoch>,
+    /// Topics already resolved, so a topic string is parsed once, not per message.
+    topics: HashMap<Box<str>, KnownTopic, foldhash::fast::RandomState>,
     handlers: Handlers,
     stateful: S,
     counts: BTreeMap<(&'static str, Verdict, &'static str), u64>,
@@ -49,6 +52,28 @@ pub struct GossipValidator<S> {
     pub committees_per_slot: Option<u64>,
     /// Whether outcomes carry the decoded message as JSON.
     pub with_json: bool,
+}
+
+/// At most this many topics are cached. Only topics of this chain that exist at their digest's
+/// fork are cached (a few hundred per digest), so the bound is never reached in practice; past
+/// it, topics are parsed per message.
+const TOPIC_CACHE_CAPACITY: usize = 4096;
+
+/// What a topic string resolves to: kind, fork and the payload's size bounds.
+#[derive(Debug, Clone)]
+struct KnownTopic {
+    name: Arc<str>,
+    kind: GossipKind,
+    fork: Fork,
+    bounds: SszBounds,
+}
+
+/// Why a topic string is refused, with what is known of it.
+struct Unresolved {
+    kind: Option<GossipKind>,
+    fork: Option<Fork>,
+    reason: &'static str,
+    detail: String,
 }
 
 /// A message as the validator receives it.
@@ -76,6 +101,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
         Self {
             chain,
             schedule,
+            topics: HashMap::default(),
             handlers: Handlers::default(),
             stateful,
             counts: BTreeMap::new(),
@@ -89,12 +115,108 @@ impl<S: StatefulValidator> GossipValidator<S> {
         &self.counts
     }
 
-    /// The stateless part: everything up to the handler's checks.
-    fn stateless(&self, topic: &str, input: Input<'_>, now_ms: u64, out: &mut Outcome) -> Stage {
-        let data = match input {
-            Input::Wire(data) => data,
-            Input::Decoded { ssz, .. } => ssz,
+    /// What `topic` is, from the cache or parsed (and then cached if it is one of this chain's
+    /// topics), or why it is refused.
+    fn resolve(&mut self, topic: &str) -> Result<KnownTopic, Unresolved> {
+        if let Some(known) = self.topics.get(topic) {
+            return Ok(known.clone());
+        }
+        let parsed: GossipTopic =
+            topic
+                .parse()
+                .map_err(|e: pheme_codec::TopicError| Unresolved {
+                    kind: None,
+                    fork: None,
+                    reason: "unknown_topic",
+                    detail: e.to_string(),
+                })?;
+        let Some(fork) = self
+            .schedule
+            .iter()
+            .find(|d| d.digest == parsed.fork_digest)
+            .map(|d| d.fork)
+        else {
+            return Err(Unresolved {
+                kind: Some(parsed.kind),
+                fork: None,
+                reason: "unknown_fork_digest",
+                detail: format!(
+                    "{} is not a fork digest of {}",
+                    parsed.fork_digest, self.chain.name
+                ),
+            });
         };
+        if !parsed.kind.exists_at(&self.chain, fork) {
+            return Err(Unresolved {
+                kind: Some(parsed.kind),
+                fork: Some(fork),
+                reason: "topic_not_in_fork",
+                detail: format!("{} is not a topic of {fork}", parsed.kind),
+            });
+        }
+        let known = KnownTopic {
+            name: Arc::from(topic),
+            kind: parsed.kind,
+            fork,
+            bounds: gossip_bounds(&self.chain, parsed.kind, fork),
+        };
+        if self.topics.len() < TOPIC_CACHE_CAPACITY {
+            self.topics.insert(topic.into(), known.clone());
+        }
+        Ok(known)
+    }
+
+    /// The stateless part: everything up to the handler's checks.
+    fn stateless(
+        &mut self,
+        topic: &str,
+        input: Input<'_>,
+        compressed_len: usize,
+        now_ms: u64,
+    ) -> (Outcome, Stage) {
+        let known = match self.resolve(topic) {
+            Ok(known) => known,
+            Err(u) => {
+                let mut out = Self::blank(Arc::from(topic), compressed_len);
+                out.kind = u.kind;
+                out.fork = u.fork;
+                // Refused before the transform: the message-id is the raw data's
+                // (invalid-snappy domain).
+                let data = match input {
+                    Input::Wire(data) => data,
+                    Input::Decoded { ssz, .. } => ssz,
+                };
+                out.message_id = message_id(u.fork.unwrap_or(Fork::Altair), topic, Err(data));
+                let refusal = Refusal {
+                    verdict: Verdict::Reject,
+                    reason: u.reason,
+                    detail: u.detail.into(),
+                };
+                return (out, Stage::Refused(refusal));
+            }
+        };
+        let mut out = Self::blank(known.name, compressed_len);
+        out.kind = Some(known.kind);
+        out.fork = Some(known.fork);
+        let stage = self.checks(
+            topic,
+            (known.kind, known.fork, known.bounds),
+            input,
+            now_ms,
+            &mut out,
+        );
+        (out, stage)
+    }
+
+    /// Transform (or bounds), decode and the handler's checks of a message on a known topic.
+    fn checks(
+        &self,
+        topic: &str,
+        (kind, fork, bounds): (GossipKind, Fork, SszBounds),
+        input: Input<'_>,
+        now_ms: u64,
+        out: &mut Outcome,
+    ) -> Stage {
         let refuse = |verdict, reason: &'static str, detail: Detail| {
             Stage::Refused(Refusal {
                 verdict,
@@ -102,34 +224,6 @@ impl<S: StatefulValidator> GossipValidator<S> {
                 detail,
             })
         };
-        // Refused before the transform: the message-id is the raw data's (invalid-snappy domain).
-        let refuse_raw = |out: &mut Outcome, reason: &'static str, detail: String| {
-            out.message_id = message_id(out.fork.unwrap_or(Fork::Altair), topic, Err(data));
-            refuse(Verdict::Reject, reason, detail.into())
-        };
-        let parsed: GossipTopic = match topic.parse() {
-            Ok(t) => t,
-            Err(e) => return refuse_raw(out, "unknown_topic", e.to_string()),
-        };
-        out.kind = Some(parsed.kind);
-        let Some(fork) = self
-            .schedule
-            .iter()
-            .find(|d| d.digest == parsed.fork_digest)
-            .map(|d| d.fork)
-        else {
-            let detail = format!(
-                "{} is not a fork digest of {}",
-                parsed.fork_digest, self.chain.name
-            );
-            return refuse_raw(out, "unknown_fork_digest", detail);
-        };
-        out.fork = Some(fork);
-        if !parsed.kind.exists_at(&self.chain, fork) {
-            let detail = format!("{} is not a topic of {fork}", parsed.kind);
-            return refuse_raw(out, "topic_not_in_fork", detail);
-        }
-        let bounds = gossip_bounds(&self.chain, parsed.kind, fork);
         let ssz = match input {
             Input::Wire(data) => {
                 let decoded = decode_gossip(topic, fork, data, bounds);
@@ -154,21 +248,16 @@ impl<S: StatefulValidator> GossipValidator<S> {
             }
         };
         out.ssz_len = Some(ssz.len());
-        let (msg, json) = match crate::decode::decode_with_json(
-            &self.chain,
-            parsed.kind,
-            fork,
-            &ssz,
-            self.with_json,
-        ) {
-            Ok(m) => m,
-            Err(e) => return refuse(Verdict::Reject, "ssz_decode", e.to_string().into()),
-        };
+        let (msg, json) =
+            match crate::decode::decode_with_json(&self.chain, kind, fork, &ssz, self.with_json) {
+                Ok(m) => m,
+                Err(e) => return refuse(Verdict::Reject, "ssz_decode", e.to_string().into()),
+            };
         out.json = json;
         let ctx = CheckContext {
             clock: GossipClock::new(&self.chain, now_ms),
             fork,
-            subnet: parsed.kind.subnet(),
+            subnet: kind.subnet(),
             committees_per_slot: self.committees_per_slot,
         };
         match self.handlers.check(&msg, &ctx) {
@@ -177,9 +266,9 @@ impl<S: StatefulValidator> GossipValidator<S> {
         }
     }
 
-    fn blank(topic: &str, compressed_len: usize) -> Outcome {
+    fn blank(topic: Arc<str>, compressed_len: usize) -> Outcome {
         Outcome {
-            topic: topic.to_owned(),
+            topic,
             kind: None,
             fork: None,
             // Set by the transform, or by a refusal before it (one SHA-256 per message).
@@ -236,8 +325,8 @@ impl<S: StatefulValidator> GossipValidator<S> {
         compressed_len: usize,
         now_ms: u64,
     ) -> Outcome {
-        let mut out = Self::blank(topic, compressed_len);
-        match self.stateless(topic, input, now_ms, &mut out) {
+        let (out, stage) = self.stateless(topic, input, compressed_len, now_ms);
+        match stage {
             Stage::Refused(r) => self.finish(out, Some(r)),
             Stage::Passed(msg, pending) => match self.stateful.validate(&msg).await {
                 Verdict::Accept => {
@@ -259,8 +348,8 @@ impl<S: StatefulValidator> GossipValidator<S> {
     /// Validates with the stateless checks only (the observer's path, and `pheme decode`):
     /// what passes them is accepted and recorded.
     pub fn validate_stateless(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
-        let mut out = Self::blank(topic, data.len());
-        match self.stateless(topic, Input::Wire(data), now_ms, &mut out) {
+        let (out, stage) = self.stateless(topic, Input::Wire(data), data.len(), now_ms);
+        match stage {
             Stage::Refused(r) => self.finish(out, Some(r)),
             Stage::Passed(_, pending) => {
                 self.handlers.commit(pending);
