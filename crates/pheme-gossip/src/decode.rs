@@ -92,15 +92,15 @@ macro_rules! by_fork {
                 })
             }
             (GossipKind::ProposerSlashing, _) => ssz::<p::phase0::ProposerSlashing>(b, j, |m| {
-                GossipMessage::ProposerSlashing(m.clone())
+                GossipMessage::ProposerSlashing(Box::new(m.clone()))
             }),
             (GossipKind::AttesterSlashing, f) if f < Fork::Electra => {
                 ssz::<p::phase0::AttesterSlashing>(b, j, |m| {
-                    GossipMessage::AttesterSlashing(m.into())
+                    GossipMessage::AttesterSlashing(Box::new(m.into()))
                 })
             }
             (GossipKind::AttesterSlashing, _) => ssz::<p::electra::AttesterSlashing>(b, j, |m| {
-                GossipMessage::AttesterSlashing(m.into())
+                GossipMessage::AttesterSlashing(Box::new(m.into()))
             }),
             (GossipKind::SyncCommittee(_), _) => {
                 fixed(b, j, crate::fixed::sync_committee_message, |m| {
@@ -114,15 +114,15 @@ macro_rules! by_fork {
             }
             (GossipKind::BlsToExecutionChange, _) => {
                 ssz::<p::capella::SignedBlsToExecutionChange>(b, j, |m| {
-                    GossipMessage::BlsChange(m.clone())
+                    GossipMessage::BlsChange(Box::new(m.clone()))
                 })
             }
             (GossipKind::BlobSidecar(_), _) => {
-                ssz::<p::deneb::BlobSidecar>(b, j, |m| GossipMessage::Sidecar(m.into()))
+                ssz::<p::deneb::BlobSidecar>(b, j, |m| GossipMessage::Sidecar(Box::new(m.into())))
             }
-            (GossipKind::DataColumnSidecar(_), _) => {
-                ssz::<p::fulu::DataColumnSidecar>(b, j, |m| GossipMessage::Sidecar(m.into()))
-            }
+            (GossipKind::DataColumnSidecar(_), _) => ssz::<p::fulu::DataColumnSidecar>(b, j, |m| {
+                GossipMessage::Sidecar(Box::new(m.into()))
+            }),
         }
     }};
 }

@@ -77,18 +77,19 @@ pub enum GossipMessage {
     Attestation(AttestationView),
     /// `voluntary_exit`.
     VoluntaryExit(SignedVoluntaryExit),
-    /// `proposer_slashing`.
-    ProposerSlashing(ProposerSlashing),
+    /// `proposer_slashing` (boxed, like the other rare large views: the enum is moved on every
+    /// message's path, so it stays the size of the frequent ones).
+    ProposerSlashing(Box<ProposerSlashing>),
     /// `attester_slashing`.
-    AttesterSlashing(AttesterSlashingView),
+    AttesterSlashing(Box<AttesterSlashingView>),
     /// `sync_committee_{subnet_id}`.
     SyncCommittee(SyncCommitteeMessage),
     /// `sync_committee_contribution_and_proof`.
     Contribution(ContributionView),
     /// `bls_to_execution_change`.
-    BlsChange(SignedBlsToExecutionChange),
+    BlsChange(Box<SignedBlsToExecutionChange>),
     /// `blob_sidecar_{subnet_id}` and `data_column_sidecar_{subnet_id}`.
-    Sidecar(SidecarView),
+    Sidecar(Box<SidecarView>),
 }
 
 /// A message that did not pass: verdict, reason label and the error's text.

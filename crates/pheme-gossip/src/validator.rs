@@ -59,10 +59,16 @@ pub struct GossipValidator<S> {
 /// it, topics are parsed per message.
 const TOPIC_CACHE_CAPACITY: usize = 4096;
 
-/// What a topic string resolves to: kind, fork and the payload's size bounds.
+/// A cached topic: its shared name and what it resolves to.
 #[derive(Debug, Clone)]
 struct KnownTopic {
     name: Arc<str>,
+    resolved: Resolved,
+}
+
+/// What a topic string resolves to: kind, fork and the payload's size bounds.
+#[derive(Debug, Clone, Copy)]
+struct Resolved {
     kind: GossipKind,
     fork: Fork,
     bounds: SszBounds,
@@ -117,9 +123,9 @@ impl<S: StatefulValidator> GossipValidator<S> {
 
     /// What `topic` is, from the cache or parsed (and then cached if it is one of this chain's
     /// topics), or why it is refused.
-    fn resolve(&mut self, topic: &str) -> Result<KnownTopic, Unresolved> {
+    fn resolve(&mut self, topic: &str) -> Result<(Arc<str>, Resolved), Unresolved> {
         if let Some(known) = self.topics.get(topic) {
-            return Ok(known.clone());
+            return Ok((known.name.clone(), known.resolved));
         }
         let parsed: GossipTopic =
             topic
@@ -154,30 +160,46 @@ impl<S: StatefulValidator> GossipValidator<S> {
                 detail: format!("{} is not a topic of {fork}", parsed.kind),
             });
         }
-        let known = KnownTopic {
-            name: Arc::from(topic),
+        let name: Arc<str> = Arc::from(topic);
+        let resolved = Resolved {
             kind: parsed.kind,
             fork,
             bounds: gossip_bounds(&self.chain, parsed.kind, fork),
         };
         if self.topics.len() < TOPIC_CACHE_CAPACITY {
-            self.topics.insert(topic.into(), known.clone());
+            let known = KnownTopic {
+                name: name.clone(),
+                resolved,
+            };
+            self.topics.insert(topic.into(), known);
         }
-        Ok(known)
+        Ok((name, resolved))
     }
 
-    /// The stateless part: everything up to the handler's checks.
-    fn stateless(
+    /// The topic's name (shared from the cache) and what it resolves to, or why it is refused.
+    fn open(
         &mut self,
         topic: &str,
-        input: Input<'_>,
         compressed_len: usize,
+    ) -> (Outcome, Result<Resolved, Unresolved>) {
+        match self.resolve(topic) {
+            Ok((name, resolved)) => (Self::blank(name, compressed_len), Ok(resolved)),
+            Err(u) => (Self::blank(Arc::from(topic), compressed_len), Err(u)),
+        }
+    }
+
+    /// The stateless part: everything up to the handler's checks, filling `out` on the way.
+    fn stateless(
+        &self,
+        topic: &str,
+        resolved: Result<Resolved, Unresolved>,
+        input: Input<'_>,
         now_ms: u64,
-    ) -> (Outcome, Stage) {
-        let known = match self.resolve(topic) {
-            Ok(known) => known,
+        out: &mut Outcome,
+    ) -> Stage {
+        let Resolved { kind, fork, bounds } = match resolved {
+            Ok(resolved) => resolved,
             Err(u) => {
-                let mut out = Self::blank(Arc::from(topic), compressed_len);
                 out.kind = u.kind;
                 out.fork = u.fork;
                 // Refused before the transform: the message-id is the raw data's
@@ -187,36 +209,15 @@ impl<S: StatefulValidator> GossipValidator<S> {
                     Input::Decoded { ssz, .. } => ssz,
                 };
                 out.message_id = message_id(u.fork.unwrap_or(Fork::Altair), topic, Err(data));
-                let refusal = Refusal {
+                return Stage::Refused(Refusal {
                     verdict: Verdict::Reject,
                     reason: u.reason,
                     detail: u.detail.into(),
-                };
-                return (out, Stage::Refused(refusal));
+                });
             }
         };
-        let mut out = Self::blank(known.name, compressed_len);
-        out.kind = Some(known.kind);
-        out.fork = Some(known.fork);
-        let stage = self.checks(
-            topic,
-            (known.kind, known.fork, known.bounds),
-            input,
-            now_ms,
-            &mut out,
-        );
-        (out, stage)
-    }
-
-    /// Transform (or bounds), decode and the handler's checks of a message on a known topic.
-    fn checks(
-        &self,
-        topic: &str,
-        (kind, fork, bounds): (GossipKind, Fork, SszBounds),
-        input: Input<'_>,
-        now_ms: u64,
-        out: &mut Outcome,
-    ) -> Stage {
+        out.kind = Some(kind);
+        out.fork = Some(fork);
         let refuse = |verdict, reason: &'static str, detail: Detail| {
             Stage::Refused(Refusal {
                 verdict,
@@ -282,7 +283,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
         }
     }
 
-    fn finish(&mut self, mut out: Outcome, refusal: Option<Refusal>) -> Outcome {
+    fn finish(&mut self, out: &mut Outcome, refusal: Option<Refusal>) {
         if let Some(r) = refusal {
             out.verdict = r.verdict;
             out.reason = r.reason;
@@ -293,7 +294,6 @@ impl<S: StatefulValidator> GossipValidator<S> {
             .counts
             .entry((base, out.verdict, out.reason))
             .or_default() += 1;
-        out
     }
 
     /// Validates a message received on `topic` at unix time `now_ms`, with the stateful checks.
@@ -325,37 +325,38 @@ impl<S: StatefulValidator> GossipValidator<S> {
         compressed_len: usize,
         now_ms: u64,
     ) -> Outcome {
-        let (out, stage) = self.stateless(topic, input, compressed_len, now_ms);
-        match stage {
-            Stage::Refused(r) => self.finish(out, Some(r)),
+        let (mut out, resolved) = self.open(topic, compressed_len);
+        let refusal = match self.stateless(topic, resolved, input, now_ms, &mut out) {
+            Stage::Refused(r) => Some(r),
             Stage::Passed(msg, pending) => match self.stateful.validate(&msg).await {
                 Verdict::Accept => {
                     self.handlers.commit(pending);
-                    self.finish(out, None)
+                    None
                 }
-                verdict => {
-                    let refusal = Refusal {
-                        verdict,
-                        reason: "stateful",
-                        detail: Detail::Static("refused by the stateful validator"),
-                    };
-                    self.finish(out, Some(refusal))
-                }
+                verdict => Some(Refusal {
+                    verdict,
+                    reason: "stateful",
+                    detail: Detail::Static("refused by the stateful validator"),
+                }),
             },
-        }
+        };
+        self.finish(&mut out, refusal);
+        out
     }
 
     /// Validates with the stateless checks only (the observer's path, and `pheme decode`):
     /// what passes them is accepted and recorded.
     pub fn validate_stateless(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
-        let (out, stage) = self.stateless(topic, Input::Wire(data), data.len(), now_ms);
-        match stage {
-            Stage::Refused(r) => self.finish(out, Some(r)),
+        let (mut out, resolved) = self.open(topic, data.len());
+        let refusal = match self.stateless(topic, resolved, Input::Wire(data), now_ms, &mut out) {
+            Stage::Refused(r) => Some(r),
             Stage::Passed(_, pending) => {
                 self.handlers.commit(pending);
-                self.finish(out, None)
+                None
             }
-        }
+        };
+        self.finish(&mut out, refusal);
+        out
     }
 
     /// Drops cache entries too old to matter at `current_slot`.
