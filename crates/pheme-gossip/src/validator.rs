@@ -1,10 +1,11 @@
 //! The whole path of one gossip message, and the one place a typed error becomes a verdict.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use pheme_codec::{GossipTopic, MessageId, SszBounds, decode_gossip, gossip_bounds, message_id};
+use pheme_codec::{
+    GossipTopic, MessageId, SszBounds, decode_gossip_into, gossip_bounds, message_id,
+};
 use pheme_spec::{ChainSpec, DigestEpoch, Fork, GossipKind};
 
 use crate::{
@@ -43,6 +44,9 @@ pub struct Outcome {
 pub struct GossipValidator<S> {
     chain: ChainSpec,
     schedule: Vec<DigestEpoch>,
+    /// The decompression buffer, reused from message to message (at most [`SCRATCH_KEEP`]
+    /// bytes are kept).
+    scratch: Vec<u8>,
     /// Topics already resolved, so a topic string is parsed once, not per message.
     topics: HashMap<Box<str>, KnownTopic, foldhash::fast::RandomState>,
     handlers: Handlers,
@@ -58,6 +62,10 @@ pub struct GossipValidator<S> {
 /// fork are cached (a few hundred per digest), so the bound is never reached in practice; past
 /// it, topics are parsed per message.
 const TOPIC_CACHE_CAPACITY: usize = 4096;
+
+/// The largest decompression buffer kept between messages: every attestation, aggregate and
+/// sync message fits; a large block's buffer is freed after it.
+const SCRATCH_KEEP: usize = 256 * 1024;
 
 /// A cached topic: its shared name and what it resolves to.
 #[derive(Debug, Clone)]
@@ -107,6 +115,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
         Self {
             chain,
             schedule,
+            scratch: Vec::new(),
             topics: HashMap::default(),
             handlers: Handlers::default(),
             stateful,
@@ -176,6 +185,14 @@ impl<S: StatefulValidator> GossipValidator<S> {
         Ok((name, resolved))
     }
 
+    /// Keeps the decompression buffer for the next message, unless a large payload (a block)
+    /// grew it past [`SCRATCH_KEEP`].
+    fn keep_scratch(&mut self, scratch: Vec<u8>) {
+        if scratch.capacity() <= SCRATCH_KEEP {
+            self.scratch = scratch;
+        }
+    }
+
     /// The topic's name (shared from the cache) and what it resolves to, or why it is refused.
     fn open(
         &mut self,
@@ -196,6 +213,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
         input: Input<'_>,
         now_ms: u64,
         out: &mut Outcome,
+        scratch: &mut Vec<u8>,
     ) -> Stage {
         let Resolved { kind, fork, bounds } = match resolved {
             Ok(resolved) => resolved,
@@ -225,12 +243,12 @@ impl<S: StatefulValidator> GossipValidator<S> {
                 detail,
             })
         };
-        let ssz = match input {
+        let ssz: &[u8] = match input {
             Input::Wire(data) => {
-                let decoded = decode_gossip(topic, fork, data, bounds);
-                out.message_id = decoded.message_id;
-                match decoded.ssz {
-                    Ok(ssz) => Cow::Owned(ssz),
+                let (id, decoded) = decode_gossip_into(topic, fork, data, bounds, scratch);
+                out.message_id = id;
+                match decoded {
+                    Ok(()) => scratch,
                     Err(e) => return refuse(Verdict::Reject, "snappy_or_size", Detail::Snappy(e)),
                 }
             }
@@ -245,12 +263,12 @@ impl<S: StatefulValidator> GossipValidator<S> {
                     );
                     return refuse(Verdict::Reject, "snappy_or_size", detail.into());
                 }
-                Cow::Borrowed(ssz)
+                ssz
             }
         };
         out.ssz_len = Some(ssz.len());
         let (msg, json) =
-            match crate::decode::decode_with_json(&self.chain, kind, fork, &ssz, self.with_json) {
+            match crate::decode::decode_with_json(&self.chain, kind, fork, ssz, self.with_json) {
                 Ok(m) => m,
                 Err(e) => return refuse(Verdict::Reject, "ssz_decode", e.to_string().into()),
             };
@@ -326,7 +344,10 @@ impl<S: StatefulValidator> GossipValidator<S> {
         now_ms: u64,
     ) -> Outcome {
         let (mut out, resolved) = self.open(topic, compressed_len);
-        let refusal = match self.stateless(topic, resolved, input, now_ms, &mut out) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let stage = self.stateless(topic, resolved, input, now_ms, &mut out, &mut scratch);
+        self.keep_scratch(scratch);
+        let refusal = match stage {
             Stage::Refused(r) => Some(r),
             Stage::Passed(msg, pending) => match self.stateful.validate(&msg).await {
                 Verdict::Accept => {
@@ -348,7 +369,11 @@ impl<S: StatefulValidator> GossipValidator<S> {
     /// what passes them is accepted and recorded.
     pub fn validate_stateless(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
         let (mut out, resolved) = self.open(topic, data.len());
-        let refusal = match self.stateless(topic, resolved, Input::Wire(data), now_ms, &mut out) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let input = Input::Wire(data);
+        let stage = self.stateless(topic, resolved, input, now_ms, &mut out, &mut scratch);
+        self.keep_scratch(scratch);
+        let refusal = match stage {
             Stage::Refused(r) => Some(r),
             Stage::Passed(_, pending) => {
                 self.handlers.commit(pending);
