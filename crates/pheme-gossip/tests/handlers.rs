@@ -49,7 +49,6 @@ fn aggregates_electra_rules_and_supersets() {
         GossipMessage::Aggregate(AggregateView {
             aggregator_index: aggregator,
             data: data(SLOT),
-            data_root: [7; 32],
             aggregation_bits: bits,
             committee_bits: Some(committee_bits),
         })
