@@ -8,7 +8,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pheme_gossip::{GossipValidator, NoState};
-use pheme_spec::Network;
+use pheme_spec::{Fork, Network};
 use sha2::{Digest, Sha256};
 
 mod support;
@@ -44,6 +44,25 @@ fn bench(c: &mut Criterion) {
                 Sha256::digest(&buf)
             })
         });
+        // The spec's transform alone (snappy within bounds, message-id over domain, topic and
+        // payload), into a reused buffer: the floor of the wire path, before any decoding.
+        let bounds = pheme_codec::gossip_bounds(
+            &chain,
+            topic.parse::<pheme_codec::GossipTopic>().unwrap().kind,
+            Fork::Fulu,
+        );
+        group.bench_function("floor: spec transform (decode_gossip_into)", |b| {
+            b.iter(|| {
+                pheme_codec::decode_gossip_into(
+                    std::hint::black_box(&topic),
+                    Fork::Fulu,
+                    std::hint::black_box(&wire),
+                    bounds,
+                    &mut buf,
+                )
+                .0
+            })
+        });
         let mut validator = GossipValidator::new(chain.clone(), NoState);
         validator.committees_per_slot = Some(64);
         // Warm: the first pass accepts, the rest go through every check to the duplicate cache.
@@ -63,7 +82,7 @@ fn bench(c: &mut Criterion) {
                 )
             })
         });
-        let id = pheme_codec::message_id(pheme_spec::Fork::Fulu, &topic, Ok(&ssz));
+        let id = pheme_codec::message_id(Fork::Fulu, &topic, Ok(&ssz));
         group.bench_function("pheme: validate_decoded (router path)", |b| {
             b.iter(|| {
                 ready(validator.validate_decoded(

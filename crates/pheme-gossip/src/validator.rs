@@ -1,7 +1,7 @@
 //! The whole path of one gossip message, and the one place a typed error becomes a verdict.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use pheme_codec::{
     GossipTopic, MessageId, SszBounds, decode_gossip_into, gossip_bounds, message_id,
@@ -51,7 +51,12 @@ pub struct GossipValidator<S> {
     topics: HashMap<Box<str>, KnownTopic, foldhash::fast::RandomState>,
     handlers: Handlers,
     stateful: S,
-    counts: BTreeMap<(&'static str, Verdict, &'static str), u64>,
+    /// Verdict counts, updated per message by the labels' addresses (a hash of five words; a
+    /// `BTreeMap` search compares strings at every level).
+    counts: HashMap<CountId, (CountKey, u64), foldhash::fast::RandomState>,
+    /// The counts by label text, built when [`GossipValidator::counts`] asks and dropped by the
+    /// next message.
+    sorted_counts: OnceLock<BTreeMap<CountKey, u64>>,
     /// Committees per slot, when known (enables the attestation subnet check).
     pub committees_per_slot: Option<u64>,
     /// Whether outcomes carry the decoded message as JSON.
@@ -62,6 +67,25 @@ pub struct GossipValidator<S> {
 /// fork are cached (a few hundred per digest), so the bound is never reached in practice; past
 /// it, topics are parsed per message.
 const TOPIC_CACHE_CAPACITY: usize = 4096;
+
+/// `(topic base name, verdict, reason)`.
+type CountKey = (&'static str, Verdict, &'static str);
+
+/// A count key by the addresses and lengths of its labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct CountId(usize, usize, Verdict, usize, usize);
+
+impl CountId {
+    fn of((base, verdict, reason): CountKey) -> Self {
+        CountId(
+            base.as_ptr() as usize,
+            base.len(),
+            verdict,
+            reason.as_ptr() as usize,
+            reason.len(),
+        )
+    }
+}
 
 /// The largest decompression buffer kept between messages: every attestation, aggregate and
 /// sync message fits; a large block's buffer is freed after it.
@@ -119,7 +143,8 @@ impl<S: StatefulValidator> GossipValidator<S> {
             topics: HashMap::default(),
             handlers: Handlers::default(),
             stateful,
-            counts: BTreeMap::new(),
+            counts: HashMap::default(),
+            sorted_counts: OnceLock::new(),
             committees_per_slot: None,
             with_json: false,
         }
@@ -127,7 +152,14 @@ impl<S: StatefulValidator> GossipValidator<S> {
 
     /// Verdict counts per `(topic base name, verdict, reason)`.
     pub fn counts(&self) -> &BTreeMap<(&'static str, Verdict, &'static str), u64> {
-        &self.counts
+        self.sorted_counts.get_or_init(|| {
+            // Equal labels at different addresses (the same text in two places) add up here.
+            let mut sorted = BTreeMap::new();
+            for (key, n) in self.counts.values() {
+                *sorted.entry(*key).or_default() += n;
+            }
+            sorted
+        })
     }
 
     /// What `topic` is, from the cache or parsed (and then cached if it is one of this chain's
@@ -308,10 +340,9 @@ impl<S: StatefulValidator> GossipValidator<S> {
             out.detail = r.detail;
         }
         let base = out.kind.map_or("unknown", |k| k.base_name());
-        *self
-            .counts
-            .entry((base, out.verdict, out.reason))
-            .or_default() += 1;
+        let key = (base, out.verdict, out.reason);
+        self.counts.entry(CountId::of(key)).or_insert((key, 0)).1 += 1;
+        self.sorted_counts.take();
     }
 
     /// Validates a message received on `topic` at unix time `now_ms`, with the stateful checks.

@@ -163,3 +163,16 @@ fn topics_resolve_the_same_from_the_cache() {
         }
     }
 }
+
+#[test]
+fn counts_follow_every_message_after_being_read() {
+    let chain = Network::Mainnet.chain_spec().unwrap();
+    let now = chain.clock().slot_start_ms(SLOT) + 1_000;
+    let mut v = GossipValidator::new(chain, NoState);
+    let key = ("beacon_attestation", Verdict::Accept, "accepted");
+    for n in 1..=3u64 {
+        v.validate_stateless(TOPIC, &wire(100 + n), now);
+        assert_eq!(v.counts()[&key], n);
+        assert_eq!(v.counts().len(), 1);
+    }
+}
