@@ -78,12 +78,12 @@ fn decode(args: DecodeArgs) -> Result<ExitCode, CliError> {
     validator.committees_per_slot = args.committees_per_slot;
     let out = validator.validate_stateless(&args.topic, &data, now_ms);
     let report = serde_json::json!({
-        "topic": out.topic,
+        "topic": &*out.topic,
         "fork": out.fork.map(|f| f.name()),
         "message_id": format!("0x{}", out.message_id.iter().map(|b| format!("{b:02x}")).collect::<String>()),
         "verdict": out.verdict.name(),
         "reason": out.reason,
-        "detail": out.detail,
+        "detail": out.detail.to_string(),
         "size": { "compressed": out.compressed_len, "uncompressed": out.ssz_len },
         "value": out.json,
     });

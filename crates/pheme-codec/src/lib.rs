@@ -28,8 +28,8 @@ pub use message_id::{
     MESSAGE_DOMAIN_INVALID_SNAPPY, MESSAGE_DOMAIN_VALID_SNAPPY, MessageId, message_id,
 };
 pub use snappy::{
-    ChunkError, SnappyError, compress_block, decode_chunk, decompress_block, encode_chunk,
-    max_compressed_len,
+    ChunkError, SnappyError, compress_block, decode_chunk, decompress_block, decompress_block_into,
+    encode_chunk, max_compressed_len,
 };
 pub use topic::{Encoding, GossipTopic, TopicError};
 
@@ -52,10 +52,27 @@ pub fn decode_gossip(
     data: &[u8],
     bounds: SszBounds,
 ) -> DecodedGossip {
-    let ssz = decompress_block(data, bounds);
-    let message_id = match &ssz {
-        Ok(bytes) => message_id(fork, topic, Ok(bytes)),
+    let mut ssz = Vec::new();
+    let (message_id, result) = decode_gossip_into(topic, fork, data, bounds, &mut ssz);
+    DecodedGossip {
+        message_id,
+        ssz: result.map(|()| ssz),
+    }
+}
+
+/// [`decode_gossip`] into a reused buffer: `ssz` holds the payload when the result is `Ok`
+/// (see [`decompress_block_into`]).
+pub fn decode_gossip_into(
+    topic: &str,
+    fork: pheme_spec::Fork,
+    data: &[u8],
+    bounds: SszBounds,
+    ssz: &mut Vec<u8>,
+) -> (MessageId, Result<(), SnappyError>) {
+    let result = decompress_block_into(data, bounds, ssz);
+    let message_id = match &result {
+        Ok(()) => message_id(fork, topic, Ok(ssz)),
         Err(_) => message_id(fork, topic, Err(data)),
     };
-    DecodedGossip { message_id, ssz }
+    (message_id, result)
 }

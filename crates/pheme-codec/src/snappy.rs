@@ -40,6 +40,20 @@ pub enum SnappyError {
 /// Decompresses a gossip payload (snappy block format) whose SSZ must fit `bounds`: the length
 /// preamble is checked before anything is allocated.
 pub fn decompress_block(data: &[u8], bounds: SszBounds) -> Result<Vec<u8>, SnappyError> {
+    let mut out = Vec::new();
+    decompress_block_into(data, bounds, &mut out)?;
+    Ok(out)
+}
+
+/// [`decompress_block`] into `out` (cleared first), reusing its allocation: a validator that
+/// keeps one buffer allocates nothing per message. `out` holds the SSZ bytes on success; on
+/// error its contents are unspecified. It never grows beyond `bounds.max`.
+pub fn decompress_block_into(
+    data: &[u8],
+    bounds: SszBounds,
+    out: &mut Vec<u8>,
+) -> Result<(), SnappyError> {
+    out.clear();
     let max = max_compressed_len(bounds.max);
     if data.len() > max {
         return Err(SnappyError::CompressedTooLarge {
@@ -51,16 +65,16 @@ pub fn decompress_block(data: &[u8], bounds: SszBounds) -> Result<Vec<u8>, Snapp
     if !bounds.admits(len) {
         return Err(SnappyError::OutOfBounds { len, bounds });
     }
-    let mut out = vec![0u8; len];
+    out.resize(len, 0);
     let written = snap::raw::Decoder::new()
-        .decompress(data, &mut out)
+        .decompress(data, out)
         .map_err(|e| SnappyError::Corrupt(e.to_string()))?;
     if written != len {
         return Err(SnappyError::Corrupt(format!(
             "{written} bytes where the preamble said {len}"
         )));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Compresses an SSZ payload for gossip.

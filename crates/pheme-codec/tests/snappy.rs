@@ -141,3 +141,20 @@ fn hostile_chunks() {
         Err(ChunkError::Corrupt(_))
     ));
 }
+
+#[test]
+fn a_reused_buffer_decodes_like_a_fresh_one() {
+    use pheme_codec::{SszBounds, decompress_block, decompress_block_into};
+    let bounds = SszBounds::up_to(1_000);
+    let mut buf = Vec::new();
+    for payload in [vec![7u8; 600], vec![1u8; 20], vec![], (0..=255u8).collect()] {
+        let wire = compress_block(&payload);
+        decompress_block_into(&wire, bounds, &mut buf).unwrap();
+        assert_eq!(buf, payload);
+        assert_eq!(decompress_block(&wire, bounds).unwrap(), payload);
+    }
+    // Refused before decompressing: the buffer does not grow to the announced size.
+    let big = compress_block(&[0u8; 2_000]);
+    assert!(decompress_block_into(&big, bounds, &mut buf).is_err());
+    assert!(buf.len() <= 1_000);
+}

@@ -26,7 +26,17 @@ fn ssz<T: Deserialize + serde::Serialize>(
     json: bool,
     view: impl FnOnce(&T) -> GossipMessage,
 ) -> Result<Decoded, String> {
-    let value = T::deserialize(bytes).map_err(|e| e.to_string())?;
+    fixed(bytes, json, T::deserialize, view)
+}
+
+/// [`ssz`] with a fixed-offset decoder (see [`crate::fixed`]).
+fn fixed<T: serde::Serialize, E: std::fmt::Display>(
+    bytes: &[u8],
+    json: bool,
+    decode: impl FnOnce(&[u8]) -> Result<T, E>,
+    view: impl FnOnce(&T) -> GossipMessage,
+) -> Result<Decoded, String> {
+    let value = decode(bytes).map_err(|e| e.to_string())?;
     let json = if json {
         Some(serde_json::to_value(&value).map_err(|e| e.to_string())?)
     } else {
@@ -72,24 +82,28 @@ macro_rules! by_fork {
                 ssz::<p::phase0::Attestation>(b, j, |m| GossipMessage::Attestation(m.into()))
             }
             (GossipKind::BeaconAttestation(_), _) => {
-                ssz::<p::electra::SingleAttestation>(b, j, |m| GossipMessage::Attestation(m.into()))
+                fixed(b, j, crate::fixed::single_attestation, |m| {
+                    GossipMessage::Attestation(m.into())
+                })
             }
-            (GossipKind::VoluntaryExit, _) => ssz::<p::phase0::SignedVoluntaryExit>(b, j, |m| {
-                GossipMessage::VoluntaryExit(m.clone())
-            }),
+            (GossipKind::VoluntaryExit, _) => {
+                fixed(b, j, crate::fixed::signed_voluntary_exit, |m| {
+                    GossipMessage::VoluntaryExit(m.clone())
+                })
+            }
             (GossipKind::ProposerSlashing, _) => ssz::<p::phase0::ProposerSlashing>(b, j, |m| {
-                GossipMessage::ProposerSlashing(m.clone())
+                GossipMessage::ProposerSlashing(Box::new(m.clone()))
             }),
             (GossipKind::AttesterSlashing, f) if f < Fork::Electra => {
                 ssz::<p::phase0::AttesterSlashing>(b, j, |m| {
-                    GossipMessage::AttesterSlashing(m.into())
+                    GossipMessage::AttesterSlashing(Box::new(m.into()))
                 })
             }
             (GossipKind::AttesterSlashing, _) => ssz::<p::electra::AttesterSlashing>(b, j, |m| {
-                GossipMessage::AttesterSlashing(m.into())
+                GossipMessage::AttesterSlashing(Box::new(m.into()))
             }),
             (GossipKind::SyncCommittee(_), _) => {
-                ssz::<p::altair::SyncCommitteeMessage>(b, j, |m| {
+                fixed(b, j, crate::fixed::sync_committee_message, |m| {
                     GossipMessage::SyncCommittee(m.clone())
                 })
             }
@@ -100,15 +114,15 @@ macro_rules! by_fork {
             }
             (GossipKind::BlsToExecutionChange, _) => {
                 ssz::<p::capella::SignedBlsToExecutionChange>(b, j, |m| {
-                    GossipMessage::BlsChange(m.clone())
+                    GossipMessage::BlsChange(Box::new(m.clone()))
                 })
             }
             (GossipKind::BlobSidecar(_), _) => {
-                ssz::<p::deneb::BlobSidecar>(b, j, |m| GossipMessage::Sidecar(m.into()))
+                ssz::<p::deneb::BlobSidecar>(b, j, |m| GossipMessage::Sidecar(Box::new(m.into())))
             }
-            (GossipKind::DataColumnSidecar(_), _) => {
-                ssz::<p::fulu::DataColumnSidecar>(b, j, |m| GossipMessage::Sidecar(m.into()))
-            }
+            (GossipKind::DataColumnSidecar(_), _) => ssz::<p::fulu::DataColumnSidecar>(b, j, |m| {
+                GossipMessage::Sidecar(Box::new(m.into()))
+            }),
         }
     }};
 }

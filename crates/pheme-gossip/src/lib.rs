@@ -32,6 +32,7 @@
 mod clock;
 mod context;
 mod decode;
+mod fixed;
 mod handlers;
 mod seen;
 mod validator;
@@ -76,18 +77,19 @@ pub enum GossipMessage {
     Attestation(AttestationView),
     /// `voluntary_exit`.
     VoluntaryExit(SignedVoluntaryExit),
-    /// `proposer_slashing`.
-    ProposerSlashing(ProposerSlashing),
+    /// `proposer_slashing` (boxed, like the other rare large views: the enum is moved on every
+    /// message's path, so it stays the size of the frequent ones).
+    ProposerSlashing(Box<ProposerSlashing>),
     /// `attester_slashing`.
-    AttesterSlashing(AttesterSlashingView),
+    AttesterSlashing(Box<AttesterSlashingView>),
     /// `sync_committee_{subnet_id}`.
     SyncCommittee(SyncCommitteeMessage),
     /// `sync_committee_contribution_and_proof`.
     Contribution(ContributionView),
     /// `bls_to_execution_change`.
-    BlsChange(SignedBlsToExecutionChange),
+    BlsChange(Box<SignedBlsToExecutionChange>),
     /// `blob_sidecar_{subnet_id}` and `data_column_sidecar_{subnet_id}`.
-    Sidecar(SidecarView),
+    Sidecar(Box<SidecarView>),
 }
 
 /// A message that did not pass: verdict, reason label and the error's text.
@@ -98,16 +100,86 @@ pub struct Refusal {
     /// The failed check's label.
     pub reason: &'static str,
     /// The error, for logs and traces.
-    pub detail: String,
+    pub detail: Detail,
 }
 
-impl<E: GossipError> From<E> for Refusal {
+impl<E: GossipError + Into<Detail>> From<E> for Refusal {
     fn from(e: E) -> Self {
         Refusal {
             verdict: e.verdict(),
             reason: e.reason(),
-            detail: e.to_string(),
+            detail: e.into(),
         }
+    }
+}
+
+/// A refusal's message, kept as the typed error and rendered only when displayed: refusing a
+/// message (a duplicate, or an attacker's garbage) costs no formatting. `Display` (and so
+/// `to_string()`) gives the text; an accepted message's detail is empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Nothing to say (accepted).
+    #[default]
+    None,
+    /// A fixed message.
+    Static(&'static str),
+    /// An already rendered message (rare refusals: unknown topics, undecodable SSZ).
+    Text(String),
+    /// The payload was not decompressed.
+    Snappy(pheme_codec::SnappyError),
+    /// `beacon_attestation_{subnet_id}`.
+    AttestationError(AttestationError),
+    /// `beacon_aggregate_and_proof`.
+    AggregateError(AggregateError),
+    /// Blocks and sidecars.
+    BlockError(BlockError),
+    /// Exits, slashings, BLS changes.
+    OperationError(OperationError),
+    /// `sync_committee_{subnet_id}`.
+    SyncMessageError(SyncMessageError),
+    /// `sync_committee_contribution_and_proof`.
+    ContributionError(ContributionError),
+}
+
+impl Detail {
+    /// Whether there is nothing to say (an accepted message).
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Detail::None)
+    }
+}
+
+impl std::fmt::Display for Detail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Detail::None => Ok(()),
+            Detail::Static(s) => f.write_str(s),
+            Detail::Text(s) => f.write_str(s),
+            Detail::Snappy(e) => e.fmt(f),
+            Detail::AttestationError(e) => e.fmt(f),
+            Detail::AggregateError(e) => e.fmt(f),
+            Detail::BlockError(e) => e.fmt(f),
+            Detail::OperationError(e) => e.fmt(f),
+            Detail::SyncMessageError(e) => e.fmt(f),
+            Detail::ContributionError(e) => e.fmt(f),
+        }
+    }
+}
+
+impl From<AggregateError> for Detail {
+    fn from(e: AggregateError) -> Self {
+        Detail::AggregateError(e)
+    }
+}
+
+impl From<String> for Detail {
+    fn from(s: String) -> Self {
+        Detail::Text(s)
+    }
+}
+
+impl From<&'static str> for Detail {
+    fn from(s: &'static str) -> Self {
+        Detail::Static(s)
     }
 }
 

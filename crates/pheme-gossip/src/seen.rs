@@ -1,7 +1,14 @@
 //! Duplicate caches, bounded and pruned by slot.
+//!
+//! Their keys are chosen by senders (validator indices, roots), so the hash is keyed with a
+//! random seed per cache (foldhash's `RandomState`): far cheaper than SipHash on these small
+//! keys, and not predictable enough to flood one bucket.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::hash::Hash;
+
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Entries kept at most per cache: far above a mainnet epoch's worth (1M attesters), far below
 /// what would hurt memory.
@@ -73,7 +80,7 @@ impl<K: Hash + Eq + Clone> SeenSet<K> {
 /// and contributions.
 #[derive(Debug, Clone)]
 pub struct SeenBits<K> {
-    by_slot: BTreeMap<u64, std::collections::HashMap<K, Vec<Vec<bool>>>>,
+    by_slot: BTreeMap<u64, HashMap<K, Vec<Vec<bool>>>>,
 }
 
 impl<K> Default for SeenBits<K> {

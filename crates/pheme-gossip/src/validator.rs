@@ -1,21 +1,23 @@
 //! The whole path of one gossip message, and the one place a typed error becomes a verdict.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
 
-use pheme_codec::{GossipTopic, MessageId, decode_gossip, gossip_bounds, message_id};
+use pheme_codec::{
+    GossipTopic, MessageId, SszBounds, decode_gossip_into, gossip_bounds, message_id,
+};
 use pheme_spec::{ChainSpec, DigestEpoch, Fork, GossipKind};
 
 use crate::{
-    CheckContext, GossipClock, GossipMessage, Handlers, Pending, Refusal, StatefulValidator,
-    Verdict,
+    CheckContext, Detail, GossipClock, GossipMessage, Handlers, Pending, Refusal,
+    StatefulValidator, Verdict,
 };
 
 /// Everything known about one validated message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
-    /// The topic string.
-    pub topic: String,
+    /// The topic string (shared with the validator's topic cache: no copy per message).
+    pub topic: Arc<str>,
     /// The topic's kind, if the topic is known.
     pub kind: Option<GossipKind>,
     /// The fork of the topic's digest, if the digest is this network's.
@@ -26,8 +28,8 @@ pub struct Outcome {
     pub verdict: Verdict,
     /// The failed check's label (`accepted` when accepted).
     pub reason: &'static str,
-    /// The failed check's message (empty when accepted).
-    pub detail: String,
+    /// The failed check's message (empty when accepted), rendered when displayed.
+    pub detail: Detail,
     /// Bytes on the wire.
     pub compressed_len: usize,
     /// SSZ bytes, when decompressed.
@@ -42,13 +44,74 @@ pub struct Outcome {
 pub struct GossipValidator<S> {
     chain: ChainSpec,
     schedule: Vec<DigestEpoch>,
+    /// The decompression buffer, reused from message to message (at most [`SCRATCH_KEEP`]
+    /// bytes are kept).
+    scratch: Vec<u8>,
+    /// Topics already resolved, so a topic string is parsed once, not per message.
+    topics: HashMap<Box<str>, KnownTopic, foldhash::fast::RandomState>,
     handlers: Handlers,
     stateful: S,
-    counts: BTreeMap<(&'static str, Verdict, &'static str), u64>,
+    /// Verdict counts, updated per message by the labels' addresses (a hash of five words; a
+    /// `BTreeMap` search compares strings at every level).
+    counts: HashMap<CountId, (CountKey, u64), foldhash::fast::RandomState>,
+    /// The counts by label text, built when [`GossipValidator::counts`] asks and dropped by the
+    /// next message.
+    sorted_counts: OnceLock<BTreeMap<CountKey, u64>>,
     /// Committees per slot, when known (enables the attestation subnet check).
     pub committees_per_slot: Option<u64>,
     /// Whether outcomes carry the decoded message as JSON.
     pub with_json: bool,
+}
+
+/// At most this many topics are cached. Only topics of this chain that exist at their digest's
+/// fork are cached (a few hundred per digest), so the bound is never reached in practice; past
+/// it, topics are parsed per message.
+const TOPIC_CACHE_CAPACITY: usize = 4096;
+
+/// `(topic base name, verdict, reason)`.
+type CountKey = (&'static str, Verdict, &'static str);
+
+/// A count key by the addresses and lengths of its labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct CountId(usize, usize, Verdict, usize, usize);
+
+impl CountId {
+    fn of((base, verdict, reason): CountKey) -> Self {
+        CountId(
+            base.as_ptr() as usize,
+            base.len(),
+            verdict,
+            reason.as_ptr() as usize,
+            reason.len(),
+        )
+    }
+}
+
+/// The largest decompression buffer kept between messages: every attestation, aggregate and
+/// sync message fits; a large block's buffer is freed after it.
+const SCRATCH_KEEP: usize = 256 * 1024;
+
+/// A cached topic: its shared name and what it resolves to.
+#[derive(Debug, Clone)]
+struct KnownTopic {
+    name: Arc<str>,
+    resolved: Resolved,
+}
+
+/// What a topic string resolves to: kind, fork and the payload's size bounds.
+#[derive(Debug, Clone, Copy)]
+struct Resolved {
+    kind: GossipKind,
+    fork: Fork,
+    bounds: SszBounds,
+}
+
+/// Why a topic string is refused, with what is known of it.
+struct Unresolved {
+    kind: Option<GossipKind>,
+    fork: Option<Fork>,
+    reason: &'static str,
+    detail: String,
 }
 
 /// A message as the validator receives it.
@@ -76,9 +139,12 @@ impl<S: StatefulValidator> GossipValidator<S> {
         Self {
             chain,
             schedule,
+            scratch: Vec::new(),
+            topics: HashMap::default(),
             handlers: Handlers::default(),
             stateful,
-            counts: BTreeMap::new(),
+            counts: HashMap::default(),
+            sorted_counts: OnceLock::new(),
             committees_per_slot: None,
             with_json: false,
         }
@@ -86,57 +152,136 @@ impl<S: StatefulValidator> GossipValidator<S> {
 
     /// Verdict counts per `(topic base name, verdict, reason)`.
     pub fn counts(&self) -> &BTreeMap<(&'static str, Verdict, &'static str), u64> {
-        &self.counts
+        self.sorted_counts.get_or_init(|| {
+            // Equal labels at different addresses (the same text in two places) add up here.
+            let mut sorted = BTreeMap::new();
+            for (key, n) in self.counts.values() {
+                *sorted.entry(*key).or_default() += n;
+            }
+            sorted
+        })
     }
 
-    /// The stateless part: everything up to the handler's checks.
-    fn stateless(&self, topic: &str, input: Input<'_>, now_ms: u64, out: &mut Outcome) -> Stage {
-        let data = match input {
-            Input::Wire(data) => data,
-            Input::Decoded { ssz, .. } => ssz,
-        };
-        let refuse = |verdict, reason: &'static str, detail: String| {
-            Stage::Refused(Refusal {
-                verdict,
-                reason,
-                detail,
-            })
-        };
-        // Refused before the transform: the message-id is the raw data's (invalid-snappy domain).
-        let refuse_raw = |out: &mut Outcome, reason: &'static str, detail: String| {
-            out.message_id = message_id(out.fork.unwrap_or(Fork::Altair), topic, Err(data));
-            refuse(Verdict::Reject, reason, detail)
-        };
-        let parsed: GossipTopic = match topic.parse() {
-            Ok(t) => t,
-            Err(e) => return refuse_raw(out, "unknown_topic", e.to_string()),
-        };
-        out.kind = Some(parsed.kind);
+    /// What `topic` is, from the cache or parsed (and then cached if it is one of this chain's
+    /// topics), or why it is refused.
+    fn resolve(&mut self, topic: &str) -> Result<(Arc<str>, Resolved), Unresolved> {
+        if let Some(known) = self.topics.get(topic) {
+            return Ok((known.name.clone(), known.resolved));
+        }
+        let parsed: GossipTopic =
+            topic
+                .parse()
+                .map_err(|e: pheme_codec::TopicError| Unresolved {
+                    kind: None,
+                    fork: None,
+                    reason: "unknown_topic",
+                    detail: e.to_string(),
+                })?;
         let Some(fork) = self
             .schedule
             .iter()
             .find(|d| d.digest == parsed.fork_digest)
             .map(|d| d.fork)
         else {
-            let detail = format!(
-                "{} is not a fork digest of {}",
-                parsed.fork_digest, self.chain.name
-            );
-            return refuse_raw(out, "unknown_fork_digest", detail);
+            return Err(Unresolved {
+                kind: Some(parsed.kind),
+                fork: None,
+                reason: "unknown_fork_digest",
+                detail: format!(
+                    "{} is not a fork digest of {}",
+                    parsed.fork_digest, self.chain.name
+                ),
+            });
         };
-        out.fork = Some(fork);
         if !parsed.kind.exists_at(&self.chain, fork) {
-            let detail = format!("{} is not a topic of {fork}", parsed.kind);
-            return refuse_raw(out, "topic_not_in_fork", detail);
+            return Err(Unresolved {
+                kind: Some(parsed.kind),
+                fork: Some(fork),
+                reason: "topic_not_in_fork",
+                detail: format!("{} is not a topic of {fork}", parsed.kind),
+            });
         }
-        let bounds = gossip_bounds(&self.chain, parsed.kind, fork);
-        let ssz = match input {
+        let name: Arc<str> = Arc::from(topic);
+        let resolved = Resolved {
+            kind: parsed.kind,
+            fork,
+            bounds: gossip_bounds(&self.chain, parsed.kind, fork),
+        };
+        if self.topics.len() < TOPIC_CACHE_CAPACITY {
+            let known = KnownTopic {
+                name: name.clone(),
+                resolved,
+            };
+            self.topics.insert(topic.into(), known);
+        }
+        Ok((name, resolved))
+    }
+
+    /// Keeps the decompression buffer for the next message, unless a large payload (a block)
+    /// grew it past [`SCRATCH_KEEP`].
+    fn keep_scratch(&mut self, scratch: Vec<u8>) {
+        if scratch.capacity() <= SCRATCH_KEEP {
+            self.scratch = scratch;
+        }
+    }
+
+    /// The topic's name (shared from the cache) and what it resolves to, or why it is refused.
+    fn open(
+        &mut self,
+        topic: &str,
+        compressed_len: usize,
+    ) -> (Outcome, Result<Resolved, Unresolved>) {
+        match self.resolve(topic) {
+            Ok((name, resolved)) => (Self::blank(name, compressed_len), Ok(resolved)),
+            Err(u) => (Self::blank(Arc::from(topic), compressed_len), Err(u)),
+        }
+    }
+
+    /// The stateless part: everything up to the handler's checks, filling `out` on the way.
+    fn stateless(
+        &self,
+        topic: &str,
+        resolved: Result<Resolved, Unresolved>,
+        input: Input<'_>,
+        now_ms: u64,
+        out: &mut Outcome,
+        scratch: &mut Vec<u8>,
+    ) -> Stage {
+        let Resolved { kind, fork, bounds } = match resolved {
+            Ok(resolved) => resolved,
+            Err(u) => {
+                out.kind = u.kind;
+                out.fork = u.fork;
+                // Refused before the transform: the message-id is the raw data's
+                // (invalid-snappy domain).
+                let data = match input {
+                    Input::Wire(data) => data,
+                    Input::Decoded { ssz, .. } => ssz,
+                };
+                out.message_id = message_id(u.fork.unwrap_or(Fork::Altair), topic, Err(data));
+                return Stage::Refused(Refusal {
+                    verdict: Verdict::Reject,
+                    reason: u.reason,
+                    detail: u.detail.into(),
+                });
+            }
+        };
+        out.kind = Some(kind);
+        out.fork = Some(fork);
+        let refuse = |verdict, reason: &'static str, detail: Detail| {
+            Stage::Refused(Refusal {
+                verdict,
+                reason,
+                detail,
+            })
+        };
+        let ssz: &[u8] = match input {
             Input::Wire(data) => {
-                let decoded = decode_gossip(topic, fork, data, bounds);
-                out.message_id = decoded.message_id;
-                match decoded.ssz {
-                    Ok(ssz) => Cow::Owned(ssz),
-                    Err(e) => return refuse(Verdict::Reject, "snappy_or_size", e.to_string()),
+                let (id, decoded) = decode_gossip_into(topic, fork, data, bounds, scratch);
+                out.message_id = id;
+                match decoded {
+                    Ok(()) => scratch,
+                    Err(e) => return refuse(Verdict::Reject, "snappy_or_size", Detail::Snappy(e)),
                 }
             }
             Input::Decoded { ssz, message_id } => {
@@ -148,27 +293,22 @@ impl<S: StatefulValidator> GossipValidator<S> {
                         bounds.min,
                         bounds.max
                     );
-                    return refuse(Verdict::Reject, "snappy_or_size", detail);
+                    return refuse(Verdict::Reject, "snappy_or_size", detail.into());
                 }
-                Cow::Borrowed(ssz)
+                ssz
             }
         };
         out.ssz_len = Some(ssz.len());
-        let (msg, json) = match crate::decode::decode_with_json(
-            &self.chain,
-            parsed.kind,
-            fork,
-            &ssz,
-            self.with_json,
-        ) {
-            Ok(m) => m,
-            Err(e) => return refuse(Verdict::Reject, "ssz_decode", e.to_string()),
-        };
+        let (msg, json) =
+            match crate::decode::decode_with_json(&self.chain, kind, fork, ssz, self.with_json) {
+                Ok(m) => m,
+                Err(e) => return refuse(Verdict::Reject, "ssz_decode", e.to_string().into()),
+            };
         out.json = json;
         let ctx = CheckContext {
             clock: GossipClock::new(&self.chain, now_ms),
             fork,
-            subnet: parsed.kind.subnet(),
+            subnet: kind.subnet(),
             committees_per_slot: self.committees_per_slot,
         };
         match self.handlers.check(&msg, &ctx) {
@@ -177,34 +317,32 @@ impl<S: StatefulValidator> GossipValidator<S> {
         }
     }
 
-    fn blank(topic: &str, compressed_len: usize) -> Outcome {
+    fn blank(topic: Arc<str>, compressed_len: usize) -> Outcome {
         Outcome {
-            topic: topic.to_owned(),
+            topic,
             kind: None,
             fork: None,
             // Set by the transform, or by a refusal before it (one SHA-256 per message).
             message_id: [0; 20],
             verdict: Verdict::Accept,
             reason: "accepted",
-            detail: String::new(),
+            detail: Detail::None,
             compressed_len,
             ssz_len: None,
             json: None,
         }
     }
 
-    fn finish(&mut self, mut out: Outcome, refusal: Option<Refusal>) -> Outcome {
+    fn finish(&mut self, out: &mut Outcome, refusal: Option<Refusal>) {
         if let Some(r) = refusal {
             out.verdict = r.verdict;
             out.reason = r.reason;
             out.detail = r.detail;
         }
         let base = out.kind.map_or("unknown", |k| k.base_name());
-        *self
-            .counts
-            .entry((base, out.verdict, out.reason))
-            .or_default() += 1;
-        out
+        let key = (base, out.verdict, out.reason);
+        self.counts.entry(CountId::of(key)).or_insert((key, 0)).1 += 1;
+        self.sorted_counts.take();
     }
 
     /// Validates a message received on `topic` at unix time `now_ms`, with the stateful checks.
@@ -236,37 +374,45 @@ impl<S: StatefulValidator> GossipValidator<S> {
         compressed_len: usize,
         now_ms: u64,
     ) -> Outcome {
-        let mut out = Self::blank(topic, compressed_len);
-        match self.stateless(topic, input, now_ms, &mut out) {
-            Stage::Refused(r) => self.finish(out, Some(r)),
+        let (mut out, resolved) = self.open(topic, compressed_len);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let stage = self.stateless(topic, resolved, input, now_ms, &mut out, &mut scratch);
+        self.keep_scratch(scratch);
+        let refusal = match stage {
+            Stage::Refused(r) => Some(r),
             Stage::Passed(msg, pending) => match self.stateful.validate(&msg).await {
                 Verdict::Accept => {
                     self.handlers.commit(pending);
-                    self.finish(out, None)
+                    None
                 }
-                verdict => {
-                    let refusal = Refusal {
-                        verdict,
-                        reason: "stateful",
-                        detail: "refused by the stateful validator".into(),
-                    };
-                    self.finish(out, Some(refusal))
-                }
+                verdict => Some(Refusal {
+                    verdict,
+                    reason: "stateful",
+                    detail: Detail::Static("refused by the stateful validator"),
+                }),
             },
-        }
+        };
+        self.finish(&mut out, refusal);
+        out
     }
 
     /// Validates with the stateless checks only (the observer's path, and `pheme decode`):
     /// what passes them is accepted and recorded.
     pub fn validate_stateless(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
-        let mut out = Self::blank(topic, data.len());
-        match self.stateless(topic, Input::Wire(data), now_ms, &mut out) {
-            Stage::Refused(r) => self.finish(out, Some(r)),
+        let (mut out, resolved) = self.open(topic, data.len());
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let input = Input::Wire(data);
+        let stage = self.stateless(topic, resolved, input, now_ms, &mut out, &mut scratch);
+        self.keep_scratch(scratch);
+        let refusal = match stage {
+            Stage::Refused(r) => Some(r),
             Stage::Passed(_, pending) => {
                 self.handlers.commit(pending);
-                self.finish(out, None)
+                None
             }
-        }
+        };
+        self.finish(&mut out, refusal);
+        out
     }
 
     /// Drops cache entries too old to matter at `current_slot`.

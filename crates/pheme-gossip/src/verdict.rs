@@ -48,6 +48,12 @@ macro_rules! gossip_errors {
             $($(#[doc = $doc])* #[error($($msg)+)] $variant $({ $(#[allow(missing_docs)] $field: $ty),* })?,)*
         }
 
+        impl From<$name> for $crate::Detail {
+            fn from(e: $name) -> Self {
+                $crate::Detail::$name(e)
+            }
+        }
+
         impl $crate::GossipError for $name {
             fn verdict(&self) -> $crate::Verdict {
                 match self { $(Self::$variant { .. } => $crate::Verdict::$verdict,)* }

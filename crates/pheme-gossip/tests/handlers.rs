@@ -49,7 +49,6 @@ fn aggregates_electra_rules_and_supersets() {
         GossipMessage::Aggregate(AggregateView {
             aggregator_index: aggregator,
             data: data(SLOT),
-            data_root: [7; 32],
             aggregation_bits: bits,
             committee_bits: Some(committee_bits),
         })
@@ -209,19 +208,27 @@ fn operations_structure() {
     s.signed_header_1.message.slot = 5;
     s.signed_header_2.message.slot = 5;
     assert_eq!(
-        verdict(&h, &GossipMessage::ProposerSlashing(s.clone()), &now),
+        verdict(
+            &h,
+            &GossipMessage::ProposerSlashing(Box::new(s.clone())),
+            &now
+        ),
         Verdict::Reject,
         "identical headers"
     );
     s.signed_header_2.message.state_root =
         pheme_types::primitives::Root::try_from(&[1u8; 32][..]).unwrap();
     assert_eq!(
-        verdict(&h, &GossipMessage::ProposerSlashing(s.clone()), &now),
+        verdict(
+            &h,
+            &GossipMessage::ProposerSlashing(Box::new(s.clone())),
+            &now
+        ),
         Verdict::Accept
     );
     s.signed_header_2.message.slot = 6;
     assert_eq!(
-        verdict(&h, &GossipMessage::ProposerSlashing(s), &now),
+        verdict(&h, &GossipMessage::ProposerSlashing(Box::new(s)), &now),
         Verdict::Reject,
         "different slots"
     );
@@ -232,11 +239,11 @@ fn operations_structure() {
         d2.beacon_block_root = pheme_types::primitives::Root::try_from(&[9u8; 32][..]).unwrap();
         d1.source.epoch = 1;
         d2.source.epoch = 1;
-        GossipMessage::AttesterSlashing(AttesterSlashingView {
+        GossipMessage::AttesterSlashing(Box::new(AttesterSlashingView {
             data_1: d1,
             data_2: d2,
             intersection: vec![3, 4],
-        })
+        }))
     };
     let mut h = Handlers::default();
     assert_eq!(
@@ -275,14 +282,14 @@ fn blocks_and_columns() {
         "BPO2 allows 21 blobs"
     );
     let column = |index, lengths| {
-        GossipMessage::Sidecar(SidecarView {
+        GossipMessage::Sidecar(Box::new(SidecarView {
             index,
             slot: SLOT,
             proposer_index: 7,
             column_lengths: Some(lengths),
             inclusion: Some(proof(11, false)),
             kzg: Some(column_kzg(index, lengths.1)),
-        })
+        }))
     };
     assert_eq!(verdict(&h, &column(5, (3, 3, 3)), &now), Verdict::Accept);
     assert_eq!(
@@ -351,14 +358,14 @@ fn an_inclusion_proof_to_another_root_is_rejected() {
     let chain = chain();
     let now = ctx(&chain, SLOT, 1_000, Some(5));
     let h = Handlers::default();
-    let bad = GossipMessage::Sidecar(SidecarView {
+    let bad = GossipMessage::Sidecar(Box::new(SidecarView {
         index: 5,
         slot: SLOT,
         proposer_index: 7,
         column_lengths: Some((3, 3, 3)),
         inclusion: Some(proof(11, true)),
         kzg: Some(column_kzg(5, 3)),
-    });
+    }));
     assert_eq!(verdict(&h, &bad, &now), Verdict::Reject);
 }
 

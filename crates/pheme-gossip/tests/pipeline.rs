@@ -125,3 +125,54 @@ fn router_decoded_messages_take_the_routers_id_and_the_same_checks() {
         (Verdict::Reject, "snappy_or_size")
     );
 }
+
+#[test]
+fn topics_resolve_the_same_from_the_cache() {
+    let chain = Network::Mainnet.chain_spec().unwrap();
+    let now = chain.clock().slot_start_ms(SLOT) + 1_000;
+    let mut v = GossipValidator::new(chain, NoState);
+    // Known topic: parsed once, then cached; both passes see the same topic, kind and fork.
+    let first = v.validate_stateless(TOPIC, &wire(1), now);
+    let second = v.validate_stateless(TOPIC, &wire(2), now);
+    assert_eq!(first.verdict, Verdict::Accept);
+    assert_eq!(second.verdict, Verdict::Accept);
+    assert_eq!(
+        (&*first.topic, first.kind, first.fork),
+        (TOPIC, second.kind, second.fork)
+    );
+    assert_eq!(&*second.topic, TOPIC);
+    // Refused topics are never cached: the same reason, kind and fork every time.
+    for (topic, reason, kind) in [
+        (
+            "/eth2/00000000/beacon_attestation_3/ssz_snappy",
+            "unknown_fork_digest",
+            true,
+        ),
+        (
+            "/eth2/8c9f62fe/beacon_attestations/ssz_snappy",
+            "unknown_topic",
+            false,
+        ),
+    ] {
+        for _ in 0..2 {
+            let out = v.validate_stateless(topic, &wire(3), now);
+            assert_eq!((out.verdict, out.reason), (Verdict::Reject, reason));
+            assert_eq!(&*out.topic, topic);
+            assert_eq!(out.kind.is_some(), kind);
+            assert!(!out.detail.is_empty());
+        }
+    }
+}
+
+#[test]
+fn counts_follow_every_message_after_being_read() {
+    let chain = Network::Mainnet.chain_spec().unwrap();
+    let now = chain.clock().slot_start_ms(SLOT) + 1_000;
+    let mut v = GossipValidator::new(chain, NoState);
+    let key = ("beacon_attestation", Verdict::Accept, "accepted");
+    for n in 1..=3u64 {
+        v.validate_stateless(TOPIC, &wire(100 + n), now);
+        assert_eq!(v.counts()[&key], n);
+        assert_eq!(v.counts().len(), 1);
+    }
+}

@@ -22,7 +22,15 @@ pub struct ForkData {
 
 /// `Checkpoint`.
 #[derive(
-    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    SimpleSerialize,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[allow(missing_docs)] // fields are the spec's, by the spec's names
 pub struct Checkpoint {
@@ -33,7 +41,15 @@ pub struct Checkpoint {
 
 /// `AttestationData`.
 #[derive(
-    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    SimpleSerialize,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[allow(missing_docs)] // fields are the spec's, by the spec's names
 pub struct AttestationData {

@@ -22,23 +22,20 @@ impl fmt::Display for WrongLength {
 
 impl std::error::Error for WrongLength {}
 
-/// A fixed-length byte string (`ByteVector[N]`), 0x-hex in JSON. Its SSZ encoding is copied in
-/// one piece, not decoded byte by byte.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ByteVector<const N: usize>(pub Vector<u8, N>);
+/// A fixed-length byte string (`ByteVector[N]`), 0x-hex in JSON, held inline as `[u8; N]`: it
+/// decodes, clones and compares without touching the heap. For the very large vectors (a
+/// blob) see [`BoxedByteVector`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ByteVector<const N: usize>(pub [u8; N]);
+
+/// A fixed-length byte string held on the heap (`Box<[u8]>` of exactly `N` bytes), for vectors
+/// too large to move around inline (`Blob`: 128 KiB). Same SSZ and JSON as [`ByteVector`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct BoxedByteVector<const N: usize>(Box<[u8]>);
 
 /// A bounded byte string (`ByteList[N]`), 0x-hex in JSON, copied in one piece.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct ByteList<const N: usize>(pub List<u8, N>);
-
-impl<const N: usize> ssz_rs::Sized for ByteVector<N> {
-    fn is_variable_size() -> bool {
-        false
-    }
-    fn size_hint() -> usize {
-        N
-    }
-}
 
 impl<const N: usize> ssz_rs::Sized for ByteList<N> {
     fn is_variable_size() -> bool {
@@ -49,41 +46,10 @@ impl<const N: usize> ssz_rs::Sized for ByteList<N> {
     }
 }
 
-impl<const N: usize> ssz_rs::Serialize for ByteVector<N> {
-    fn serialize(&self, buffer: &mut Vec<u8>) -> Result<usize, ssz_rs::SerializeError> {
-        buffer.extend_from_slice(&self.0);
-        Ok(N)
-    }
-}
-
 impl<const N: usize> ssz_rs::Serialize for ByteList<N> {
     fn serialize(&self, buffer: &mut Vec<u8>) -> Result<usize, ssz_rs::SerializeError> {
         buffer.extend_from_slice(&self.0);
         Ok(self.0.len())
-    }
-}
-
-impl<const N: usize> ssz_rs::Deserialize for ByteVector<N> {
-    fn deserialize(encoding: &[u8]) -> Result<Self, ssz_rs::DeserializeError> {
-        use ssz_rs::DeserializeError::{AdditionalInput, ExpectedFurtherInput};
-        match encoding.len() {
-            n if n < N => Err(ExpectedFurtherInput {
-                provided: n,
-                expected: N,
-            }),
-            n if n > N => Err(AdditionalInput {
-                provided: n,
-                expected: N,
-            }),
-            _ => encoding
-                .to_vec()
-                .try_into()
-                .map(Self)
-                .map_err(|_| ExpectedFurtherInput {
-                    provided: encoding.len(),
-                    expected: N,
-                }),
-        }
     }
 }
 
@@ -106,50 +72,154 @@ impl<const N: usize> ssz_rs::Deserialize for ByteList<N> {
     }
 }
 
-impl<const N: usize> Merkleized for ByteVector<N> {
-    fn hash_tree_root(&mut self) -> Result<Node, MerkleizationError> {
-        self.0.hash_tree_root()
-    }
-}
-
 impl<const N: usize> Merkleized for ByteList<N> {
     fn hash_tree_root(&mut self) -> Result<Node, MerkleizationError> {
         self.0.hash_tree_root()
     }
 }
 
-impl<const N: usize> SimpleSerialize for ByteVector<N> {}
 impl<const N: usize> SimpleSerialize for ByteList<N> {}
 
-impl<const N: usize> Default for ByteVector<N> {
-    fn default() -> Self {
-        Self(Vector::default())
+impl<const N: usize> TryFrom<&[u8]> for ByteList<N> {
+    type Error = WrongLength;
+    fn try_from(bytes: &[u8]) -> Result<Self, Self::Error> {
+        let inner = bytes.to_vec().try_into().map_err(|_| WrongLength {
+            bound: N,
+            got: bytes.len(),
+        })?;
+        Ok(Self(inner))
     }
 }
 
-macro_rules! bytes_common {
+impl<const N: usize> Deref for ByteList<N> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl<const N: usize> Default for ByteVector<N> {
+    fn default() -> Self {
+        Self([0; N])
+    }
+}
+
+impl<const N: usize> Default for BoxedByteVector<N> {
+    fn default() -> Self {
+        Self(vec![0; N].into_boxed_slice())
+    }
+}
+
+impl<const N: usize> Deref for ByteVector<N> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl<const N: usize> Deref for BoxedByteVector<N> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl<const N: usize> TryFrom<&[u8]> for ByteVector<N> {
+    type Error = WrongLength;
+    fn try_from(bytes: &[u8]) -> Result<Self, Self::Error> {
+        <[u8; N]>::try_from(bytes)
+            .map(Self)
+            .map_err(|_| WrongLength {
+                bound: N,
+                got: bytes.len(),
+            })
+    }
+}
+
+impl<const N: usize> TryFrom<&[u8]> for BoxedByteVector<N> {
+    type Error = WrongLength;
+    fn try_from(bytes: &[u8]) -> Result<Self, Self::Error> {
+        if bytes.len() != N {
+            return Err(WrongLength {
+                bound: N,
+                got: bytes.len(),
+            });
+        }
+        Ok(Self(bytes.into()))
+    }
+}
+
+impl<const N: usize> From<[u8; N]> for ByteVector<N> {
+    fn from(bytes: [u8; N]) -> Self {
+        Self(bytes)
+    }
+}
+
+/// The SSZ traits of a fixed-length byte vector: copied in one piece, merkleized as the spec's
+/// `Vector[byte, N]`.
+macro_rules! fixed_bytes_ssz {
     ($ty:ident) => {
-        impl<const N: usize> Deref for $ty<N> {
-            type Target = [u8];
-            fn deref(&self) -> &[u8] {
-                &self.0
+        impl<const N: usize> ssz_rs::Sized for $ty<N> {
+            fn is_variable_size() -> bool {
+                false
+            }
+            fn size_hint() -> usize {
+                N
             }
         }
 
+        impl<const N: usize> ssz_rs::Serialize for $ty<N> {
+            fn serialize(&self, buffer: &mut Vec<u8>) -> Result<usize, ssz_rs::SerializeError> {
+                buffer.extend_from_slice(&self[..]);
+                Ok(N)
+            }
+        }
+
+        impl<const N: usize> ssz_rs::Deserialize for $ty<N> {
+            fn deserialize(encoding: &[u8]) -> Result<Self, ssz_rs::DeserializeError> {
+                use ssz_rs::DeserializeError::{AdditionalInput, ExpectedFurtherInput};
+                Self::try_from(encoding).map_err(|_| {
+                    if encoding.len() < N {
+                        ExpectedFurtherInput {
+                            provided: encoding.len(),
+                            expected: N,
+                        }
+                    } else {
+                        AdditionalInput {
+                            provided: encoding.len(),
+                            expected: N,
+                        }
+                    }
+                })
+            }
+        }
+
+        impl<const N: usize> Merkleized for $ty<N> {
+            fn hash_tree_root(&mut self) -> Result<Node, MerkleizationError> {
+                if N <= 32 {
+                    // One chunk: the bytes, zero-padded.
+                    let mut chunk = [0u8; 32];
+                    chunk[..N].copy_from_slice(&self[..]);
+                    return Node::try_from(&chunk[..])
+                        .map_err(|_| MerkleizationError::InputExceedsLimit(N));
+                }
+                let mut vector = Vector::<u8, N>::try_from(self[..].to_vec())
+                    .map_err(|_| MerkleizationError::InputExceedsLimit(N))?;
+                vector.hash_tree_root()
+            }
+        }
+
+        impl<const N: usize> SimpleSerialize for $ty<N> {}
+    };
+}
+fixed_bytes_ssz!(ByteVector);
+fixed_bytes_ssz!(BoxedByteVector);
+
+macro_rules! bytes_common {
+    ($ty:ident) => {
         impl<const N: usize> fmt::Debug for $ty<N> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, "0x{}", hex::encode(&self[..]))
-            }
-        }
-
-        impl<const N: usize> TryFrom<&[u8]> for $ty<N> {
-            type Error = WrongLength;
-            fn try_from(bytes: &[u8]) -> Result<Self, Self::Error> {
-                let inner = bytes.to_vec().try_into().map_err(|_| WrongLength {
-                    bound: N,
-                    got: bytes.len(),
-                })?;
-                Ok(Self(inner))
             }
         }
 
@@ -173,6 +243,7 @@ macro_rules! bytes_common {
     };
 }
 bytes_common!(ByteVector);
+bytes_common!(BoxedByteVector);
 bytes_common!(ByteList);
 
 /// `Bytes4`.
@@ -202,7 +273,7 @@ pub type KzgCommitment = ByteVector<48>;
 /// `KZGProof`.
 pub type KzgProof = ByteVector<48>;
 /// `Blob`: 4096 field elements of 32 bytes (the same in every preset).
-pub type Blob = ByteVector<131_072>;
+pub type Blob = BoxedByteVector<131_072>;
 /// `Cell`: 64 field elements of 32 bytes.
 pub type Cell = ByteVector<2048>;
 /// `Transaction`: `ByteList[MAX_BYTES_PER_TRANSACTION]`.

@@ -2,7 +2,6 @@
 
 use pheme_spec::Fork;
 use pheme_types::phase0::AttestationData;
-use pheme_types::ssz_rs::Merkleized;
 
 use super::bitlist;
 use crate::context::CheckContext;
@@ -215,21 +214,10 @@ pub struct AggregateView {
     pub aggregator_index: u64,
     /// `aggregate.data`.
     pub data: AttestationData,
-    /// `hash_tree_root(aggregate.data)`.
-    pub data_root: [u8; 32],
     /// `aggregate.aggregation_bits`.
     pub aggregation_bits: Vec<bool>,
     /// electra `aggregate.committee_bits`.
     pub committee_bits: Option<Vec<bool>>,
-}
-
-fn data_root(data: &AttestationData) -> [u8; 32] {
-    let mut data = data.clone();
-    let mut out = [0u8; 32];
-    if let Ok(root) = data.hash_tree_root() {
-        out.copy_from_slice(root.as_ref());
-    }
-    out
 }
 
 impl From<&pheme_types::phase0::SignedAggregateAndProof> for AggregateView {
@@ -238,7 +226,6 @@ impl From<&pheme_types::phase0::SignedAggregateAndProof> for AggregateView {
         AggregateView {
             aggregator_index: s.message.aggregator_index,
             data: a.data.clone(),
-            data_root: data_root(&a.data),
             aggregation_bits: bitlist(&a.aggregation_bits),
             committee_bits: None,
         }
@@ -253,9 +240,8 @@ impl<const BITS: usize, const C: usize>
         AggregateView {
             aggregator_index: s.message.aggregator_index,
             data: a.data.clone(),
-            data_root: data_root(&a.data),
             aggregation_bits: bitlist(&a.aggregation_bits),
-            committee_bits: Some(a.committee_bits.iter().map(|b| *b).collect()),
+            committee_bits: Some(a.committee_bits.iter().by_vals().collect()),
         }
     }
 }
@@ -315,8 +301,10 @@ impl crate::GossipError for AggregateError {
 /// The `beacon_aggregate_and_proof` handler.
 #[derive(Debug, Default)]
 pub struct AggregateHandler {
-    /// Bits seen per `(data root, committee index)`, by slot.
-    bits: SeenBits<([u8; 32], u64)>,
+    /// Bits seen per `(data, committee index)`, by slot. The spec keys them by
+    /// `hash_tree_root(aggregate.data)`; keying by the data itself is the same equality
+    /// without merkleizing every aggregate (eight SHA-256 of 64 bytes).
+    bits: SeenBits<(AttestationData, u64)>,
     /// `(target epoch, aggregator)` seen.
     aggregators: SeenSet<(u64, u64)>,
 }
@@ -325,7 +313,7 @@ pub struct AggregateHandler {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AggregateSeen {
     slot: u64,
-    key: ([u8; 32], u64),
+    key: (AttestationData, u64),
     bits: Vec<bool>,
     aggregator: (u64, u64),
 }
@@ -364,7 +352,7 @@ impl AggregateHandler {
         if !a.aggregation_bits.iter().any(|b| *b) {
             return Err(AggregateError::NoParticipants);
         }
-        let key = (a.data_root, committee_index);
+        let key = (a.data.clone(), committee_index);
         if self
             .bits
             .has_superset(a.data.slot, &key, &a.aggregation_bits)

@@ -14,5 +14,5 @@ pub(crate) fn bits<'a>(iter: impl Iterator<Item = bool> + 'a) -> Vec<bool> {
 
 /// Bits of a bitlist.
 pub(crate) fn bitlist<const N: usize>(b: &Bitlist<N>) -> Vec<bool> {
-    bits(b.iter().map(|x| *x))
+    bits(b.iter().by_vals())
 }

@@ -89,7 +89,7 @@ impl<const SUB: usize> From<&pheme_types::altair::SignedContributionAndProof<SUB
             slot: c.slot,
             beacon_block_root: root,
             subcommittee_index: c.subcommittee_index,
-            aggregation_bits: c.aggregation_bits.iter().map(|b| *b).collect(),
+            aggregation_bits: c.aggregation_bits.iter().by_vals().collect(),
             selection_proof: s.message.selection_proof.to_vec(),
         }
     }
