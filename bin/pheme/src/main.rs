@@ -2,6 +2,7 @@
 
 mod beacon_api;
 mod decode;
+mod devnet;
 mod error;
 mod observe;
 mod presets;
@@ -28,6 +29,9 @@ enum Command {
     Decode(decode::DecodeArgs),
     /// Run a gossip-only observer node: join a network, validate and export what it sees.
     Observe(observe::ObserveArgs),
+    /// A Lodestar dev chain on loopback for interop runs: up, down.
+    #[command(subcommand)]
+    Devnet(devnet::DevnetCmd),
 }
 
 /// Writes to standard output; a closed pipe (`pheme ... | head`) ends output quietly.
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Presets(cmd) => presets::run(cmd),
         Command::Decode(args) => return decode::run(args),
+        Command::Devnet(cmd) => devnet::run(cmd),
         Command::Observe(args) => {
             init_logging();
             observe::run(args)

@@ -40,6 +40,12 @@ pub struct TraceRecord {
     pub reason: &'static str,
     /// Copies of this message received while it was being validated.
     pub duplicates: u64,
+    /// For an accepted block: its slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_slot: Option<u64>,
+    /// For an accepted block: `hash_tree_root` of its message, 0x-hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_root: Option<String>,
 }
 
 /// A trace file failed: the node keeps running without traces.
@@ -202,6 +208,8 @@ mod tests {
             verdict: "accept",
             reason: "accepted",
             duplicates: 0,
+            block_slot: None,
+            block_root: None,
         }
     }
 

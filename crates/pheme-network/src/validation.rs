@@ -118,6 +118,7 @@ impl<S: StatefulValidator> ValidationTask<S> {
             }
             _ => None,
         };
+        let block_info = block.as_ref().map(|b| (b.slot, b.root));
         let _ = self.reports.send(Report {
             id: msg.id.clone(),
             source: msg.source,
@@ -167,6 +168,8 @@ impl<S: StatefulValidator> ValidationTask<S> {
                 verdict,
                 reason: outcome.reason,
                 duplicates: seen.map_or(0, |a| a.copies.saturating_sub(1)),
+                block_slot: block_info.map(|(slot, _)| slot),
+                block_root: block_info.map(|(_, root)| format!("0x{}", hex::encode(root))),
             };
             if !trace.record(record) {
                 self.metrics

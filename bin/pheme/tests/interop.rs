@@ -1,0 +1,236 @@
+//! Interop with a real consensus client: `pheme observe` dials a Lodestar v1.5.1 dev chain
+//! (`pheme devnet up`) on loopback and follows it for four epochs. Every block Lodestar made
+//! reaches Pheme and is accepted; attestations, aggregates, sync committee messages and
+//! contributions arrive with zero REJECTs; Lodestar keeps Pheme connected and does not
+//! penalise it. Altair at genesis, and capella (blocks with payloads and withdrawals).
+//!
+//! Needs Node.js and npm (the pinned Lodestar is installed once into the cache).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PHEME: &str = env!("CARGO_BIN_EXE_pheme");
+
+fn get(url: &str) -> Option<serde_json::Value> {
+    let text = ureq::get(url)
+        .call()
+        .ok()?
+        .body_mut()
+        .read_to_string()
+        .ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+struct Devnet {
+    dir: PathBuf,
+    rest: String,
+    multiaddr: String,
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        let _ = Command::new(PHEME)
+            .args(["devnet", "down", "--dir"])
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+fn devnet_up(name: &str, fork: &str, base_port: u16) -> Devnet {
+    let dir = std::env::temp_dir().join(format!("pheme-interop-{name}-{}", std::process::id()));
+    let out = Command::new(PHEME)
+        .args([
+            "devnet",
+            "up",
+            "--nodes",
+            "1",
+            "--fork",
+            fork,
+            "--base-port",
+        ])
+        .arg(base_port.to_string())
+        .arg("--dir")
+        .arg(&dir)
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "devnet up failed: {out:?}");
+    let state: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    Devnet {
+        dir,
+        rest: state["nodes"][0]["rest"].as_str().unwrap().to_owned(),
+        multiaddr: state["nodes"][0]["multiaddr"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Lodestar's canonical block roots by slot, for `slots`.
+fn lodestar_blocks(rest: &str, slots: std::ops::RangeInclusive<u64>) -> BTreeMap<u64, String> {
+    let mut out = BTreeMap::new();
+    for slot in slots {
+        if let Some(h) = get(&format!("{rest}/eth/v1/beacon/headers?slot={slot}"))
+            && let Some(first) = h["data"].as_array().and_then(|a| a.first())
+        {
+            out.insert(slot, first["root"].as_str().unwrap().to_owned());
+        }
+    }
+    out
+}
+
+fn scenario(name: &str, fork: &str, base_port: u16, pheme_port: u16) {
+    let started = Instant::now();
+    let devnet = devnet_up(name, fork, base_port);
+    let config = devnet.dir.join("config.yaml");
+    let trace = devnet.dir.join("trace.jsonl");
+    // Four epochs of 8 slots of 2 s.
+    let observe = Command::new(PHEME)
+        .args(["observe", "--network"])
+        .arg(&config)
+        .args(["--no-discovery", "--listen", "127.0.0.1", "--port"])
+        .arg(pheme_port.to_string())
+        .args(["--peers", &devnet.multiaddr, "--active-validators", "16"])
+        .args(["--duration", "64s", "--trace"])
+        .arg(&trace)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Lodestar's view of Pheme, half-way.
+    std::thread::sleep(Duration::from_secs(40));
+    let peers = get(&format!("{}/eth/v1/node/peers", devnet.rest)).unwrap();
+    let peers = peers["data"].as_array().unwrap();
+    assert_eq!(peers.len(), 1, "{peers:?}");
+    assert_eq!(peers[0]["state"], "connected", "{peers:?}");
+    let pheme_id = peers[0]["peer_id"].as_str().unwrap().to_owned();
+    let stats = get(&format!(
+        "{}/eth/v1/lodestar/lodestar-peer-score-stats",
+        devnet.rest
+    ))
+    .unwrap();
+    let mine = stats["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["peer_id"] == pheme_id.as_str())
+        .unwrap_or_else(|| panic!("Lodestar has no score for Pheme: {stats}"));
+    for field in ["score", "lodestar_score", "gossip_score"] {
+        let v = mine[field].as_f64().unwrap();
+        assert!(v >= 0.0, "Lodestar's {field} for Pheme is {v}: {mine}");
+    }
+    println!("{name}: Lodestar's scores for Pheme: {mine}");
+    let gossip = get(&format!(
+        "{}/eth/v1/lodestar/gossip-peer-score-stats",
+        devnet.rest
+    ))
+    .unwrap();
+    let mine = gossip["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["peer_id"] == pheme_id.as_str())
+        .unwrap_or_else(|| panic!("Lodestar's gossipsub does not know Pheme: {gossip}"));
+    assert_eq!(mine["connected"], true);
+    let topics = mine["topics"].as_object().unwrap();
+    let in_mesh = topics.values().filter(|t| t["in_mesh"] == true).count();
+    assert!(in_mesh > 0, "Pheme is in none of Lodestar's meshes");
+    for (topic, t) in topics {
+        assert_eq!(t["invalid_message_deliveries"], 0.0, "{topic}: {t}");
+    }
+    println!("{name}: Pheme is in {in_mesh} of Lodestar's meshes, no invalid deliveries");
+    let out = observe.wait_with_output().unwrap();
+    assert!(out.status.success(), "observe failed: {out:?}");
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains(&format!("peer_id={pheme_id}")), "{log}");
+    // Connected throughout: one peer on every summary line after the first connection.
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("| peers ")).collect();
+    let first = lines.iter().position(|l| l.contains("| peers 1")).unwrap();
+    for l in &lines[first..] {
+        assert!(
+            l.contains("| peers 1 (out 1, +") && !l.contains(" -1,"),
+            "dropped: {l}"
+        );
+    }
+
+    // What arrived.
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let mut by_kind: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut blocks: BTreeMap<u64, String> = BTreeMap::new();
+    for line in text.lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        let topic = r["topic"].as_str().unwrap();
+        let kind = topic
+            .split('/')
+            .nth(3)
+            .unwrap()
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '_');
+        *by_kind
+            .entry((kind.to_owned(), r["verdict"].as_str().unwrap().to_owned()))
+            .or_default() += 1;
+        if let (Some(slot), Some(root)) = (r["block_slot"].as_u64(), r["block_root"].as_str()) {
+            blocks.insert(slot, root.to_owned());
+        }
+    }
+    println!("{name}: {by_kind:?}");
+    let rejects: usize = by_kind
+        .iter()
+        .filter(|((_, v), _)| v == "reject")
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(rejects, 0, "{by_kind:?}");
+    for kind in [
+        "beacon_block",
+        "beacon_aggregate_and_proof",
+        "beacon_attestation",
+        "sync_committee",
+        "sync_committee_contribution_and_proof",
+    ] {
+        assert!(
+            by_kind
+                .get(&(kind.to_owned(), "accept".to_owned()))
+                .copied()
+                .unwrap_or(0)
+                > 0,
+            "no accepted {kind}: {by_kind:?}"
+        );
+    }
+    // Every block Lodestar made while Pheme listened reached it (the first and last slots of
+    // the window may straddle the connection).
+    let (lo, hi) = (
+        *blocks.keys().next().unwrap(),
+        *blocks.keys().last().unwrap(),
+    );
+    let made = lodestar_blocks(&devnet.rest, lo..=hi);
+    let missing: BTreeSet<u64> = made
+        .iter()
+        .filter(|(slot, root)| blocks.get(slot) != Some(root))
+        .map(|(slot, _)| *slot)
+        .collect();
+    assert!(missing.is_empty(), "blocks Pheme did not get: {missing:?}");
+    assert!(made.len() >= 24, "only {} blocks in the window", made.len());
+    println!(
+        "{name}: {} blocks, slots {lo}..={hi}, all received; {:.0} s in all",
+        made.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if fork == "capella" {
+        // Lodestar's blocks carry execution payloads with withdrawals, and they decoded.
+        let head = get(&format!("{}/eth/v2/beacon/blocks/head", devnet.rest)).unwrap();
+        let payload = &head["data"]["message"]["body"]["execution_payload"];
+        let zero = format!("0x{}", "0".repeat(64));
+        assert_ne!(payload["block_hash"].as_str().unwrap(), zero, "{payload}");
+        assert!(payload["withdrawals"].is_array(), "{payload}");
+    }
+}
+
+#[test]
+fn observe_an_altair_lodestar_chain() {
+    scenario("altair", "altair", 19_100, 19_900);
+}
+
+#[test]
+fn observe_a_capella_lodestar_chain() {
+    scenario("capella", "capella", 19_200, 19_950);
+}
