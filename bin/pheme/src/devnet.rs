@@ -74,6 +74,10 @@ pub struct UpArgs {
     /// Genesis time (unix seconds) shared by every node; default: now + 10 s.
     #[arg(long)]
     genesis_time: Option<u64>,
+    /// Return once the nodes answer, without waiting for the head to move (to connect
+    /// something before genesis).
+    #[arg(long)]
+    no_wait: bool,
 }
 
 /// One started node, as `devnet.json` records it.
@@ -234,8 +238,6 @@ fn lodestar_args(
         &port.to_string(),
         "--enr.ip",
         "127.0.0.1",
-        "--discv5",
-        "false",
         "--mdns",
         "false",
         "--rest.address",
@@ -248,6 +250,12 @@ fn lodestar_args(
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if bootnode.is_none() {
+        // No discovery without a bootnode (a UDP socket is still bound, harmless); with one,
+        // discv5 must stay on for Lodestar to read the bootnode's ENR and dial it.
+        v.push("--discv5".into());
+        v.push("false".into());
+    }
     if a.fork == GenesisFork::Capella {
         for s in [
             "--params.BELLATRIX_FORK_EPOCH",
@@ -352,6 +360,9 @@ pub fn up(a: &UpArgs) -> Result<Devnet, CliError> {
     write_config(&first.rest, &config)?;
     devnet.config = config;
     write_state(&state, &devnet)?;
+    if a.no_wait {
+        return Ok(devnet);
+    }
     poll(HEAD_TIMEOUT, || {
         let h = get_json(&format!("{}/eth/v1/beacon/headers/head", first.rest))?;
         let slot: u64 = h["data"]["header"]["message"]["slot"]
