@@ -8,64 +8,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod lodestar;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PHEME: &str = env!("CARGO_BIN_EXE_pheme");
-
-fn get(url: &str) -> Option<serde_json::Value> {
-    let text = ureq::get(url)
-        .call()
-        .ok()?
-        .body_mut()
-        .read_to_string()
-        .ok()?;
-    serde_json::from_str(&text).ok()
-}
-
-struct Devnet {
-    dir: PathBuf,
-    rest: String,
-    multiaddr: String,
-}
-
-impl Drop for Devnet {
-    fn drop(&mut self) {
-        let _ = Command::new(PHEME)
-            .args(["devnet", "down", "--dir"])
-            .arg(&self.dir)
-            .status();
-    }
-}
-
-fn devnet_up(name: &str, fork: &str, base_port: u16) -> Devnet {
-    let dir = std::env::temp_dir().join(format!("pheme-interop-{name}-{}", std::process::id()));
-    let out = Command::new(PHEME)
-        .args([
-            "devnet",
-            "up",
-            "--nodes",
-            "1",
-            "--fork",
-            fork,
-            "--base-port",
-        ])
-        .arg(base_port.to_string())
-        .arg("--dir")
-        .arg(&dir)
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "devnet up failed: {out:?}");
-    let state: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    Devnet {
-        dir,
-        rest: state["nodes"][0]["rest"].as_str().unwrap().to_owned(),
-        multiaddr: state["nodes"][0]["multiaddr"].as_str().unwrap().to_owned(),
-    }
-}
+use lodestar::{Devnet, PHEME, json as get, lodestar_stats};
 
 /// Lodestar's canonical block roots by slot, for `slots`.
 fn lodestar_blocks(rest: &str, slots: std::ops::RangeInclusive<u64>) -> BTreeMap<u64, String> {
@@ -82,8 +31,18 @@ fn lodestar_blocks(rest: &str, slots: std::ops::RangeInclusive<u64>) -> BTreeMap
 
 fn scenario(name: &str, fork: &str, base_port: u16, pheme_port: u16) {
     let started = Instant::now();
-    let devnet = devnet_up(name, fork, base_port);
-    let config = devnet.dir.join("config.yaml");
+    let devnet = Devnet::new(name);
+    let state = devnet.up(&[
+        "--nodes",
+        "1",
+        "--fork",
+        fork,
+        "--base-port",
+        &base_port.to_string(),
+    ]);
+    let rest = state["nodes"][0]["rest"].as_str().unwrap().to_owned();
+    let multiaddr = state["nodes"][0]["multiaddr"].as_str().unwrap().to_owned();
+    let config = devnet.config();
     let trace = devnet.dir.join("trace.jsonl");
     // Four epochs of 8 slots of 2 s.
     let observe = Command::new(PHEME)
@@ -91,7 +50,7 @@ fn scenario(name: &str, fork: &str, base_port: u16, pheme_port: u16) {
         .arg(&config)
         .args(["--no-discovery", "--listen", "127.0.0.1", "--port"])
         .arg(pheme_port.to_string())
-        .args(["--peers", &devnet.multiaddr, "--active-validators", "16"])
+        .args(["--peers", &multiaddr, "--active-validators", "16"])
         .args(["--duration", "64s", "--trace"])
         .arg(&trace)
         .stdout(Stdio::piped())
@@ -100,38 +59,18 @@ fn scenario(name: &str, fork: &str, base_port: u16, pheme_port: u16) {
         .unwrap();
     // Lodestar's view of Pheme, half-way.
     std::thread::sleep(Duration::from_secs(40));
-    let peers = get(&format!("{}/eth/v1/node/peers", devnet.rest)).unwrap();
+    let peers = get(&format!("{rest}/eth/v1/node/peers")).unwrap();
     let peers = peers["data"].as_array().unwrap();
     assert_eq!(peers.len(), 1, "{peers:?}");
     assert_eq!(peers[0]["state"], "connected", "{peers:?}");
     let pheme_id = peers[0]["peer_id"].as_str().unwrap().to_owned();
-    let stats = get(&format!(
-        "{}/eth/v1/lodestar/lodestar-peer-score-stats",
-        devnet.rest
-    ))
-    .unwrap();
-    let mine = stats["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["peer_id"] == pheme_id.as_str())
-        .unwrap_or_else(|| panic!("Lodestar has no score for Pheme: {stats}"));
+    let mine = lodestar_stats(&rest, "lodestar-peer-score-stats", &pheme_id);
     for field in ["score", "lodestar_score", "gossip_score"] {
         let v = mine[field].as_f64().unwrap();
         assert!(v >= 0.0, "Lodestar's {field} for Pheme is {v}: {mine}");
     }
     println!("{name}: Lodestar's scores for Pheme: {mine}");
-    let gossip = get(&format!(
-        "{}/eth/v1/lodestar/gossip-peer-score-stats",
-        devnet.rest
-    ))
-    .unwrap();
-    let mine = gossip["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["peer_id"] == pheme_id.as_str())
-        .unwrap_or_else(|| panic!("Lodestar's gossipsub does not know Pheme: {gossip}"));
+    let mine = lodestar_stats(&rest, "gossip-peer-score-stats", &pheme_id);
     assert_eq!(mine["connected"], true);
     let topics = mine["topics"].as_object().unwrap();
     let in_mesh = topics.values().filter(|t| t["in_mesh"] == true).count();
@@ -202,7 +141,7 @@ fn scenario(name: &str, fork: &str, base_port: u16, pheme_port: u16) {
         *blocks.keys().next().unwrap(),
         *blocks.keys().last().unwrap(),
     );
-    let made = lodestar_blocks(&devnet.rest, lo..=hi);
+    let made = lodestar_blocks(&rest, lo..=hi);
     let missing: BTreeSet<u64> = made
         .iter()
         .filter(|(slot, root)| blocks.get(slot) != Some(root))
@@ -217,7 +156,7 @@ fn scenario(name: &str, fork: &str, base_port: u16, pheme_port: u16) {
     );
     if fork == "capella" {
         // Lodestar's blocks carry execution payloads with withdrawals, and they decoded.
-        let head = get(&format!("{}/eth/v2/beacon/blocks/head", devnet.rest)).unwrap();
+        let head = get(&format!("{rest}/eth/v2/beacon/blocks/head")).unwrap();
         let payload = &head["data"]["message"]["body"]["execution_payload"];
         let zero = format!("0x{}", "0".repeat(64));
         assert_ne!(payload["block_hash"].as_str().unwrap(), zero, "{payload}");

@@ -8,98 +8,33 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const PHEME: &str = env!("CARGO_BIN_EXE_pheme");
+mod lodestar;
 
-fn get(url: &str) -> Option<serde_json::Value> {
-    let text = ureq::get(url)
-        .call()
-        .ok()?
-        .body_mut()
-        .read_to_string()
-        .ok()?;
-    serde_json::from_str(&text).ok()
-}
-
-fn head_slot(rest: &str) -> Option<u64> {
-    let h = get(&format!("{rest}/eth/v1/beacon/headers/head"))?;
-    h["data"]["header"]["message"]["slot"]
-        .as_str()?
-        .parse()
-        .ok()
-}
-
-/// Kills the observer however the test ends.
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Down(PathBuf);
-
-impl Drop for Down {
-    fn drop(&mut self) {
-        let _ = Command::new(PHEME)
-            .args(["devnet", "down", "--dir"])
-            .arg(&self.0)
-            .status();
-    }
-}
-
-fn up(dir: &PathBuf, extra: &[&str]) -> serde_json::Value {
-    let out = Command::new(PHEME)
-        .args(["devnet", "up", "--base-port", "19300", "--dir"])
-        .arg(dir)
-        .args(extra)
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "devnet up: {out:?}");
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn metric(addr: &str, series: &str) -> f64 {
-    let text = ureq::get(&format!("http://{addr}/metrics"))
-        .call()
-        .ok()
-        .and_then(|mut r| r.body_mut().read_to_string().ok())
-        .unwrap_or_default();
-    text.lines()
-        .find(|l| l.starts_with(series))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
+use lodestar::{Devnet, PHEME, head_slot, json as get, metric, metrics as metrics_text};
 
 #[test]
 fn lodestar_b_follows_lodestar_a_through_pheme() {
-    let dir = std::env::temp_dir().join(format!("pheme-interop-relay-{}", std::process::id()));
-    let _down = Down(dir.clone());
+    let mut devnet = Devnet::new("relay");
     // Genesis in 15 s, so that Pheme is connected to A before its first block.
     let genesis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
         + 15;
-    let a = up(
-        &dir,
-        &[
-            "--nodes",
-            "1",
-            "--no-wait",
-            "--genesis-time",
-            &genesis.to_string(),
-        ],
-    );
-    let config = dir.join("config.yaml");
+    let a = devnet.up(&[
+        "--nodes",
+        "1",
+        "--no-wait",
+        "--genesis-time",
+        &genesis.to_string(),
+        "--base-port",
+        "19300",
+    ]);
+    let config = devnet.config();
     let metrics = "127.0.0.1:19390";
     let mut observe = Command::new(PHEME)
         .args(["observe", "--network"])
@@ -128,7 +63,7 @@ fn lodestar_b_follows_lodestar_a_through_pheme() {
     // Pheme's ENR, from its log.
     let (tx, rx) = mpsc::channel();
     let stdout = observe.stdout.take().unwrap();
-    let _observe = Kill(observe);
+    devnet.child = Some(observe);
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(i) = line.find("enr=enr:") {
@@ -147,7 +82,16 @@ fn lodestar_b_follows_lodestar_a_through_pheme() {
         assert!(Instant::now() < deadline, "A produces no blocks");
         std::thread::sleep(Duration::from_millis(500));
     }
-    let b = up(&dir, &["--nodes", "1", "--first", "1", "--bootnode", &enr]);
+    let b = devnet.up(&[
+        "--nodes",
+        "1",
+        "--first",
+        "1",
+        "--bootnode",
+        &enr,
+        "--base-port",
+        "19300",
+    ]);
     let rest_b = b["nodes"][1]["rest"].as_str().unwrap().to_owned();
     let pheme_id = {
         let peers = get(&format!("{rest_a}/eth/v1/node/peers")).unwrap();
@@ -170,8 +114,9 @@ fn lodestar_b_follows_lodestar_a_through_pheme() {
     let series = |p: &str| {
         format!("pheme_rpc_requests_total{{protocol=\"{p}\",direction=\"inbound\",result=\"ok\"}}")
     };
-    let by_range = metric(metrics, &series("beacon_blocks_by_range"));
-    let by_root = metric(metrics, &series("beacon_blocks_by_root"));
+    let text = metrics_text(metrics);
+    let by_range = metric(&text, &series("beacon_blocks_by_range")).unwrap_or(0.0);
+    let by_root = metric(&text, &series("beacon_blocks_by_root")).unwrap_or(0.0);
     println!(
         "B caught up; Pheme served {by_range} BlocksByRange and {by_root} BlocksByRoot requests"
     );
