@@ -97,6 +97,7 @@ fn scenario(name: &str, fork: &str, base_port: u16, pheme_port: u16) {
     let text = std::fs::read_to_string(&trace).unwrap();
     let mut by_kind: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut blocks: BTreeMap<u64, String> = BTreeMap::new();
+    let mut arrivals: BTreeMap<u64, u64> = BTreeMap::new();
     for line in text.lines() {
         let r: serde_json::Value = serde_json::from_str(line).unwrap();
         let topic = r["topic"].as_str().unwrap();
@@ -110,6 +111,7 @@ fn scenario(name: &str, fork: &str, base_port: u16, pheme_port: u16) {
             .or_default() += 1;
         if let (Some(slot), Some(root)) = (r["block_slot"].as_u64(), r["block_root"].as_str()) {
             blocks.insert(slot, root.to_owned());
+            arrivals.insert(slot, r["arrival_ms"].as_u64().unwrap());
         }
     }
     println!("{name}: {by_kind:?}");
@@ -154,6 +156,46 @@ fn scenario(name: &str, fork: &str, base_port: u16, pheme_port: u16) {
         made.len(),
         started.elapsed().as_secs_f64()
     );
+    // Latency from Lodestar's "Published block" (its log gives seconds into the slot) to
+    // Pheme's arrival.
+    let genesis_ms = state["genesis_time"].as_u64().unwrap() * 1000;
+    let lodestar_log = std::fs::read_to_string(devnet.dir.join("node-0/lodestar.log")).unwrap();
+    let mut latencies: Vec<i64> = Vec::new();
+    for line in lodestar_log
+        .lines()
+        .filter(|l| l.contains("Published block slot="))
+    {
+        let into: f64 = line
+            .split_whitespace()
+            .nth(2)
+            .and_then(|t| {
+                t.trim_end_matches(|c: char| !c.is_ascii_digit())
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(f64::NAN);
+        let slot: u64 = line
+            .split("slot=")
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(u64::MAX);
+        if let Some(arrival) = arrivals.get(&slot)
+            && into.is_finite()
+        {
+            let published = genesis_ms + slot * 2_000 + (into * 1000.0) as u64;
+            latencies.push(*arrival as i64 - published as i64);
+        }
+    }
+    latencies.sort_unstable();
+    if !latencies.is_empty() {
+        println!(
+            "{name}: block publish-to-arrival over {} blocks: p50 {} ms, max {} ms",
+            latencies.len(),
+            latencies[latencies.len() / 2],
+            latencies[latencies.len() - 1]
+        );
+    }
     if fork == "capella" {
         // Lodestar's blocks carry execution payloads with withdrawals, and they decoded.
         let head = get(&format!("{rest}/eth/v2/beacon/blocks/head")).unwrap();
