@@ -131,6 +131,29 @@ pub fn install() -> Result<PathBuf, CliError> {
         return Ok(bin);
     }
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    // One installer at a time (parallel tests, two terminals): the others wait for it.
+    let lock = dir.join(".pheme-installing");
+    let deadline = Instant::now() + INSTALL_TIMEOUT;
+    let _guard = loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(_) => break LockGuard(lock.clone()),
+            Err(_) if marker.exists() && bin.exists() => return Ok(bin),
+            Err(_) if Instant::now() > deadline => {
+                return Err(CliError::Usage(format!(
+                    "another install holds {} (remove it if no install runs)",
+                    lock.display()
+                )));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(500)),
+        }
+    };
+    if marker.exists() && bin.exists() {
+        return Ok(bin);
+    }
     let pkg = dir.join("package.json");
     std::fs::write(&pkg, PACKAGE_JSON).map_err(io(&pkg))?;
     eprintln!("installing Lodestar 1.5.1 into {} (once)", dir.display());
@@ -148,6 +171,15 @@ pub fn install() -> Result<PathBuf, CliError> {
     patch_mock_engine(&dir)?;
     std::fs::write(&marker, "ok\n").map_err(io(&marker))?;
     Ok(bin)
+}
+
+/// Removes the install lock however the install ends.
+struct LockGuard(PathBuf);
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// v1.5.1's mock engine starts from an empty genesis hash and no capella time: give it both so
