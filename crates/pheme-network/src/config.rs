@@ -253,9 +253,9 @@ impl NetworkConfigBuilder {
 }
 
 fn default_validators(chain: &ChainSpec) -> u64 {
-    pheme_spec::Network::ALL
-        .iter()
-        .find(|n| n.name() == chain.name)
+    chain
+        .name
+        .parse::<pheme_spec::Network>()
         .map_or(chain.preset.slots_per_epoch * 128 * 64, |n| {
             n.default_active_validators()
         })

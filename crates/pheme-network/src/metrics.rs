@@ -141,7 +141,12 @@ impl Metrics {
         Some(map.entry(k).or_insert_with_key(|k| register(r, k)).clone())
     }
 
-    fn counter(&self, name: &'static str, labels: &[(&'static str, &str)]) -> Option<Counter> {
+    /// The counter handle (registered on first use); `None` when metrics are off.
+    pub(crate) fn counter(
+        &self,
+        name: &'static str,
+        labels: &[(&'static str, &str)],
+    ) -> Option<Counter> {
         self.handle(&self.counters, name, labels, |r, k| {
             r.register_counter(k, &METADATA)
         })
@@ -173,11 +178,19 @@ impl Metrics {
 
     /// Records a histogram sample.
     pub fn observe(&self, name: &'static str, labels: &[(&'static str, &str)], v: f64) {
-        let h = self.handle(&self.histograms, name, labels, |r, k| {
-            r.register_histogram(k, &METADATA)
-        });
-        if let Some(h) = h {
+        if let Some(h) = self.histogram(name, labels) {
             h.record(v);
         }
+    }
+
+    /// The histogram handle (registered on first use); `None` when metrics are off.
+    pub(crate) fn histogram(
+        &self,
+        name: &'static str,
+        labels: &[(&'static str, &str)],
+    ) -> Option<Histogram> {
+        self.handle(&self.histograms, name, labels, |r, k| {
+            r.register_histogram(k, &METADATA)
+        })
     }
 }

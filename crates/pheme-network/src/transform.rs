@@ -112,6 +112,7 @@ impl Arrivals {
 /// Where a topic string leads: its fork and the SSZ bounds of its payload.
 #[derive(Debug, Clone, Copy)]
 struct TopicInfo {
+    fork: Fork,
     base: &'static str,
     bounds: SszBounds,
 }
@@ -123,6 +124,7 @@ fn topic_info(chain: &ChainSpec, schedule: &[DigestEpoch], topic: &str) -> Optio
         .find(|d| d.digest == parsed.fork_digest)?
         .fork;
     parsed.kind.exists_at(chain, fork).then(|| TopicInfo {
+        fork,
         base: parsed.kind.base_name(),
         bounds: gossip_bounds(chain, parsed.kind, fork),
     })
@@ -244,20 +246,19 @@ pub(crate) fn arrival(arrivals: &Mutex<Arrivals>, message: &Message) -> Option<A
 
 /// The spec's message-id function for the router: called on the transformed (decompressed)
 /// message, so always in the valid-snappy domain (the router refuses messages whose transform
-/// failed before it asks for an id).
+/// failed before it asks for an id). The topic's fork comes from the transform's cache of
+/// resolved topics, so a copy costs no second parse of its topic.
 pub fn message_id_fn(
-    chain: &ChainSpec,
+    transform: &SnappyTransform,
 ) -> impl Fn(&Message) -> gossipsub::MessageId + Send + Sync + 'static {
-    let schedule = chain.digest_schedule();
+    let transform = transform.clone();
     move |message: &Message| {
-        let topic = message.topic.as_str();
         // Topics whose digest is unknown never pass the transform; altair's rule is the
         // default for any that would.
-        let fork = topic
-            .parse::<GossipTopic>()
-            .ok()
-            .and_then(|t| schedule.iter().find(|d| d.digest == t.fork_digest))
-            .map_or(Fork::Altair, |d| d.fork);
+        let fork = transform
+            .info(&message.topic)
+            .map_or(Fork::Altair, |i| i.fork);
+        let topic = message.topic.as_str();
         gossipsub::MessageId::new(&pheme_codec::message_id(fork, topic, Ok(&message.data)))
     }
 }
@@ -277,16 +278,6 @@ impl Eth2SubscriptionFilter {
         if let Ok(mut allowed) = self.allowed.lock() {
             *allowed = topics.into_iter().collect();
         }
-    }
-
-    /// How many topics are allowed.
-    pub fn len(&self) -> usize {
-        self.allowed.lock().map(|a| a.len()).unwrap_or(0)
-    }
-
-    /// Whether no topic is allowed.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -337,7 +328,7 @@ mod tests {
         let again = t.inbound_transform(raw(topic, wire.clone())).unwrap();
         assert_eq!(arrival(&t.arrivals(), &again).unwrap().copies, 2);
         assert_eq!(t.counters().duplicates()["beacon_attestation"], 1);
-        let id = message_id_fn(&chain)(&msg);
+        let id = message_id_fn(&t)(&msg);
         let expected = pheme_codec::message_id(Fork::Fulu, topic, Ok(&[1u8; 240]));
         assert_eq!(id.0, expected.to_vec());
         // 241 bytes is not a SingleAttestation: refused from the preamble.

@@ -2,6 +2,7 @@
 //! stateful checks, and sends the verdict back over a channel, so the swarm never waits on
 //! chain logic.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use libp2p::{PeerId, gossipsub};
@@ -41,6 +42,7 @@ pub(crate) struct ValidationTask<S> {
     pub arrivals: Arc<Mutex<Arrivals>>,
     pub committees: watch::Receiver<u64>,
     pub metrics: Metrics,
+    pub handles: HandleCache,
     pub trace: Option<TraceSink>,
 }
 
@@ -65,11 +67,43 @@ macro_rules! log_verdict {
     };
 }
 
-fn verdict_name(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Accept => "accept",
-        Verdict::Ignore => "ignore",
-        Verdict::Reject => "reject",
+/// The per-message metric handles of one (kind, verdict, reason).
+struct GossipHandles {
+    messages: metrics::Counter,
+    bytes: metrics::Counter,
+    latency: metrics::Histogram,
+}
+
+/// Handles registered once per label set: every label is static, so the lookup a message costs
+/// builds no key and allocates nothing.
+#[derive(Default)]
+pub(crate) struct HandleCache(
+    HashMap<(&'static str, Verdict, &'static str), Option<GossipHandles>>,
+);
+
+impl HandleCache {
+    fn get(
+        &mut self,
+        m: &Metrics,
+        kind: &'static str,
+        verdict: Verdict,
+        reason: &'static str,
+    ) -> Option<&GossipHandles> {
+        self.0
+            .entry((kind, verdict, reason))
+            .or_insert_with(|| {
+                let labels = [
+                    ("kind", kind),
+                    ("verdict", verdict.name()),
+                    ("reason", reason),
+                ];
+                Some(GossipHandles {
+                    messages: m.counter("pheme_gossip_messages_total", &labels)?,
+                    bytes: m.counter("pheme_gossip_bytes_total", &labels[..1])?,
+                    latency: m.histogram("pheme_gossip_validation_seconds", &labels[..1])?,
+                })
+            })
+            .as_ref()
     }
 }
 
@@ -128,26 +162,16 @@ impl<S: StatefulValidator> ValidationTask<S> {
         });
         let verdict_ms = unix_now_ms();
         let kind = outcome.kind.map_or("unknown", |k| k.base_name());
-        let verdict = verdict_name(outcome.verdict);
-        self.metrics.count(
-            "pheme_gossip_messages_total",
-            &[
-                ("kind", kind),
-                ("verdict", verdict),
-                ("reason", outcome.reason),
-            ],
-            1,
-        );
-        self.metrics.count(
-            "pheme_gossip_bytes_total",
-            &[("kind", kind)],
-            wire_len as u64,
-        );
-        self.metrics.observe(
-            "pheme_gossip_validation_seconds",
-            &[("kind", kind)],
-            verdict_ms.saturating_sub(msg.arrival_ms) as f64 / 1000.0,
-        );
+        let verdict = outcome.verdict.name();
+        if let Some(h) = self
+            .handles
+            .get(&self.metrics, kind, outcome.verdict, outcome.reason)
+        {
+            h.messages.increment(1);
+            h.bytes.increment(wire_len as u64);
+            h.latency
+                .record(verdict_ms.saturating_sub(msg.arrival_ms) as f64 / 1000.0);
+        }
         log_verdict!(
             kind,
             id = %msg.id,

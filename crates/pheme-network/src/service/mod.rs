@@ -116,7 +116,7 @@ pub fn spawn<S: StatefulValidator + 'static>(
     builder
         .validation_mode(gossipsub::ValidationMode::Anonymous)
         .validate_messages()
-        .message_id_fn(message_id_fn(&chain))
+        .message_id_fn(message_id_fn(&transform))
         .max_transmit_size(chain.max_message_size() as usize)
         .duplicate_cache_time(Duration::from_millis(chain.seen_ttl_ms()));
     let gs_config = builder.build().map_err(ParamsError::from)?;
@@ -210,6 +210,7 @@ pub fn spawn<S: StatefulValidator + 'static>(
         arrivals: transform.arrivals(),
         committees: committees_rx,
         metrics: config.metrics.clone(),
+        handles: Default::default(),
         trace: config.trace.clone(),
     };
     tokio::spawn(task.run());
