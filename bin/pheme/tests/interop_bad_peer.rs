@@ -15,7 +15,7 @@ use pheme_types::ssz_rs::{Bitlist, serialize};
 
 mod lodestar;
 
-use lodestar::{Devnet, PHEME, json, lodestar_stats, metric, metrics as metrics_text};
+use lodestar::{Devnet, PHEME, connected_peer, lodestar_stats, metric, metrics as metrics_text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_messages_stop_at_pheme() {
@@ -153,10 +153,7 @@ async fn invalid_messages_stop_at_pheme() {
     assert!(p4 < 0.0);
 
     // Lodestar never got an invalid message from Pheme: no invalid deliveries, no penalty.
-    let pheme_id = json(&format!("{rest}/eth/v1/node/peers")).unwrap()["data"][0]["peer_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pheme_id = connected_peer(&rest);
     let mine = lodestar_stats(&rest, "gossip-peer-score-stats", &pheme_id);
     for (topic, t) in mine["topics"].as_object().unwrap() {
         assert_eq!(t["invalid_message_deliveries"], 0.0, "{topic}: {t}");

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 mod lodestar;
 
-use lodestar::{Devnet, PHEME, head_slot, json as get, metric, metrics as metrics_text};
+use lodestar::{
+    Devnet, PHEME, connected_peer, head_slot, json as get, metric, metrics as metrics_text,
+};
 
 #[test]
 fn lodestar_b_follows_lodestar_a_through_pheme() {
@@ -93,10 +95,7 @@ fn lodestar_b_follows_lodestar_a_through_pheme() {
         "19300",
     ]);
     let rest_b = b["nodes"][1]["rest"].as_str().unwrap().to_owned();
-    let pheme_id = {
-        let peers = get(&format!("{rest_a}/eth/v1/node/peers")).unwrap();
-        peers["data"][0]["peer_id"].as_str().unwrap().to_owned()
-    };
+    let pheme_id = connected_peer(&rest_a);
 
     // B catches up (from Pheme's cache), then follows within 2 slots for 3 epochs (48 s).
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -40,16 +40,37 @@ pub fn head_slot(rest: &str) -> Option<u64> {
         .ok()
 }
 
-/// Lodestar's entry for `peer` in one of its `/eth/v1/lodestar/*-peer-score-stats` lists.
+/// Lodestar's entry for `peer` in one of its `/eth/v1/lodestar/*-peer-score-stats` lists (it
+/// adds peers to them lazily, so this waits up to 10 s for the entry).
 pub fn lodestar_stats(rest: &str, list: &str, peer: &str) -> serde_json::Value {
-    let all = json(&format!("{rest}/eth/v1/lodestar/{list}")).unwrap();
-    all["data"]
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let all = json(&format!("{rest}/eth/v1/lodestar/{list}")).unwrap();
+        if let Some(entry) = all["data"]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["peer_id"] == peer))
+        {
+            return entry.clone();
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("Lodestar's {list} has no {peer}: {all}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+/// The peer id of the one peer connected to the node at `rest`.
+pub fn connected_peer(rest: &str) -> String {
+    let peers = json(&format!("{rest}/eth/v1/node/peers")).unwrap();
+    let connected: Vec<&str> = peers["data"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["peer_id"] == peer)
-        .cloned()
-        .unwrap_or_else(|| panic!("Lodestar's {list} has no {peer}: {all}"))
+        .filter(|p| p["state"] == "connected")
+        .filter_map(|p| p["peer_id"].as_str())
+        .collect();
+    assert_eq!(connected.len(), 1, "{peers}");
+    connected[0].to_owned()
 }
 
 /// A devnet directory, brought down (and an optional child killed) on drop.
