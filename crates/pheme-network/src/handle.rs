@@ -36,6 +36,9 @@ pub struct GossipReceived {
     pub source: PeerId,
     /// Arrival, unix milliseconds.
     pub arrival_ms: u64,
+    /// From the first copy reaching the node's snappy transform to the verdict: decompression,
+    /// the router, the validation queue and the checks (the node's stateful checks included).
+    pub verdict_latency: std::time::Duration,
     /// The SSZ payload.
     pub ssz: Vec<u8>,
 }

@@ -59,12 +59,20 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "Gossip messages the bounded snappy transform refused, by topic kind",
     ),
     (
+        "pheme_gossip_decompressions_total",
+        "Snappy decompressions of gossip (a copy of a recent message costs none)",
+    ),
+    (
+        "pheme_gossip_message_ids_computed_total",
+        "Gossip message-ids computed with SHA-256 (a copy of a recent message reuses its id)",
+    ),
+    (
         "pheme_gossip_queue_dropped_total",
         "Gossip messages IGNOREd because the validation queue was full",
     ),
     (
         "pheme_gossip_validation_seconds",
-        "Time from arrival to verdict, by topic kind",
+        "Time from the first copy reaching the transform to the verdict, by topic kind",
     ),
     ("pheme_peers", "Connected peers, by direction"),
     (

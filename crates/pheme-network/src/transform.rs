@@ -3,7 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use libp2p::gossipsub::{self, DataTransform, Message, RawMessage, TopicHash};
 use pheme_codec::{GossipTopic, SszBounds, compress_block, decompress_block, gossip_bounds};
@@ -17,6 +19,10 @@ pub struct TransformCounters {
     pub refused: Mutex<HashMap<&'static str, u64>>,
     /// Per topic base name: copies of messages already received.
     pub duplicates: Mutex<HashMap<&'static str, u64>>,
+    /// Snappy decompressions run (a copy whose first copy is still remembered costs none).
+    pub decompressions: AtomicU64,
+    /// Message-ids computed with SHA-256 (a remembered copy reuses its first copy's id).
+    pub ids_computed: AtomicU64,
 }
 
 fn bump(m: &Mutex<HashMap<&'static str, u64>>, base: &'static str) {
@@ -42,20 +48,117 @@ impl TransformCounters {
             .map(|m| m.clone())
             .unwrap_or_default()
     }
+
+    /// Snappy decompressions run so far.
+    pub fn decompressions(&self) -> u64 {
+        self.decompressions.load(Ordering::Relaxed)
+    }
+
+    /// SHA-256 message-ids computed so far.
+    pub fn ids_computed(&self) -> u64 {
+        self.ids_computed.load(Ordering::Relaxed)
+    }
 }
 
 /// How long arrivals are remembered (two generations of this age are kept): copies of a message
 /// arrive within a few heartbeats.
-pub const ARRIVAL_MEMORY: std::time::Duration = std::time::Duration::from_secs(12);
+pub const ARRIVAL_MEMORY: Duration = Duration::from_secs(12);
 
-/// Every copy of every message the transform saw, keyed by a keyed hash of (topic, wire bytes),
-/// in two rotating generations so memory stays bounded by the traffic of two periods.
+/// How long the decompressed bytes and message-id of a message are kept for its copies (two
+/// generations of this age): most copies arrive within a heartbeat of the first, and a later
+/// copy only costs its decompression and id again. Short, because at mainnet peak this holds
+/// every unique message's SSZ bytes.
+pub const DECODED_MEMORY: Duration = Duration::from_secs(2);
+
+/// A map whose entries live between one and two periods: two generations, the older dropped
+/// whole when the newer one is a period old, so memory is bounded by two periods of traffic.
+#[derive(Debug)]
+struct Generations<V> {
+    period: Duration,
+    current: HashMap<u64, V, BuildKey>,
+    previous: HashMap<u64, V, BuildKey>,
+    rotated: Instant,
+}
+
+/// Keys are already keyed hashes: the maps take them as they are.
+type BuildKey = std::hash::BuildHasherDefault<KeyHasher>;
+
+/// A hasher for keys that are already uniformly distributed 64-bit hashes.
+#[derive(Debug, Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl<V> Generations<V> {
+    fn new(period: Duration) -> Self {
+        Self {
+            period,
+            current: HashMap::default(),
+            previous: HashMap::default(),
+            rotated: Instant::now(),
+        }
+    }
+
+    fn rotate(&mut self, now: Instant) {
+        if now.duration_since(self.rotated) >= self.period {
+            self.previous = std::mem::take(&mut self.current);
+            self.rotated = now;
+        }
+    }
+
+    fn get(&self, key: u64) -> Option<&V> {
+        self.current.get(&key).or_else(|| self.previous.get(&key))
+    }
+
+    /// The entry for `key` in the current generation, moved there from the previous one or
+    /// made by `new`.
+    fn entry(&mut self, key: u64, new: impl FnOnce() -> V) -> &mut V {
+        let old = self.previous.remove(&key);
+        self.current
+            .entry(key)
+            .or_insert_with(|| old.unwrap_or_else(new))
+    }
+
+    fn get_mut(&mut self, key: u64) -> Option<&mut V> {
+        match self.current.get_mut(&key) {
+            Some(v) => Some(v),
+            None => self.previous.get_mut(&key),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.current.len() + self.previous.len()
+    }
+}
+
+/// Every copy of every message the transform saw, keyed by a keyed hash of (topic, wire bytes):
+/// how many copies came and when the first did, and for recent messages their decompressed
+/// bytes and message-id, so that a copy costs a hash and a lookup, not a decompression and a
+/// SHA-256 (the router asks for the id of every copy to learn that it is one).
 #[derive(Debug)]
 pub struct Arrivals {
-    hasher: std::hash::RandomState,
-    current: HashMap<u64, Arrival>,
-    previous: HashMap<u64, Arrival>,
-    rotated: std::time::Instant,
+    hasher: foldhash::quality::RandomState,
+    seen: Generations<Arrival>,
+    decoded: Generations<Decoded>,
+}
+
+/// The SSZ bytes of a recent message and, once the router asked for it, its id.
+#[derive(Debug)]
+struct Decoded {
+    ssz: Vec<u8>,
+    id: Option<gossipsub::MessageId>,
 }
 
 /// What the transform saw of one message.
@@ -65,15 +168,16 @@ pub struct Arrival {
     pub wire_len: usize,
     /// Copies received, the first included.
     pub copies: u64,
+    /// When the first copy reached the transform.
+    pub first_seen: Instant,
 }
 
 impl Default for Arrivals {
     fn default() -> Self {
         Self {
-            hasher: std::hash::RandomState::new(),
-            current: HashMap::new(),
-            previous: HashMap::new(),
-            rotated: std::time::Instant::now(),
+            hasher: foldhash::quality::RandomState::default(),
+            seen: Generations::new(ARRIVAL_MEMORY),
+            decoded: Generations::new(DECODED_MEMORY),
         }
     }
 }
@@ -84,28 +188,51 @@ impl Arrivals {
         self.hasher.hash_one((topic.as_str(), data))
     }
 
-    /// Records one copy; returns its key and the copies so far.
-    fn arrive(&mut self, topic: &TopicHash, data: &[u8]) -> (u64, u64) {
-        if self.rotated.elapsed() >= ARRIVAL_MEMORY {
-            self.previous = std::mem::take(&mut self.current);
-            self.rotated = std::time::Instant::now();
-        }
+    /// Records one copy; returns its key, the copies so far and, when the message is recent,
+    /// its decompressed bytes.
+    fn arrive(&mut self, topic: &TopicHash, data: &[u8]) -> (u64, u64, Option<Vec<u8>>) {
+        let now = Instant::now();
+        self.seen.rotate(now);
+        self.decoded.rotate(now);
         let key = self.key(topic, data);
-        let seed = self.previous.get(&key).copied();
-        let a = self.current.entry(key).or_insert(seed.unwrap_or(Arrival {
+        let a = self.seen.entry(key, || Arrival {
             wire_len: data.len(),
             copies: 0,
-        }));
+            first_seen: now,
+        });
         a.copies += 1;
-        (key, a.copies)
+        let copies = a.copies;
+        let ssz = self.decoded.get(key).map(|d| d.ssz.clone());
+        (key, copies, ssz)
+    }
+
+    fn remember(&mut self, key: u64, ssz: Vec<u8>) {
+        self.decoded.entry(key, || Decoded { ssz, id: None });
+    }
+
+    fn id(&self, key: u64) -> Option<gossipsub::MessageId> {
+        self.decoded.get(key).and_then(|d| d.id.clone())
+    }
+
+    fn remember_id(&mut self, key: u64, id: &gossipsub::MessageId) {
+        if let Some(d) = self.decoded.get_mut(key) {
+            d.id = Some(id.clone());
+        }
     }
 
     /// What was seen of the message with `key`.
     pub fn get(&self, key: u64) -> Option<Arrival> {
-        self.current
-            .get(&key)
-            .or_else(|| self.previous.get(&key))
-            .copied()
+        self.seen.get(key).copied()
+    }
+
+    /// Messages remembered: (arrival records, decompressed messages).
+    pub fn len(&self) -> (usize, usize) {
+        (self.seen.len(), self.decoded.len())
+    }
+
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == (0, 0)
     }
 }
 
@@ -136,8 +263,9 @@ fn topic_info(chain: &ChainSpec, schedule: &[DigestEpoch], topic: &str) -> Optio
 /// Inbound, it counts every copy (the router drops duplicates silently), and hands the router
 /// the decompressed SSZ bytes (so the message-id and the application see them) with the key of
 /// its [`Arrivals`] record in `Message::sequence_number`, which `StrictNoSign` messages never
-/// have (the router refuses any that carry one before the transform). A copy of a message is
-/// decompressed again, because the router asks for its id to know it is a copy. Outbound, it compresses and refuses payloads outside the topic's bounds.
+/// have (the router refuses any that carry one before the transform). The router asks for the
+/// id of every copy to learn that it is one: a copy of a recent message gets its first copy's
+/// bytes back without a decompression, and its id without a SHA-256 ([`message_id_fn`]). Outbound, it compresses and refuses payloads outside the topic's bounds.
 #[derive(Debug, Clone)]
 pub struct SnappyTransform {
     chain: Arc<ChainSpec>,
@@ -198,23 +326,37 @@ impl DataTransform for SnappyTransform {
             self.counters.refuse("unknown");
             return Err(invalid(format!("not a topic of this chain: {}", raw.topic)));
         };
-        let key = match self.arrivals.lock() {
+        let (key, known) = match self.arrivals.lock() {
             Ok(mut a) => {
-                let (key, copies) = a.arrive(&raw.topic, &raw.data);
+                let (key, copies, known) = a.arrive(&raw.topic, &raw.data);
                 if copies > 1 {
                     bump(&self.counters.duplicates, info.base);
                 }
-                Some(key)
+                (Some(key), known)
             }
-            Err(_) => None,
+            Err(_) => (None, None),
         };
-        match decompress_block(&raw.data, info.bounds) {
-            Ok(ssz) => Ok(Message {
+        if let Some(ssz) = known {
+            return Ok(Message {
                 source: raw.source,
                 data: ssz,
                 sequence_number: key,
                 topic: raw.topic,
-            }),
+            });
+        }
+        self.counters.decompressions.fetch_add(1, Ordering::Relaxed);
+        match decompress_block(&raw.data, info.bounds) {
+            Ok(ssz) => {
+                if let (Some(key), Ok(mut a)) = (key, self.arrivals.lock()) {
+                    a.remember(key, ssz.clone());
+                }
+                Ok(Message {
+                    source: raw.source,
+                    data: ssz,
+                    sequence_number: key,
+                    topic: raw.topic,
+                })
+            }
             Err(e) => {
                 self.counters.refuse(info.base);
                 Err(invalid(e.to_string()))
@@ -247,19 +389,33 @@ pub(crate) fn arrival(arrivals: &Mutex<Arrivals>, message: &Message) -> Option<A
 /// The spec's message-id function for the router: called on the transformed (decompressed)
 /// message, so always in the valid-snappy domain (the router refuses messages whose transform
 /// failed before it asks for an id). The topic's fork comes from the transform's cache of
-/// resolved topics, so a copy costs no second parse of its topic.
+/// resolved topics, so a copy costs no second parse of its topic, and a copy of a recent
+/// message reuses its first copy's id.
 pub fn message_id_fn(
     transform: &SnappyTransform,
 ) -> impl Fn(&Message) -> gossipsub::MessageId + Send + Sync + 'static {
     let transform = transform.clone();
     move |message: &Message| {
+        let key = message.sequence_number;
+        if let Some(id) = key.and_then(|k| transform.arrivals.lock().ok()?.id(k)) {
+            return id;
+        }
         // Topics whose digest is unknown never pass the transform; altair's rule is the
         // default for any that would.
         let fork = transform
             .info(&message.topic)
             .map_or(Fork::Altair, |i| i.fork);
         let topic = message.topic.as_str();
-        gossipsub::MessageId::new(&pheme_codec::message_id(fork, topic, Ok(&message.data)))
+        let id =
+            gossipsub::MessageId::new(&pheme_codec::message_id(fork, topic, Ok(&message.data)));
+        transform
+            .counters
+            .ids_computed
+            .fetch_add(1, Ordering::Relaxed);
+        if let (Some(k), Ok(mut a)) = (key, transform.arrivals.lock()) {
+            a.remember_id(k, &id);
+        }
+        id
     }
 }
 
@@ -318,19 +474,24 @@ mod tests {
         let msg = t.inbound_transform(raw(topic, wire.clone())).unwrap();
         assert_eq!(msg.data, vec![1u8; 240]);
         let first = arrival(&t.arrivals(), &msg).unwrap();
-        assert_eq!(
-            first,
-            Arrival {
-                wire_len: wire.len(),
-                copies: 1
-            }
-        );
-        let again = t.inbound_transform(raw(topic, wire.clone())).unwrap();
-        assert_eq!(arrival(&t.arrivals(), &again).unwrap().copies, 2);
-        assert_eq!(t.counters().duplicates()["beacon_attestation"], 1);
+        assert_eq!((first.wire_len, first.copies), (wire.len(), 1));
         let id = message_id_fn(&t)(&msg);
         let expected = pheme_codec::message_id(Fork::Fulu, topic, Ok(&[1u8; 240]));
         assert_eq!(id.0, expected.to_vec());
+        // A copy: same bytes and id, from memory, with no decompression and no SHA-256.
+        let again = t.inbound_transform(raw(topic, wire.clone())).unwrap();
+        let seen = arrival(&t.arrivals(), &again).unwrap();
+        assert_eq!((seen.copies, seen.first_seen), (2, first.first_seen));
+        assert_eq!(again.data, msg.data);
+        assert_eq!(message_id_fn(&t)(&again), id);
+        assert_eq!(t.counters().duplicates()["beacon_attestation"], 1);
+        assert_eq!(t.counters().decompressions(), 1);
+        assert_eq!(t.counters().ids_computed(), 1);
+        // The same payload on another topic is another message, with another id.
+        let other_topic = "/eth2/8c9f62fe/beacon_attestation_4/ssz_snappy";
+        let other = t.inbound_transform(raw(other_topic, wire.clone())).unwrap();
+        assert_ne!(message_id_fn(&t)(&other), id);
+        assert_eq!(t.counters().ids_computed(), 2);
         // 241 bytes is not a SingleAttestation: refused from the preamble.
         assert!(
             t.inbound_transform(raw(topic, compress_block(&[1u8; 241])))

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use libp2p::{PeerId, gossipsub};
 use pheme_gossip::{GossipValidator, StatefulValidator, Verdict};
@@ -161,6 +162,7 @@ impl<S: StatefulValidator> ValidationTask<S> {
             block,
         });
         let verdict_ms = unix_now_ms();
+        let verdict_latency = seen.map_or(Duration::ZERO, |a| a.first_seen.elapsed());
         let kind = outcome.kind.map_or("unknown", |k| k.base_name());
         let verdict = outcome.verdict.name();
         if let Some(h) = self
@@ -169,8 +171,7 @@ impl<S: StatefulValidator> ValidationTask<S> {
         {
             h.messages.increment(1);
             h.bytes.increment(wire_len as u64);
-            h.latency
-                .record(verdict_ms.saturating_sub(msg.arrival_ms) as f64 / 1000.0);
+            h.latency.record(verdict_latency.as_secs_f64());
         }
         log_verdict!(
             kind,
@@ -204,6 +205,7 @@ impl<S: StatefulValidator> ValidationTask<S> {
             outcome,
             source: msg.source,
             arrival_ms: msg.arrival_ms,
+            verdict_latency,
             ssz: msg.message.data,
         }));
         if self.events.try_send(event).is_err() {

@@ -913,6 +913,13 @@ impl Service {
         for (kind, n) in self.transform_counters.duplicates() {
             m.absolute("pheme_gossip_duplicates_total", &[("kind", kind)], n);
         }
+        let c = &self.transform_counters;
+        m.absolute("pheme_gossip_decompressions_total", &[], c.decompressions());
+        m.absolute(
+            "pheme_gossip_message_ids_computed_total",
+            &[],
+            c.ids_computed(),
+        );
         let mut sums = [0.0f64; 7];
         for p in self.peers.keys() {
             let total = self
