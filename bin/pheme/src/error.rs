@@ -8,6 +8,8 @@ pub enum CliError {
     /// Bad network name or config file.
     #[error(transparent)]
     Spec(#[from] pheme_spec::SpecError),
+    #[error(transparent)]
+    Bench(#[from] pheme_bench::BenchError),
     /// Inputs the derivation refuses.
     #[error(transparent)]
     Derive(#[from] pheme_scoring::DeriveError),

@@ -1,6 +1,7 @@
 //! `pheme`: the command line of Pheme, the gossip layer for Ethereum consensus clients.
 
 mod beacon_api;
+mod bench;
 mod decode;
 mod devnet;
 mod error;
@@ -32,6 +33,9 @@ enum Command {
     /// A Lodestar dev chain on loopback for interop runs: up, down.
     #[command(subcommand)]
     Devnet(devnet::DevnetCmd),
+    /// Benchmarks: `ingest` replays mainnet-shaped gossip into one all-subnets node.
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
 }
 
 /// Writes to standard output; a closed pipe (`pheme ... | head`) ends output quietly.
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
         Command::Presets(cmd) => presets::run(cmd),
         Command::Decode(args) => return decode::run(args),
         Command::Devnet(cmd) => devnet::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
         Command::Observe(args) => {
             init_logging();
             observe::run(args)

@@ -1,0 +1,119 @@
+//! `pheme bench ingest`: mainnet-shaped gossip replayed into one all-subnets node, with the
+//! figures per load level (see `docs/performance.md`).
+
+use clap::{Args, Subcommand};
+use pheme_bench::{
+    DEFAULT_COPIES, DEFAULT_PEERS, DEFAULT_SECONDS, IngestConfig, NodeArgs, run_level, run_node,
+    table,
+};
+
+use crate::error::CliError;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Replay mainnet-shaped gossip (real SSZ, the mainnet mix, copies from several mesh peers)
+    /// over loopback into one all-subnets node on one core, per load level.
+    Ingest(IngestArgs),
+    /// The node under load (started by `ingest` in a process of its own).
+    #[command(hide = true)]
+    IngestNode(NodeCmdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Load levels, in multiples of mainnet's peak (80,000 wire messages a second),
+    /// comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    load: Vec<f64>,
+    /// Seconds of load per level.
+    #[arg(long, default_value_t = DEFAULT_SECONDS)]
+    seconds: f64,
+    /// Load peers, each subscribed to every topic.
+    #[arg(long, default_value_t = DEFAULT_PEERS)]
+    peers: usize,
+    /// Copies of each message, each from another peer.
+    #[arg(long, default_value_t = DEFAULT_COPIES)]
+    copies: usize,
+    /// Seed of the traffic.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Turn the node's peer scoring off.
+    #[arg(long)]
+    no_scoring: bool,
+    /// One JSON object per load level instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NodeCmdArgs {
+    #[arg(long)]
+    genesis_time: u64,
+    #[arg(long)]
+    peers: usize,
+    #[arg(long)]
+    no_scoring: bool,
+}
+
+pub fn run(cmd: BenchCmd) -> Result<(), CliError> {
+    match cmd {
+        BenchCmd::Ingest(args) => ingest(args),
+        BenchCmd::IngestNode(args) => {
+            // One thread: everything the node does runs on one core.
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(io_error)?;
+            rt.block_on(run_node(NodeArgs {
+                genesis_time: args.genesis_time,
+                peers: args.peers,
+                scoring: !args.no_scoring,
+            }))?;
+            Ok(())
+        }
+    }
+}
+
+fn io_error(e: std::io::Error) -> CliError {
+    CliError::Io {
+        path: "<runtime>".into(),
+        source: e,
+    }
+}
+
+fn ingest(args: IngestArgs) -> Result<(), CliError> {
+    let program = std::env::current_exe().map_err(io_error)?;
+    let config = IngestConfig {
+        node_command: (program, vec!["bench".into(), "ingest-node".into()]),
+        loads: args.load,
+        seconds: args.seconds,
+        peers: args.peers,
+        copies: args.copies,
+        seed: args.seed,
+        scoring: !args.no_scoring,
+    };
+    // The load peers and the pacer: the node has a core of its own, they get the other.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(io_error)?;
+    let levels = rt.block_on(async {
+        let mut out = Vec::new();
+        for load in &config.loads {
+            let level = run_level(&config, *load).await?;
+            if args.json {
+                crate::emit(&format!(
+                    "{}\n",
+                    serde_json::to_string(&level).unwrap_or_default()
+                ))?;
+            }
+            out.push(level);
+        }
+        Ok::<_, CliError>(out)
+    })?;
+    if !args.json {
+        crate::emit(&table(&levels))?;
+    }
+    Ok(())
+}
