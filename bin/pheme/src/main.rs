@@ -6,6 +6,7 @@ mod devnet;
 mod error;
 mod observe;
 mod presets;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,8 @@ enum Command {
     /// A Lodestar dev chain on loopback for interop runs: up, down.
     #[command(subcommand)]
     Devnet(devnet::DevnetCmd),
+    /// Attack simulation: real Pheme nodes against Sybils, with and without peer scoring.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Writes to standard output; a closed pipe (`pheme ... | head`) ends output quietly.
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Presets(cmd) => presets::run(cmd),
         Command::Decode(args) => return decode::run(args),
         Command::Devnet(cmd) => devnet::run(cmd),
+        Command::Simulate(args) => simulate::run(args),
         Command::Observe(args) => {
             init_logging();
             observe::run(args)
