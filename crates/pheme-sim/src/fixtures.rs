@@ -248,12 +248,19 @@ pub fn invalid_messages(slot: u64, seed: u64) -> Result<Vec<(GossipKind, Vec<u8>
     ])
 }
 
-/// Bytes that are not a block: a block-sized run of pseudo-random bytes whose SSZ offsets
-/// point nowhere, so the right verdict on the block topic is REJECT (P4 for the sender).
-pub fn garbage_block(seed: u64) -> Vec<u8> {
-    let mut b = bytes(seed, 1_200);
-    // The first offset (message) of a SignedBeaconBlock must be 100; make it anything else.
-    b[0] = 0xff;
-    b[1] = 0xff;
-    b
+/// A block whose execution payload timestamp is one second off its slot's: well-formed SSZ
+/// whose right verdict is REJECT (`wrong_timestamp`), so P4 for the sender.
+pub fn wrong_timestamp_block(
+    chain: &ChainSpec,
+    slot: u64,
+    seed: u64,
+) -> Result<Vec<u8>, FixtureError> {
+    let mut block = t::SignedBeaconBlock::default();
+    block.message.slot = slot;
+    block.message.proposer_index = seed;
+    block.message.parent_root = root(seed + 1)?;
+    block.message.body.execution_payload.timestamp =
+        chain.genesis_time + slot * chain.slot_duration_ms / 1000 + 1;
+    block.message.body.execution_payload.block_hash = root(seed + 3)?;
+    Ok(serialize(&block)?)
 }

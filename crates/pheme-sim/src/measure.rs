@@ -14,6 +14,10 @@ pub(crate) struct Crossings {
     pub gossip: Option<u64>,
     pub publish: Option<u64>,
     pub graylist: Option<u64>,
+    /// Last poll that found the attacker in one of the node's meshes (time in mesh, P1 > 0).
+    pub mesh_last: Option<u64>,
+    /// Whether the latest poll found it in a mesh.
+    pub in_mesh: bool,
 }
 
 impl Crossings {
@@ -54,9 +58,20 @@ impl ScoreLog {
         now: u64,
         honest_too: bool,
     ) {
+        // Peers gone since the last poll are in no mesh.
+        let present: HashSet<PeerId> = scores.iter().map(|s| s.peer).collect();
+        for ((n, p), c) in self.attackers.iter_mut() {
+            if *n == node && !present.contains(p) {
+                c.in_mesh = false;
+            }
+        }
         for s in scores {
             if attackers.contains(&s.peer) {
                 let c = self.attackers.entry((node, s.peer)).or_default();
+                c.in_mesh = s.p1 > 0.0 || s.topics.iter().any(|t| t.p1 > 0.0);
+                if c.in_mesh {
+                    c.mesh_last = Some(now);
+                }
                 for (limit, slot) in [
                     (0.0, &mut c.below_zero),
                     (t.gossip, &mut c.gossip),
@@ -86,18 +101,50 @@ impl ScoreLog {
         }
     }
 
+    /// Share of (honest node, attacker) connections where the attacker was ever in a mesh.
+    pub fn in_mesh_share(&self) -> f64 {
+        let n = self.attackers.len().max(1);
+        self.attackers
+            .values()
+            .filter(|c| c.mesh_last.is_some())
+            .count() as f64
+            / n as f64
+    }
+
+    /// When the meshes were last seen holding an attacker, in ms after `reference`; `None` if
+    /// an attacker is still in a mesh at the last poll (0 if none ever was after `reference`).
+    pub fn mesh_clear_after(&self, reference: u64) -> Option<u64> {
+        if self.attackers.values().any(|c| c.in_mesh) {
+            return None;
+        }
+        Some(
+            self.attackers
+                .values()
+                .filter_map(|c| c.mesh_last)
+                .max()
+                .map_or(0, |t| t.saturating_sub(reference)),
+        )
+    }
+
     /// For one threshold: the share of (honest node, attacker) connections that crossed it, and
-    /// when the last of them did, in ms after `reference` (only if all crossed).
+    /// when the last of them did, in ms after `reference` (only if all crossed). With
+    /// `mesh_only`, only connections where the attacker was ever in a mesh (or crossed) count.
     pub fn crossing(
         &self,
         pick: impl Fn(&Crossings) -> Option<u64>,
         reference: u64,
+        mesh_only: bool,
     ) -> (f64, Option<u64>) {
-        let n = self.attackers.len();
+        let pool: Vec<&Crossings> = self
+            .attackers
+            .values()
+            .filter(|c| !mesh_only || c.mesh_last.is_some() || pick(c).is_some())
+            .collect();
+        let n = pool.len();
         if n == 0 {
             return (0.0, None);
         }
-        let times: Vec<u64> = self.attackers.values().filter_map(&pick).collect();
+        let times: Vec<u64> = pool.iter().filter_map(|c| pick(c)).collect();
         let share = times.len() as f64 / n as f64;
         let last = (times.len() == n)
             .then(|| times.iter().max().map(|t| t.saturating_sub(reference)))
@@ -225,8 +272,10 @@ mod tests {
         let attackers: HashSet<PeerId> = [a].into();
         log.banned(0, a, 1_500, &attackers);
         log.attackers.insert((1, a), Crossings::default());
-        assert_eq!(log.crossing(|c| c.graylist, 1_000), (0.5, None));
+        assert_eq!(log.crossing(|c| c.graylist, 1_000, false), (0.5, None));
+        assert_eq!(log.crossing(|c| c.graylist, 1_000, true), (1.0, Some(500)));
         log.banned(1, a, 1_900, &attackers);
-        assert_eq!(log.crossing(|c| c.graylist, 1_000), (1.0, Some(900)));
+        assert_eq!(log.crossing(|c| c.graylist, 1_000, false), (1.0, Some(900)));
+        assert_eq!(log.mesh_clear_after(1_000), Some(0));
     }
 }

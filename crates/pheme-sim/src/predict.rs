@@ -96,16 +96,26 @@ pub fn predict(cfg: &SimConfig, preset: &ScorePreset, report: &SanityReport) -> 
             }
         }
         Scenario::IhaveSpam => {
-            // At most one tracked promise per IWANT; two IHAVEs (so IWANTs) every 350 ms.
-            let rate_per_ms = 2.0 / 350.0;
+            // libp2p-gossipsub tracks a promise per requested id: 2 IHAVEs of 10 ids every
+            // 350 ms. Below the gossip threshold no more IWANTs go out, but the promises already
+            // made (one follow-up time's worth) still break.
+            let rate_per_ms = 20.0 / 350.0;
             let followup = preset.gossipsub.iwant_followup_time_ms as f64;
+            let gossip = p7_count(preset, preset.thresholds.gossip_threshold);
+            let gray = p7_count(preset, graylist);
+            let reach = match (gossip, gray) {
+                (Some(g), Some(c)) => c <= g + rate_per_ms * followup,
+                _ => false,
+            };
             Prediction {
                 below_zero_ms: p7_count(preset, -1e-9).map(|c| (followup + c / rate_per_ms) as u64),
-                graylist_ms: None,
+                graylist_ms: gray
+                    .filter(|_| reach)
+                    .map(|c| (followup + c / rate_per_ms) as u64),
                 basis: format!(
-                    "P7 arithmetic: below gossip after {} broken promises, then IHAVEs are ignored, so never graylisted",
-                    p7_count(preset, preset.thresholds.gossip_threshold)
-                        .map_or("-".into(), |c| format!("{c:.0}"))
+                    "P7 arithmetic: one broken promise per requested id, {:.0} to go below gossip, {:.0} to graylist",
+                    gossip.unwrap_or(f64::NAN),
+                    gray.unwrap_or(f64::NAN)
                 ),
             }
         }

@@ -30,7 +30,7 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
 
 /// Appends a length-delimited field.
 fn field(out: &mut Vec<u8>, number: u64, bytes: &[u8]) {
-    varint(out, number << 3 | 2);
+    varint(out, (number << 3) | 2);
     varint(out, bytes.len() as u64);
     out.extend_from_slice(bytes);
 }

@@ -35,9 +35,15 @@ pub struct RunReport {
     pub attackers_below_gossip_after_ms: Option<u64>,
     /// As graylisted, for the publish threshold.
     pub attackers_below_publish_after_ms: Option<u64>,
-    /// As graylisted, for zero (a negative peer leaves the mesh at the next heartbeat).
+    /// As graylisted, for zero, over the connections where the attacker was in a mesh (a
+    /// negative peer leaves the mesh at the next heartbeat).
     pub attackers_below_zero_after_ms: Option<u64>,
-    /// Share of (honest node, attacker) connections that went below zero.
+    /// When the last attacker was last seen in an honest mesh, after the attack started;
+    /// `None` while one still is at the end.
+    pub attackers_out_of_meshes_after_ms: Option<u64>,
+    /// Share of (honest node, attacker) connections where the attacker was ever in the mesh.
+    pub attackers_in_mesh_share: f64,
+    /// Share of those mesh connections that went below zero.
     pub below_zero_share: f64,
     /// Share of (honest node, attacker) connections graylisted.
     pub graylisted_share: f64,
@@ -75,8 +81,8 @@ impl RunReport {
         wall: Duration,
     ) -> Self {
         let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        let (graylisted_share, graylisted) = scores.crossing(|c| c.graylist, reference);
-        let (below_zero_share, zero) = scores.crossing(|c| c.below_zero, reference);
+        let (graylisted_share, graylisted) = scores.crossing(|c| c.graylist, reference, false);
+        let (below_zero_share, zero) = scores.crossing(|c| c.below_zero, reference, true);
         RunReport {
             scenario: cfg.scenario,
             scoring: cfg.scoring,
@@ -88,8 +94,10 @@ impl RunReport {
             duplicates_per_message: ratio(duplicates as usize, d.delivered),
             attackers_graylisted_after_ms: graylisted,
             honest_peers_below_zero: scores.honest_below_zero.len(),
-            attackers_below_gossip_after_ms: scores.crossing(|c| c.gossip, reference).1,
-            attackers_below_publish_after_ms: scores.crossing(|c| c.publish, reference).1,
+            attackers_below_gossip_after_ms: scores.crossing(|c| c.gossip, reference, false).1,
+            attackers_below_publish_after_ms: scores.crossing(|c| c.publish, reference, false).1,
+            attackers_out_of_meshes_after_ms: scores.mesh_clear_after(reference),
+            attackers_in_mesh_share: scores.in_mesh_share(),
             attackers_below_zero_after_ms: zero,
             below_zero_share,
             graylisted_share,
@@ -118,7 +126,7 @@ fn pct(v: f64) -> String {
     format!("{:.2}%", v * 100.0)
 }
 
-const HEADER: [&str; 13] = [
+const HEADER: [&str; 15] = [
     "scenario",
     "scoring",
     "delivered",
@@ -126,6 +134,8 @@ const HEADER: [&str; 13] = [
     "p50 ms",
     "p99 ms",
     "dups/msg",
+    "in mesh",
+    "mesh clear after ms",
     "<0 after ms",
     "graylist after ms",
     "predicted <0 / graylist ms",
@@ -134,7 +144,7 @@ const HEADER: [&str; 13] = [
     "wall s",
 ];
 
-fn row(r: &RunReport) -> [String; 13] {
+fn row(r: &RunReport) -> [String; 15] {
     [
         r.scenario.to_string(),
         if r.scoring { "on" } else { "off" }.into(),
@@ -143,6 +153,16 @@ fn row(r: &RunReport) -> [String; 13] {
         ms(r.p50_ms),
         ms(r.p99_ms),
         format!("{:.2}", r.duplicates_per_message),
+        if r.sybils == 0 {
+            "-".into()
+        } else {
+            pct(r.attackers_in_mesh_share)
+        },
+        if r.sybils == 0 {
+            "-".into()
+        } else {
+            ms(r.attackers_out_of_meshes_after_ms)
+        },
         ms(r.attackers_below_zero_after_ms),
         ms(r.attackers_graylisted_after_ms),
         format!(
@@ -162,7 +182,7 @@ fn row(r: &RunReport) -> [String; 13] {
 
 /// A plain-text table, one line per run.
 pub fn table(reports: &[RunReport]) -> String {
-    let rows: Vec<[String; 13]> = reports.iter().map(row).collect();
+    let rows: Vec<[String; 15]> = reports.iter().map(row).collect();
     let widths: Vec<usize> = (0..HEADER.len())
         .map(|i| {
             rows.iter()

@@ -65,7 +65,7 @@ impl Scenario {
         match self {
             Scenario::Baseline => "no attackers",
             Scenario::InvalidFlood => {
-                "Sybils publish undecodable blocks (REJECT), two per slot, from the first slot"
+                "Sybils publish blocks with a wrong payload timestamp (REJECT), two per slot each, from the first measured slot"
             }
             Scenario::Silent => "Sybils subscribe, join meshes, never forward (IGNORE everything)",
             Scenario::CovertFlash => {
@@ -125,7 +125,7 @@ pub const DEFAULT_HONEST: usize = 100;
 /// Default Sybil count.
 pub const DEFAULT_SYBILS: usize = 400;
 /// Default measured slots.
-pub const DEFAULT_SLOTS: u64 = 40;
+pub const DEFAULT_SLOTS: u64 = 24;
 /// Default seed.
 pub const DEFAULT_SEED: u64 = 6;
 

@@ -156,7 +156,7 @@ pub(crate) async fn start(
         conduct,
         shared.from.clone(),
         dials,
-        (block_topic, chain.slot_duration_ms),
+        (block_topic, chain.clone()),
         seed,
     ));
     Ok(Sybil {
@@ -172,11 +172,13 @@ async fn run(
     conduct: Conduct,
     from: Arc<AtomicU64>,
     mut dials: mpsc::UnboundedReceiver<Multiaddr>,
-    (block_topic, slot_ms): (gossipsub::TopicHash, u64),
+    (block_topic, chain): (gossipsub::TopicHash, Arc<ChainSpec>),
     seed: u64,
 ) {
     let flood_every = match conduct {
-        Conduct::InvalidFlood { per_slot, .. } => Duration::from_millis(slot_ms / per_slot.max(1)),
+        Conduct::InvalidFlood { per_slot, .. } => {
+            Duration::from_millis(chain.slot_duration_ms / per_slot.max(1))
+        }
         _ => Duration::from_secs(3600),
     };
     let mut flood = tokio::time::interval(flood_every);
@@ -216,9 +218,12 @@ async fn run(
                     && unix_now_ms() >= from.load(Ordering::Relaxed)
                 {
                     sent += 1;
-                    let bytes = crate::fixtures::garbage_block(seed.wrapping_mul(1 << 20) + sent);
-                    // No peers yet (or all gone) is fine: the flood goes on.
-                    let _ = swarm.behaviour_mut().publish(block_topic.clone(), bytes);
+                    let slot = crate::fixtures::slot_now(&chain);
+                    let seed = seed.wrapping_mul(1 << 20) + sent;
+                    if let Ok(bytes) = crate::fixtures::wrong_timestamp_block(&chain, slot, seed) {
+                        // No peers yet (or all gone) is fine: the flood goes on.
+                        let _ = swarm.behaviour_mut().publish(block_topic.clone(), bytes);
+                    }
                 }
             }
         }
