@@ -52,6 +52,9 @@ pub enum CliError {
     /// derivation was built for).
     #[error("the derived preset fails {} sanity check(s), first: {}", .0.len(), .0.first().map_or("", String::as_str))]
     Insane(Vec<String>),
+    /// A simulation run could not be set up.
+    #[error(transparent)]
+    Sim(#[from] pheme_sim::SimError),
     /// Options that do not fit together, or a service that could not start.
     #[error("{0}")]
     Usage(String),

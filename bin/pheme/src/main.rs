@@ -7,6 +7,7 @@ mod devnet;
 mod error;
 mod observe;
 mod presets;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,8 @@ enum Command {
     /// Benchmarks: `ingest` replays mainnet-shaped gossip into one all-subnets node.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// Attack simulation: real Pheme nodes against Sybils, with and without peer scoring.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Writes to standard output; a closed pipe (`pheme ... | head`) ends output quietly.
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => return decode::run(args),
         Command::Devnet(cmd) => devnet::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Simulate(args) => simulate::run(args),
         Command::Observe(args) => {
             init_logging();
             observe::run(args)

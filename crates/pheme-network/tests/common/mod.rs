@@ -1,14 +1,14 @@
-//! Shared by the network tests: a short-slot chain whose forks are all at genesis, nodes on
-//! loopback, and real SSZ messages that pass the stateless checks at the current slot.
+//! Shared by the network tests: nodes on loopback, and (from `pheme_sim::fixtures`, which the
+//! simulation shares) a short-slot chain whose forks are all at genesis and real SSZ messages
+//! that pass the stateless checks at the current slot.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 
 use pheme_network::{NetworkConfig, NetworkEvent, NetworkHandle, Subnets, spawn};
-use pheme_spec::{ChainSpec, FAR_FUTURE_EPOCH, Fork, GossipKind, Network, unix_now_ms};
-use pheme_types::mainnet::fulu as t;
-use pheme_types::ssz_rs::{Bitlist, Bitvector, serialize};
+use pheme_sim::fixtures;
+use pheme_spec::{ChainSpec, GossipKind, unix_now_ms};
 use tokio::sync::mpsc;
 
 /// Mainnet types with `slot_ms` slots and `slots_per_epoch`, genesis `slots_ago` slots back,
@@ -21,29 +21,7 @@ pub fn chain(
     fulu_epoch: u64,
     bpo: &[u64],
 ) -> ChainSpec {
-    let mut c = Network::Mainnet.chain_spec().unwrap();
-    c.name = "pheme-test".into();
-    c.slot_duration_ms = slot_ms;
-    c.preset.slots_per_epoch = slots_per_epoch;
-    let now = unix_now_ms();
-    c.genesis_time = (now - slots_ago * slot_ms) / 1000;
-    for f in &mut c.forks {
-        f.epoch = match f.fork {
-            Fork::Fulu => fulu_epoch,
-            f if f > Fork::Fulu => FAR_FUTURE_EPOCH,
-            _ => 0,
-        };
-    }
-    c.blob_schedule = bpo
-        .iter()
-        .enumerate()
-        .map(|(i, e)| pheme_spec::BlobParameters {
-            epoch: *e,
-            max_blobs_per_block: 10 + i as u64,
-        })
-        .collect();
-    c.validate().unwrap();
-    c
+    fixtures::chain(slot_ms, slots_per_epoch, slots_ago, fulu_epoch, bpo).unwrap()
 }
 
 /// The slot now.
@@ -131,127 +109,19 @@ where
 
 /// Deterministic pseudo-random bytes.
 pub fn bytes(seed: u64, n: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
-fn sig(seed: u64) -> pheme_types::primitives::BlsSignature {
-    pheme_types::primitives::BlsSignature::try_from(&bytes(seed, 96)[..]).unwrap()
-}
-
-fn root(seed: u64) -> pheme_types::primitives::Root {
-    pheme_types::primitives::Root::try_from(&bytes(seed, 32)[..]).unwrap()
-}
-
-fn data(spe: u64, slot: u64, seed: u64) -> t::AttestationData {
-    let mut d = t::AttestationData {
-        slot,
-        ..Default::default()
-    };
-    d.target.epoch = slot / spe;
-    d.source.epoch = (slot / spe).saturating_sub(1);
-    d.beacon_block_root = root(seed);
-    d
+    fixtures::bytes(seed, n)
 }
 
 /// A SingleAttestation of `attester` in committee `committee` at `slot` (on subnet
 /// `committee % 64` with 64 committees per slot).
 pub fn attestation(chain: &ChainSpec, slot: u64, committee: u64, attester: u64) -> Vec<u8> {
-    serialize(&t::SingleAttestation {
-        committee_index: committee,
-        attester_index: attester,
-        data: data(chain.slots_per_epoch(), slot, attester),
-        signature: sig(attester),
-    })
-    .unwrap()
+    fixtures::attestation(chain, slot, committee, attester).unwrap()
 }
 
 /// One message per topic kind that passes the stateless checks at `slot` on `chain`, seeded by
 /// `seed` so that repeated calls give distinct messages.
 pub fn valid_messages(chain: &ChainSpec, slot: u64, seed: u64) -> Vec<(GossipKind, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut block = t::SignedBeaconBlock::default();
-    block.message.slot = slot;
-    block.message.proposer_index = seed;
-    block.message.parent_root = root(seed + 1);
-    block.message.body.randao_reveal = sig(seed + 2);
-    block.message.body.execution_payload.timestamp =
-        chain.genesis_time + slot * chain.slot_duration_ms / 1000;
-    block.message.body.execution_payload.block_hash = root(seed + 3);
-    out.push((GossipKind::BeaconBlock, serialize(&block).unwrap()));
-
-    let mut agg = t::SignedAggregateAndProof::default();
-    agg.message.aggregator_index = seed;
-    agg.message.selection_proof = sig(seed + 4);
-    agg.message.aggregate.data = data(chain.slots_per_epoch(), slot, seed);
-    agg.message.aggregate.signature = sig(seed + 5);
-    let bits: Vec<bool> = (0..100).map(|i| i % 10 != 0).collect();
-    agg.message.aggregate.aggregation_bits = Bitlist::try_from(&bits[..]).unwrap();
-    let mut committees = Bitvector::default();
-    committees.set(7, true);
-    agg.message.aggregate.committee_bits = committees;
-    agg.signature = sig(seed + 6);
-    out.push((
-        GossipKind::BeaconAggregateAndProof,
-        serialize(&agg).unwrap(),
-    ));
-
-    out.push((
-        GossipKind::BeaconAttestation(3),
-        attestation(chain, slot, 3, seed),
-    ));
-
-    let sync = t::SyncCommitteeMessage {
-        slot,
-        beacon_block_root: root(seed + 7),
-        validator_index: seed,
-        signature: sig(seed + 8),
-    };
-    out.push((GossipKind::SyncCommittee(1), serialize(&sync).unwrap()));
-
-    let mut c = t::SignedContributionAndProof::default();
-    c.message.aggregator_index = seed;
-    c.message.contribution.slot = slot;
-    c.message.contribution.subcommittee_index = 2;
-    c.message.contribution.beacon_block_root = root(seed + 9);
-    for i in 0..128 {
-        c.message.contribution.aggregation_bits.set(i, i % 3 != 0);
-    }
-    c.message.selection_proof = (seed * 1000..)
-        .map(sig)
-        .find(|s| pheme_gossip::is_sync_committee_aggregator(s, 512))
-        .unwrap();
-    c.signature = sig(seed + 10);
-    out.push((
-        GossipKind::SyncCommitteeContributionAndProof,
-        serialize(&c).unwrap(),
-    ));
-
-    let exit = t::SignedVoluntaryExit {
-        message: t::VoluntaryExit {
-            epoch: slot / chain.slots_per_epoch(),
-            validator_index: seed,
-        },
-        signature: sig(seed + 11),
-    };
-    out.push((GossipKind::VoluntaryExit, serialize(&exit).unwrap()));
-
-    let mut ps = t::ProposerSlashing::default();
-    ps.signed_header_1.message.slot = slot;
-    ps.signed_header_1.message.proposer_index = seed;
-    ps.signed_header_1.message.body_root = root(seed + 12);
-    ps.signed_header_2.message.slot = slot;
-    ps.signed_header_2.message.proposer_index = seed;
-    ps.signed_header_2.message.body_root = root(seed + 13);
-    out.push((GossipKind::ProposerSlashing, serialize(&ps).unwrap()));
-    out
+    fixtures::valid_messages(chain, slot, seed).unwrap()
 }
 
 /// Sleeps until 50 ms into the next slot and returns that slot, so that messages for "the
@@ -289,40 +159,11 @@ pub async fn discovering_node(chain: &ChainSpec, bootnodes: &[String], subnets: 
 
 /// A double vote by `seed` at `slot`: slashable, with a validator nobody slashed yet.
 pub fn attester_slashing(chain: &ChainSpec, slot: u64, seed: u64) -> Vec<u8> {
-    let mut s = t::AttesterSlashing::default();
-    s.attestation_1.data = data(chain.slots_per_epoch(), slot, seed);
-    s.attestation_2.data = data(chain.slots_per_epoch(), slot, seed + 1);
-    s.attestation_1.attesting_indices.push(seed);
-    s.attestation_2.attesting_indices.push(seed);
-    s.attestation_1.signature = sig(seed + 20);
-    s.attestation_2.signature = sig(seed + 21);
-    serialize(&s).unwrap()
+    fixtures::attester_slashing(chain, slot, seed).unwrap()
 }
 
 /// Messages whose right verdict is REJECT, with the topic they go on: a BLS change whose
-/// signature does not verify, and a data-column sidecar that fails its stateless checks
-/// (empty proofs and cells that match no block).
+/// signature does not verify, and a data-column sidecar that fails its stateless checks.
 pub fn invalid_messages(slot: u64, seed: u64) -> Vec<(GossipKind, Vec<u8>)> {
-    let mut change = t::SignedBlsToExecutionChange::default();
-    change.message.validator_index = seed;
-    change.signature = sig(seed + 30);
-    let mut column = t::DataColumnSidecar {
-        index: 5,
-        ..Default::default()
-    };
-    column.signed_block_header.message.slot = slot;
-    column.signed_block_header.message.proposer_index = seed;
-    column.kzg_commitments.push(Default::default());
-    column.column.push(Default::default());
-    column.kzg_proofs.push(Default::default());
-    vec![
-        (
-            GossipKind::BlsToExecutionChange,
-            serialize(&change).unwrap(),
-        ),
-        (
-            GossipKind::DataColumnSidecar(5),
-            serialize(&column).unwrap(),
-        ),
-    ]
+    fixtures::invalid_messages(slot, seed).unwrap()
 }

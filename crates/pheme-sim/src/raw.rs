@@ -1,0 +1,265 @@
+//! Raw attackers: swarms that speak `/meshsub/1.1.0` themselves (over `libp2p-stream`), so they
+//! can send control messages no gossipsub router would: GRAFTs during a prune backoff, IHAVEs of
+//! messages they do not have. They accept the honest node's own gossipsub streams (and read them
+//! to the end) so the honest node keeps gossipsub on for them.
+//!
+//! The RPC is protobuf (gossipsub's `rpc.proto`, proto2) behind an unsigned-varint length; only
+//! the fields the attacks need are encoded here.
+
+use std::time::Duration;
+
+use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, StreamProtocol, identity::Keypair};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::SimError;
+
+/// The gossipsub protocol the raw attackers speak.
+pub const MESHSUB: StreamProtocol = StreamProtocol::new("/meshsub/1.1.0");
+
+/// Appends a protobuf varint.
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Appends a length-delimited field.
+fn field(out: &mut Vec<u8>, number: u64, bytes: &[u8]) {
+    varint(out, (number << 3) | 2);
+    varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Appends a varint field.
+fn field_varint(out: &mut Vec<u8>, number: u64, v: u64) {
+    varint(out, number << 3);
+    varint(out, v);
+}
+
+/// A control message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    /// `SubOpts { subscribe: true, topic_id }`.
+    Subscribe(String),
+    /// `ControlGraft { topic_id }`.
+    Graft(String),
+    /// `ControlPrune { topic_id, backoff }` (seconds).
+    Prune(String, u64),
+    /// `ControlIHave { topic_id, message_ids }`.
+    IHave(String, Vec<Vec<u8>>),
+}
+
+/// One framed RPC carrying `items` (a length prefix, then the `RPC` message).
+pub fn encode_rpc(items: &[Control]) -> Vec<u8> {
+    let mut rpc = Vec::new();
+    let mut control = Vec::new();
+    for item in items {
+        let mut m = Vec::new();
+        match item {
+            Control::Subscribe(topic) => {
+                field_varint(&mut m, 1, 1);
+                field(&mut m, 2, topic.as_bytes());
+                field(&mut rpc, 1, &m);
+            }
+            Control::Graft(topic) => {
+                field(&mut m, 1, topic.as_bytes());
+                field(&mut control, 3, &m);
+            }
+            Control::Prune(topic, backoff) => {
+                field(&mut m, 1, topic.as_bytes());
+                field_varint(&mut m, 3, *backoff);
+                field(&mut control, 4, &m);
+            }
+            Control::IHave(topic, ids) => {
+                field(&mut m, 1, topic.as_bytes());
+                for id in ids {
+                    field(&mut m, 2, id);
+                }
+                field(&mut control, 1, &m);
+            }
+        }
+    }
+    if !control.is_empty() {
+        field(&mut rpc, 3, &control);
+    }
+    let mut framed = Vec::with_capacity(rpc.len() + 5);
+    varint(&mut framed, rpc.len() as u64);
+    framed.extend_from_slice(&rpc);
+    framed
+}
+
+/// What a raw attacker sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Script {
+    /// GRAFT, PRUNE itself (so the honest node sets a backoff), then GRAFT every 100 ms.
+    GraftFlood,
+    /// IHAVE ten unknown message-ids per topic every 350 ms; never answer.
+    IhaveSpam,
+}
+
+/// A running raw attacker.
+pub(crate) struct RawAttacker {
+    pub peer: PeerId,
+    pub dial: mpsc::UnboundedSender<Multiaddr>,
+    pub task: JoinHandle<()>,
+}
+
+/// Starts a raw attacker that runs `script` on `topics` against every peer it connects to,
+/// starting `delay` after the connection.
+pub(crate) fn start(
+    keypair: Keypair,
+    script: Script,
+    topics: Vec<String>,
+    delay: Duration,
+    seed: u64,
+) -> Result<RawAttacker, SimError> {
+    let peer = keypair.public().to_peer_id();
+    let behaviour = libp2p_stream::Behaviour::new();
+    let mut control = behaviour.new_control();
+    let mut incoming = control
+        .accept(MESHSUB)
+        .map_err(|_| SimError::Transport("meshsub already registered".into()))?;
+    let mut swarm = crate::sybil::swarm(keypair, behaviour)?;
+    let (dial, mut dials) = mpsc::unbounded_channel::<Multiaddr>();
+    let task = tokio::spawn(async move {
+        let mut scripts: Vec<JoinHandle<()>> = Vec::new();
+        let mut readers: Vec<JoinHandle<()>> = Vec::new();
+        loop {
+            tokio::select! {
+                event = swarm.select_next_some() => {
+                    if let SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } = event
+                        && num_established.get() == 1
+                    {
+                        let n = scripts.len() as u64;
+                        scripts.push(tokio::spawn(run_script(
+                            control.clone(),
+                            peer_id,
+                            script,
+                            topics.clone(),
+                            delay,
+                            seed.wrapping_mul(1 << 16) + n,
+                        )));
+                    }
+                }
+                Some((_, mut stream)) = incoming.next() => {
+                    // Read the honest node's RPCs (IWANTs, PRUNEs) and drop them.
+                    readers.push(tokio::spawn(async move {
+                        let mut buf = vec![0u8; 16 * 1024];
+                        while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+                    }));
+                }
+                addr = dials.recv() => match addr {
+                    Some(addr) => {
+                        if let Err(e) = swarm.dial(addr) {
+                            tracing::debug!(target: "pheme::sim", error = %e, "raw dial refused");
+                        }
+                    }
+                    None => break,
+                },
+            }
+        }
+        for t in scripts.into_iter().chain(readers) {
+            t.abort();
+        }
+    });
+    Ok(RawAttacker { peer, dial, task })
+}
+
+async fn run_script(
+    mut control: libp2p_stream::Control,
+    peer: PeerId,
+    script: Script,
+    topics: Vec<String>,
+    delay: Duration,
+    seed: u64,
+) {
+    let mut stream = match control.open_stream(peer, MESHSUB).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::debug!(target: "pheme::sim", %peer, error = %e, "raw stream refused");
+            return;
+        }
+    };
+    let subscribe: Vec<Control> = topics.iter().cloned().map(Control::Subscribe).collect();
+    if stream.write_all(&encode_rpc(&subscribe)).await.is_err() {
+        return;
+    }
+    tokio::time::sleep(delay).await;
+    let graft: Vec<Control> = topics.iter().cloned().map(Control::Graft).collect();
+    match script {
+        Script::GraftFlood => {
+            let prune: Vec<Control> = topics
+                .iter()
+                .map(|t| Control::Prune(t.clone(), 60))
+                .collect();
+            let mut ok = stream.write_all(&encode_rpc(&graft)).await.is_ok();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            ok &= stream.write_all(&encode_rpc(&prune)).await.is_ok();
+            while ok {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                ok = stream.write_all(&encode_rpc(&graft)).await.is_ok();
+            }
+        }
+        Script::IhaveSpam => {
+            let mut n = 0u64;
+            loop {
+                let ihave: Vec<Control> = topics
+                    .iter()
+                    .map(|t| {
+                        let ids = (0..10)
+                            .map(|_| {
+                                n += 1;
+                                crate::fixtures::bytes(seed ^ (n << 24), 20)
+                            })
+                            .collect();
+                        Control::IHave(t.clone(), ids)
+                    })
+                    .collect();
+                if stream.write_all(&encode_rpc(&ihave)).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(350)).await;
+            }
+        }
+    }
+    let _ = stream.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_subscribe_and_graft() {
+        let framed = encode_rpc(&[Control::Subscribe("t".into()), Control::Graft("t".into())]);
+        // len=13 | RPC.subscriptions{subscribe=1, topic="t"} | RPC.control{graft{topic="t"}}
+        assert_eq!(
+            framed,
+            vec![
+                14, 0x0a, 5, 0x08, 1, 0x12, 1, b't', 0x1a, 5, 0x1a, 3, 0x0a, 1, b't'
+            ]
+        );
+    }
+
+    #[test]
+    fn encodes_prune_backoff_and_ihave() {
+        let framed = encode_rpc(&[
+            Control::Prune("t".into(), 60),
+            Control::IHave("t".into(), vec![vec![7, 7]]),
+        ]);
+        let body = &framed[1..];
+        assert_eq!(framed[0] as usize, body.len());
+        // control{prune{topic="t", backoff=60}, ihave{topic="t", ids=[0707]}}
+        assert_eq!(
+            body,
+            &[
+                0x1a, 16, 0x22, 5, 0x0a, 1, b't', 0x18, 60, 0x0a, 7, 0x0a, 1, b't', 0x12, 2, 7, 7
+            ]
+        );
+    }
+}

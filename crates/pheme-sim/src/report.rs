@@ -1,0 +1,278 @@
+//! One run's figures, and the table, JSON and markdown they are printed as.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::measure::{Deliveries, ScoreLog, percentile};
+use crate::predict::Prediction;
+use crate::scenario::{Scenario, SimConfig};
+
+/// What one run measured.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunReport {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Whether honest nodes scored peers.
+    pub scoring: bool,
+    /// Honest nodes.
+    pub honest: usize,
+    /// Attackers.
+    pub sybils: usize,
+    /// Honest messages received by honest nodes, over (messages x (honest - 1)).
+    pub delivered_ratio: f64,
+    /// Median publish-to-receipt latency.
+    pub p50_ms: Option<u64>,
+    /// 99th percentile publish-to-receipt latency.
+    pub p99_ms: Option<u64>,
+    /// Copies beyond the first, per delivered message (Pheme's duplicate counter).
+    pub duplicates_per_message: f64,
+    /// When the last (honest node, attacker) connection fell below graylist, after the attack
+    /// started; `None` unless all did.
+    pub attackers_graylisted_after_ms: Option<u64>,
+    /// Distinct honest peers that any honest node ever scored below zero.
+    pub honest_peers_below_zero: usize,
+    /// As graylisted, for the gossip threshold.
+    pub attackers_below_gossip_after_ms: Option<u64>,
+    /// As graylisted, for the publish threshold.
+    pub attackers_below_publish_after_ms: Option<u64>,
+    /// As graylisted, for zero, over the connections where the attacker was in a mesh (a
+    /// negative peer leaves the mesh at the next heartbeat).
+    pub attackers_below_zero_after_ms: Option<u64>,
+    /// When the last attacker was last seen in an honest mesh, after the attack started;
+    /// `None` while one still is at the end.
+    pub attackers_out_of_meshes_after_ms: Option<u64>,
+    /// Share of (honest node, attacker) connections where the attacker was ever in the mesh.
+    pub attackers_in_mesh_share: f64,
+    /// Share of those mesh connections that went below zero.
+    pub below_zero_share: f64,
+    /// Share of (honest node, attacker) connections graylisted.
+    pub graylisted_share: f64,
+    /// The preset's prediction.
+    pub predicted: Prediction,
+    /// Eclipse: delivery to node 0; censorship: delivery of node 0's messages.
+    pub target_delivered_ratio: Option<f64>,
+    /// Messages published.
+    pub messages: usize,
+    /// Publications the router refused (no peers).
+    pub publish_failures: usize,
+    /// The lowest score an honest node gave an honest peer.
+    pub honest_min_score: f64,
+    /// Slot duration.
+    pub slot_ms: u64,
+    /// Measured slots.
+    pub slots: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Wall time of the run.
+    pub wall_ms: u64,
+}
+
+impl RunReport {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        cfg: &SimConfig,
+        d: &Deliveries,
+        duplicates: u64,
+        scores: &ScoreLog,
+        reference: u64,
+        predicted: Prediction,
+        publish_failures: usize,
+        targeted: bool,
+        wall: Duration,
+    ) -> Self {
+        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let (graylisted_share, graylisted) = scores.crossing(|c| c.graylist, reference, false);
+        let (below_zero_share, zero) = scores.crossing(|c| c.below_zero, reference, true);
+        RunReport {
+            scenario: cfg.scenario,
+            scoring: cfg.scoring,
+            honest: cfg.honest,
+            sybils: cfg.attackers(),
+            delivered_ratio: ratio(d.delivered, d.expected),
+            p50_ms: percentile(&d.latencies, 50.0),
+            p99_ms: percentile(&d.latencies, 99.0),
+            duplicates_per_message: ratio(duplicates as usize, d.delivered),
+            attackers_graylisted_after_ms: graylisted,
+            honest_peers_below_zero: scores.honest_below_zero.len(),
+            attackers_below_gossip_after_ms: scores.crossing(|c| c.gossip, reference, false).1,
+            attackers_below_publish_after_ms: scores.crossing(|c| c.publish, reference, false).1,
+            attackers_out_of_meshes_after_ms: scores.mesh_clear_after(reference),
+            attackers_in_mesh_share: scores.in_mesh_share(),
+            attackers_below_zero_after_ms: zero,
+            below_zero_share,
+            graylisted_share,
+            predicted,
+            target_delivered_ratio: targeted.then(|| ratio(d.target_delivered, d.target_expected)),
+            messages: d.expected / cfg.honest.saturating_sub(1).max(1),
+            publish_failures,
+            honest_min_score: if scores.honest_min.is_finite() {
+                scores.honest_min
+            } else {
+                0.0
+            },
+            slot_ms: cfg.slot_ms,
+            slots: cfg.slots,
+            seed: cfg.seed,
+            wall_ms: wall.as_millis() as u64,
+        }
+    }
+}
+
+fn ms(v: Option<u64>) -> String {
+    v.map_or("-".into(), |v| v.to_string())
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.2}%", v * 100.0)
+}
+
+const HEADER: [&str; 15] = [
+    "scenario",
+    "scoring",
+    "delivered",
+    "target",
+    "p50 ms",
+    "p99 ms",
+    "dups/msg",
+    "in mesh",
+    "mesh clear after ms",
+    "<0 after ms",
+    "graylist after ms",
+    "predicted <0 / graylist ms",
+    "graylisted",
+    "honest<0",
+    "wall s",
+];
+
+fn row(r: &RunReport) -> [String; 15] {
+    [
+        r.scenario.to_string(),
+        if r.scoring { "on" } else { "off" }.into(),
+        pct(r.delivered_ratio),
+        r.target_delivered_ratio.map_or("-".into(), pct),
+        ms(r.p50_ms),
+        ms(r.p99_ms),
+        format!("{:.2}", r.duplicates_per_message),
+        if r.sybils == 0 {
+            "-".into()
+        } else {
+            pct(r.attackers_in_mesh_share)
+        },
+        if r.sybils == 0 {
+            "-".into()
+        } else {
+            ms(r.attackers_out_of_meshes_after_ms)
+        },
+        ms(r.attackers_below_zero_after_ms),
+        ms(r.attackers_graylisted_after_ms),
+        format!(
+            "{} / {}",
+            ms(r.predicted.below_zero_ms),
+            ms(r.predicted.graylist_ms)
+        ),
+        if r.sybils == 0 {
+            "-".into()
+        } else {
+            pct(r.graylisted_share)
+        },
+        r.honest_peers_below_zero.to_string(),
+        format!("{:.0}", r.wall_ms as f64 / 1000.0),
+    ]
+}
+
+/// A plain-text table, one line per run.
+pub fn table(reports: &[RunReport]) -> String {
+    let rows: Vec<[String; 15]> = reports.iter().map(row).collect();
+    let widths: Vec<usize> = (0..HEADER.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([HEADER[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    let mut line = |cells: &[&str]| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let _ = write!(s, "{:<w$}  ", c, w = widths[i]);
+        }
+        out.push_str(s.trim_end());
+        out.push('\n');
+    };
+    line(&HEADER);
+    for r in &rows {
+        line(&r.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    out
+}
+
+/// A markdown table, one line per run.
+pub fn markdown_table(reports: &[RunReport]) -> String {
+    let mut out = format!("| {} |\n", HEADER.join(" | "));
+    out.push_str(&format!("|{}\n", "---|".repeat(HEADER.len())));
+    for r in reports {
+        out.push_str(&format!("| {} |\n", row(r).join(" | ")));
+    }
+    out
+}
+
+/// One JSON object per line.
+pub fn json_lines(reports: &[RunReport]) -> Result<String, serde_json::Error> {
+    let mut out = String::new();
+    for r in reports {
+        out.push_str(&serde_json::to_string(r)?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The targets, judged per scored run: 100% delivery, p99 within 2x the scored baseline's,
+/// attackers graylisted (or out of the meshes) within the predicted time.
+pub fn verdicts(reports: &[RunReport]) -> Vec<(String, bool, String)> {
+    let base = reports
+        .iter()
+        .find(|r| r.scenario == Scenario::Baseline && r.scoring)
+        .and_then(|r| r.p99_ms);
+    let mut out = Vec::new();
+    for r in reports.iter().filter(|r| r.scoring) {
+        let name = r.scenario.to_string();
+        out.push((
+            format!("{name}: 100% delivery"),
+            r.delivered_ratio >= 1.0,
+            pct(r.delivered_ratio),
+        ));
+        if let (Some(b), Some(p)) = (base, r.p99_ms) {
+            out.push((
+                format!("{name}: p99 within 2x baseline ({} ms)", 2 * b),
+                p <= 2 * b,
+                format!("{p} ms"),
+            ));
+        }
+        let checks = [
+            (
+                "graylisted",
+                r.predicted.graylist_ms,
+                r.attackers_graylisted_after_ms,
+            ),
+            (
+                "below zero",
+                r.predicted.below_zero_ms,
+                r.attackers_below_zero_after_ms,
+            ),
+        ];
+        for (what, predicted, measured) in checks {
+            if let Some(p) = predicted {
+                // One poll and one heartbeat of slack: scores are read every 500 ms.
+                let ok = measured.is_some_and(|m| m <= p + 1_000);
+                out.push((
+                    format!("{name}: attackers {what} within the predicted {p} ms (+1 s)"),
+                    ok,
+                    ms(measured),
+                ));
+            }
+        }
+    }
+    out
+}

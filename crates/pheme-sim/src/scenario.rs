@@ -1,0 +1,198 @@
+//! The scenarios and the knobs of one simulation run.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// One attack (or none), run once with scoring and once without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scenario {
+    /// No attackers: the reference for latency targets (the Sybil count is ignored).
+    Baseline,
+    /// Sybils publish invalid blocks (P4).
+    InvalidFlood,
+    /// Sybils join meshes and never forward (P3).
+    Silent,
+    /// Sybils forward for the first half of the run, then go silent.
+    CovertFlash,
+    /// Sybils connect before the honest nodes connect to each other.
+    ColdBoot,
+    /// Every Sybil connects to one target, which has only two honest peers; Sybils are silent.
+    Eclipse,
+    /// Sybils crowd one publisher, forward everyone else's messages and drop the publisher's.
+    Censorship,
+    /// Raw attackers GRAFT again and again during the prune backoff (P7).
+    GraftFlood,
+    /// Raw attackers announce message-ids in IHAVEs and never answer the IWANTs (P7).
+    IhaveSpam,
+    /// Silent Sybils that all share one IP address (P6); honest nodes dial them.
+    IpColocation,
+}
+
+impl Scenario {
+    /// Every scenario, baseline first.
+    pub const ALL: [Scenario; 10] = [
+        Scenario::Baseline,
+        Scenario::InvalidFlood,
+        Scenario::Silent,
+        Scenario::CovertFlash,
+        Scenario::ColdBoot,
+        Scenario::Eclipse,
+        Scenario::Censorship,
+        Scenario::GraftFlood,
+        Scenario::IhaveSpam,
+        Scenario::IpColocation,
+    ];
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Baseline => "baseline",
+            Scenario::InvalidFlood => "invalid-flood",
+            Scenario::Silent => "silent",
+            Scenario::CovertFlash => "covert-flash",
+            Scenario::ColdBoot => "cold-boot",
+            Scenario::Eclipse => "eclipse",
+            Scenario::Censorship => "censorship",
+            Scenario::GraftFlood => "graft-flood",
+            Scenario::IhaveSpam => "ihave-spam",
+            Scenario::IpColocation => "ip-colocation",
+        }
+    }
+
+    /// What the attackers do, in one line (for the report).
+    pub fn description(self) -> &'static str {
+        match self {
+            Scenario::Baseline => "no attackers",
+            Scenario::InvalidFlood => {
+                "Sybils publish blocks with a wrong payload timestamp (REJECT), two per slot each, from the first measured slot"
+            }
+            Scenario::Silent => "Sybils subscribe, join meshes, never forward (IGNORE everything)",
+            Scenario::CovertFlash => {
+                "Sybils forward everything for the first half of the run, then go silent"
+            }
+            Scenario::ColdBoot => "silent Sybils are connected before honest nodes dial each other",
+            Scenario::Eclipse => {
+                "every Sybil (up to the peer limit) connects to node 0, which has two honest peers; Sybils silent"
+            }
+            Scenario::Censorship => {
+                "Sybils crowd node 0 (which proposes every block), forward all other messages, drop node 0's"
+            }
+            Scenario::GraftFlood => {
+                "raw attackers GRAFT, PRUNE themselves, then GRAFT every 100 ms during the backoff"
+            }
+            Scenario::IhaveSpam => {
+                "raw attackers send IHAVEs of unknown message-ids every 350 ms and never answer IWANTs"
+            }
+            Scenario::IpColocation => {
+                "silent Sybils all on one IP (127.0.0.66); honest nodes dial them, so P6 counts them"
+            }
+        }
+    }
+
+    /// Whether the attackers are raw `/meshsub/1.1.0` speakers rather than gossipsub swarms.
+    pub fn raw_attackers(self) -> bool {
+        matches!(self, Scenario::GraftFlood | Scenario::IhaveSpam)
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A scenario name that is not one.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "unknown scenario {0:?}; one of: baseline, invalid-flood, silent, covert-flash, cold-boot, eclipse, censorship, graft-flood, ihave-spam, ip-colocation"
+)]
+pub struct UnknownScenario(pub String);
+
+impl FromStr for Scenario {
+    type Err = UnknownScenario;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scenario::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| UnknownScenario(s.to_owned()))
+    }
+}
+
+/// Default honest node count.
+pub const DEFAULT_HONEST: usize = 100;
+/// Default Sybil count.
+pub const DEFAULT_SYBILS: usize = 400;
+/// Default measured slots.
+pub const DEFAULT_SLOTS: u64 = 24;
+/// Default seed.
+pub const DEFAULT_SEED: u64 = 6;
+
+/// The knobs of one run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SimConfig {
+    /// The attack.
+    pub scenario: Scenario,
+    /// Whether honest nodes score peers.
+    pub scoring: bool,
+    /// Honest (Pheme) nodes.
+    pub honest: usize,
+    /// Attackers.
+    pub sybils: usize,
+    /// Slots with publishing (after the warm-up).
+    pub slots: u64,
+    /// Seed of topology, keys and schedule.
+    pub seed: u64,
+    /// Slot duration.
+    pub slot_ms: u64,
+    /// Slots per epoch.
+    pub slots_per_epoch: u64,
+    /// Active validators the presets derive from (also sets committees and aggregator rates).
+    pub active_validators: u64,
+    /// Honest peers each honest node dials.
+    pub honest_degree: usize,
+    /// Honest nodes each Sybil connects to.
+    pub sybil_degree: usize,
+    /// Slots between the connections and the first publication.
+    pub warmup_slots: u64,
+    /// Aggregates published per slot.
+    pub aggregates_per_slot: usize,
+    /// Single attestations published per slot.
+    pub attestations_per_slot: usize,
+    /// Invalid blocks each flooding Sybil publishes per slot.
+    pub invalid_per_slot: u64,
+}
+
+impl SimConfig {
+    /// The defaults for `scenario`: 100 honest nodes, 400 Sybils, 1 s slots, 8-slot epochs,
+    /// 1,024 active validators (one committee per slot, 16 aggregators per slot).
+    pub fn new(scenario: Scenario) -> Self {
+        SimConfig {
+            scenario,
+            scoring: true,
+            honest: DEFAULT_HONEST,
+            sybils: DEFAULT_SYBILS,
+            slots: DEFAULT_SLOTS,
+            seed: DEFAULT_SEED,
+            slot_ms: 1_000,
+            slots_per_epoch: 8,
+            active_validators: 1_024,
+            honest_degree: 6,
+            sybil_degree: 8,
+            warmup_slots: 4,
+            aggregates_per_slot: 16,
+            attestations_per_slot: 4,
+            invalid_per_slot: 2,
+        }
+    }
+
+    /// Attackers in this run (none in the baseline).
+    pub fn attackers(&self) -> usize {
+        if self.scenario == Scenario::Baseline {
+            0
+        } else {
+            self.sybils
+        }
+    }
+}

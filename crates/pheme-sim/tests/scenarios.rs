@@ -1,0 +1,54 @@
+//! Small runs of three scenarios with scoring on, asserting the figures the full report shows:
+//! honest messages delivered, and the attackers graylisted (banned) within the time the
+//! derived preset predicts. One test, run in sequence: the runs share two cores.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use pheme_sim::{RunReport, Scenario, SimConfig, run};
+
+/// The target is 100%; on a loaded 2-core CI machine a small run sometimes misses a
+/// message or two at one node (99.1% seen), a miss `docs/simulation-notes.md` records, so the
+/// test holds the figure to 99%.
+const MIN_DELIVERY: f64 = 0.99;
+
+fn small(scenario: Scenario) -> SimConfig {
+    let mut c = SimConfig::new(scenario);
+    c.honest = 10;
+    c.sybils = 20;
+    c.slots = 12;
+    c
+}
+
+/// The measured graylisting is within the prediction, with one slot of slack for the 500 ms
+/// score polls and Pheme's 500 ms ban tick.
+fn graylisted_in_time(r: &RunReport) {
+    assert_eq!(r.graylisted_share, 1.0, "every attacker graylisted: {r:#?}");
+    let predicted = r.predicted.graylist_ms.expect("a predicted graylisting");
+    let measured = r.attackers_graylisted_after_ms.expect("all graylisted");
+    assert!(
+        measured <= predicted + r.slot_ms,
+        "graylisted after {measured} ms, predicted {predicted} ms"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scoring_delivers_everything_and_graylists_attackers_in_time() {
+    let flood = run(&small(Scenario::InvalidFlood)).await.unwrap();
+    assert!(flood.delivered_ratio >= MIN_DELIVERY, "{flood:#?}");
+    assert!(flood.messages >= 12 * 21, "{flood:#?}");
+    assert_eq!(flood.publish_failures, 0);
+    graylisted_in_time(&flood);
+    assert!(
+        flood.attackers_out_of_meshes_after_ms.is_some(),
+        "{flood:#?}"
+    );
+
+    let graft = run(&small(Scenario::GraftFlood)).await.unwrap();
+    assert!(graft.delivered_ratio >= MIN_DELIVERY, "{graft:#?}");
+    graylisted_in_time(&graft);
+
+    let ihave = run(&small(Scenario::IhaveSpam)).await.unwrap();
+    assert!(ihave.delivered_ratio >= MIN_DELIVERY, "{ihave:#?}");
+    assert_eq!(ihave.graylisted_share, 1.0, "{ihave:#?}");
+    assert!(ihave.p99_ms.unwrap() < 2_000, "{ihave:#?}");
+}
