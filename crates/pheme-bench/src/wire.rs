@@ -15,6 +15,9 @@ pub struct Rpc {
     /// Published messages.
     #[prost(message, repeated, tag = "2")]
     pub publish: Vec<PublishedMessage>,
+    /// Control messages.
+    #[prost(message, optional, tag = "3")]
+    pub control: Option<ControlMessage>,
 }
 
 /// `RPC.SubOpts`.
@@ -47,23 +50,49 @@ pub struct ControlOnly {
     pub control: Option<ControlMessage>,
 }
 
-/// `ControlMessage`: GRAFT and PRUNE.
+/// `ControlMessage`: IHAVE, GRAFT and PRUNE (IWANT and IDONTWANT are not sent by the load or
+/// attack peers, and skipped when read).
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct ControlMessage {
+    /// IHAVEs.
+    #[prost(message, repeated, tag = "1")]
+    pub ihave: Vec<ControlIHave>,
     /// GRAFTs.
     #[prost(message, repeated, tag = "3")]
     pub graft: Vec<TopicRef>,
     /// PRUNEs.
     #[prost(message, repeated, tag = "4")]
-    pub prune: Vec<TopicRef>,
+    pub prune: Vec<ControlPrune>,
 }
 
-/// `ControlGraft` and `ControlPrune` (their first field, the topic).
+/// `ControlGraft` (its topic).
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct TopicRef {
     /// The topic.
     #[prost(string, optional, tag = "1")]
     pub topic_id: Option<String>,
+}
+
+/// `ControlIHave`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ControlIHave {
+    /// The topic.
+    #[prost(string, optional, tag = "1")]
+    pub topic_id: Option<String>,
+    /// Ids of messages the sender says it has.
+    #[prost(bytes = "vec", repeated, tag = "2")]
+    pub message_ids: Vec<Vec<u8>>,
+}
+
+/// `ControlPrune` (without peer exchange).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ControlPrune {
+    /// The topic.
+    #[prost(string, optional, tag = "1")]
+    pub topic_id: Option<String>,
+    /// Seconds the pruned peer must wait before grafting again (v1.1).
+    #[prost(uint64, optional, tag = "3")]
+    pub backoff: Option<u64>,
 }
 
 /// A mesh change the node asked for.
@@ -119,7 +148,7 @@ pub fn subscribe_frame<'a>(topics: impl IntoIterator<Item = &'a str>) -> Vec<u8>
                 topic_id: Some(t.to_owned()),
             })
             .collect(),
-        publish: Vec::new(),
+        ..Rpc::default()
     }
     .encode_length_delimited_to_vec()
 }
@@ -132,6 +161,7 @@ pub fn publish_frame(topic: &str, wire: &[u8]) -> Vec<u8> {
             data: Some(wire.to_vec()),
             topic: topic.to_owned(),
         }],
+        ..Rpc::default()
     }
     .encode_length_delimited_to_vec()
 }
@@ -163,9 +193,11 @@ mod tests {
                 graft: vec![TopicRef {
                     topic_id: Some("t1".into()),
                 }],
-                prune: vec![TopicRef {
+                prune: vec![ControlPrune {
                     topic_id: Some("t2".into()),
+                    backoff: Some(60),
                 }],
+                ..ControlMessage::default()
             }),
         }
         .encode_length_delimited_to_vec();

@@ -3,8 +3,8 @@
 //! messages they do not have. They accept the honest node's own gossipsub streams (and read them
 //! to the end) so the honest node keeps gossipsub on for them.
 //!
-//! The RPC is protobuf (gossipsub's `rpc.proto`, proto2) behind an unsigned-varint length; only
-//! the fields the attacks need are encoded here.
+//! The RPC is protobuf (gossipsub's `rpc.proto`, proto2) behind an unsigned-varint length,
+//! through `pheme-bench`'s prost types.
 
 use std::time::Duration;
 
@@ -18,28 +18,6 @@ use crate::SimError;
 
 /// The gossipsub protocol the raw attackers speak.
 pub const MESHSUB: StreamProtocol = StreamProtocol::new("/meshsub/1.1.0");
-
-/// Appends a protobuf varint.
-fn varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// Appends a length-delimited field.
-fn field(out: &mut Vec<u8>, number: u64, bytes: &[u8]) {
-    varint(out, (number << 3) | 2);
-    varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
-
-/// Appends a varint field.
-fn field_varint(out: &mut Vec<u8>, number: u64, v: u64) {
-    varint(out, number << 3);
-    varint(out, v);
-}
 
 /// A control message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,41 +34,33 @@ pub enum Control {
 
 /// One framed RPC carrying `items` (a length prefix, then the `RPC` message).
 pub fn encode_rpc(items: &[Control]) -> Vec<u8> {
-    let mut rpc = Vec::new();
-    let mut control = Vec::new();
+    use pheme_bench::{ControlIHave, ControlMessage, ControlPrune, Rpc, SubOpts, TopicRef};
+    use prost::Message as _;
+    let mut rpc = Rpc::default();
+    let mut control = ControlMessage::default();
     for item in items {
-        let mut m = Vec::new();
         match item {
-            Control::Subscribe(topic) => {
-                field_varint(&mut m, 1, 1);
-                field(&mut m, 2, topic.as_bytes());
-                field(&mut rpc, 1, &m);
-            }
-            Control::Graft(topic) => {
-                field(&mut m, 1, topic.as_bytes());
-                field(&mut control, 3, &m);
-            }
-            Control::Prune(topic, backoff) => {
-                field(&mut m, 1, topic.as_bytes());
-                field_varint(&mut m, 3, *backoff);
-                field(&mut control, 4, &m);
-            }
-            Control::IHave(topic, ids) => {
-                field(&mut m, 1, topic.as_bytes());
-                for id in ids {
-                    field(&mut m, 2, id);
-                }
-                field(&mut control, 1, &m);
-            }
+            Control::Subscribe(topic) => rpc.subscriptions.push(SubOpts {
+                subscribe: Some(true),
+                topic_id: Some(topic.clone()),
+            }),
+            Control::Graft(topic) => control.graft.push(TopicRef {
+                topic_id: Some(topic.clone()),
+            }),
+            Control::Prune(topic, backoff) => control.prune.push(ControlPrune {
+                topic_id: Some(topic.clone()),
+                backoff: Some(*backoff),
+            }),
+            Control::IHave(topic, ids) => control.ihave.push(ControlIHave {
+                topic_id: Some(topic.clone()),
+                message_ids: ids.clone(),
+            }),
         }
     }
-    if !control.is_empty() {
-        field(&mut rpc, 3, &control);
+    if control != ControlMessage::default() {
+        rpc.control = Some(control);
     }
-    let mut framed = Vec::with_capacity(rpc.len() + 5);
-    varint(&mut framed, rpc.len() as u64);
-    framed.extend_from_slice(&rpc);
-    framed
+    rpc.encode_length_delimited_to_vec()
 }
 
 /// What a raw attacker sends.
@@ -248,18 +218,23 @@ mod tests {
 
     #[test]
     fn encodes_prune_backoff_and_ihave() {
+        use prost::Message as _;
         let framed = encode_rpc(&[
             Control::Prune("t".into(), 60),
             Control::IHave("t".into(), vec![vec![7, 7]]),
         ]);
         let body = &framed[1..];
         assert_eq!(framed[0] as usize, body.len());
-        // control{prune{topic="t", backoff=60}, ihave{topic="t", ids=[0707]}}
+        // control{ihave{topic="t", ids=[0707]}, prune{topic="t", backoff=60}}, in field order
         assert_eq!(
             body,
             &[
-                0x1a, 16, 0x22, 5, 0x0a, 1, b't', 0x18, 60, 0x0a, 7, 0x0a, 1, b't', 0x12, 2, 7, 7
+                0x1a, 16, 0x0a, 7, 0x0a, 1, b't', 0x12, 2, 7, 7, 0x22, 5, 0x0a, 1, b't', 0x18, 60
             ]
         );
+        let rpc = pheme_bench::Rpc::decode(body).unwrap();
+        let c = rpc.control.unwrap();
+        assert_eq!(c.prune[0].backoff, Some(60));
+        assert_eq!(c.ihave[0].message_ids, vec![vec![7, 7]]);
     }
 }
