@@ -26,7 +26,7 @@ fn ssz<T: Deserialize + serde::Serialize>(
     json: bool,
     view: impl FnOnce(&T) -> GossipMessage,
 ) -> Result<Decoded, String> {
-    fixed(bytes, json, T::deserialize, view)
+    fixed(bytes, json, pheme_types::decode_untrusted::<T>, view)
 }
 
 /// [`ssz`] with a fixed-offset decoder (see [`crate::fixed`]).

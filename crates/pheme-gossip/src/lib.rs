@@ -33,6 +33,8 @@ mod clock;
 mod context;
 mod decode;
 mod fixed;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handlers;
 mod seen;
 mod validator;

@@ -8,7 +8,7 @@ fn slot_and_root<B: Deserialize + SimpleSerialize>(
     ssz: &[u8],
     message: impl FnOnce(&mut B) -> (u64, Option<[u8; 32]>),
 ) -> Option<(u64, [u8; 32])> {
-    let mut block = B::deserialize(ssz).ok()?;
+    let mut block = pheme_types::decode_untrusted::<B>(ssz).ok()?;
     let (slot, root) = message(&mut block);
     Some((slot, root?))
 }

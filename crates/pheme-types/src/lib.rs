@@ -36,3 +36,27 @@ pub mod primitives;
 
 pub use presets::{gnosis, mainnet, minimal};
 pub use ssz_rs;
+
+/// Decodes SSZ bytes from the network. `ssz_rs` 0.9 indexes past the end of its input when a
+/// list of variable-size elements (a block's attestations or transactions) holds an offset
+/// beyond the list's bytes (`de.rs`, `deserialize_variable_homogeneous_composite`): a panic on
+/// hostile bytes, in release builds too. Until that is fixed upstream, the decode runs under
+/// `catch_unwind` and such a panic is an error like any other undecodable payload.
+pub fn decode_untrusted<T: ssz_rs::Deserialize>(bytes: &[u8]) -> Result<T, UntrustedSszError> {
+    match std::panic::catch_unwind(|| T::deserialize(bytes)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(UntrustedSszError::Invalid(e.to_string())),
+        Err(_) => Err(UntrustedSszError::DecoderPanicked),
+    }
+}
+
+/// Why [`decode_untrusted`] refused bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UntrustedSszError {
+    /// The SSZ decoder's error.
+    #[error("{0}")]
+    Invalid(String),
+    /// The decoder panicked (an offset beyond the bytes of a list of variable-size elements).
+    #[error("an SSZ offset beyond the end of its list")]
+    DecoderPanicked,
+}
