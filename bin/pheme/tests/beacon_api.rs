@@ -27,13 +27,20 @@ fn serve_once(status: &'static str, body: String) -> (String, thread::JoinHandle
             }
         }
         let mut stream = stream;
-        write!(stream, "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").unwrap();
-        for chunk in body.as_bytes().chunks(4096) {
-            write!(stream, "{:x}\r\n", chunk.len()).unwrap();
-            stream.write_all(chunk).unwrap();
-            stream.write_all(b"\r\n").unwrap();
-        }
-        stream.write_all(b"0\r\n\r\n").unwrap();
+        // The client may hang up once it has read the status (a 503, say): a write that fails
+        // for that is not the test's failure.
+        let _ = (|| -> std::io::Result<()> {
+            write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            )?;
+            for chunk in body.as_bytes().chunks(4096) {
+                write!(stream, "{:x}\r\n", chunk.len())?;
+                stream.write_all(chunk)?;
+                stream.write_all(b"\r\n")?;
+            }
+            stream.write_all(b"0\r\n\r\n")
+        })();
         request_line
     });
     (url, handle)
