@@ -159,13 +159,17 @@ impl Service {
             .count("pheme_rpc_strikes_total", &[("reason", why)], 1);
         tracing::debug!(target: "pheme::network::rpc", %peer, why, strikes = total, "req/resp strike");
         // Within a thousandth of a strike (60 ms of decay): three faults in a row are three.
-        if total + 1e-3 >= RPC_STRIKE_LIMIT && !self.rpc.leaving.contains_key(&peer) {
+        if total + 1e-3 >= RPC_STRIKE_LIMIT && !self.banned.contains_key(&peer) {
             tracing::info!(target: "pheme::network::peers", %peer, why, strikes = total, "req/resp strikes: banned and disconnected");
             self.config
                 .metrics
                 .count("pheme_peers_banned_total", &[("reason", "rpc_strikes")], 1);
             self.banned.insert(peer, now + self.config.ban_duration);
-            self.goodbye(peer, GoodbyeReason::Fault, true);
+            match self.rpc.leaving.get_mut(&peer) {
+                // Already told Goodbye (say, for another network): it goes banned now.
+                Some((_, ban)) => *ban = true,
+                None => self.goodbye(peer, GoodbyeReason::Fault, true),
+            }
         }
     }
 
