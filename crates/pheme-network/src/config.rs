@@ -72,6 +72,7 @@ pub struct NetworkConfig {
     pub(crate) validation_queue: usize,
     pub(crate) event_queue: usize,
     pub(crate) ban_duration: Duration,
+    pub(crate) rpc: Option<crate::rpc::RpcConfig>,
     pub(crate) ip_whitelist: Vec<std::net::IpAddr>,
     pub(crate) discovery: Option<pheme_discovery::DiscoveryConfigBuilder>,
     pub(crate) metrics: Metrics,
@@ -96,6 +97,7 @@ impl NetworkConfig {
                 validation_queue: DEFAULT_VALIDATION_QUEUE,
                 event_queue: DEFAULT_EVENT_QUEUE,
                 ban_duration: DEFAULT_BAN_DURATION,
+                rpc: None,
                 ip_whitelist: Vec::new(),
                 discovery: None,
                 metrics: Metrics::disabled(),
@@ -191,6 +193,12 @@ impl NetworkConfigBuilder {
     /// How long misbehaving peers stay banned.
     pub fn ban_duration(mut self, d: Duration) -> Self {
         self.config.ban_duration = d;
+        self
+    }
+
+    /// The req/resp limits and timeouts (default: [`crate::RpcConfig::for_chain`] of the chain).
+    pub fn rpc(mut self, rpc: crate::rpc::RpcConfig) -> Self {
+        self.config.rpc = Some(rpc);
         self
     }
 

@@ -86,15 +86,16 @@ pub use rpc::{
     DEFAULT_REQUEST_TIMEOUT, DEFAULT_RESP_TIMEOUT, DEFAULT_TTFB_TIMEOUT, GoodbyeReason,
     InflightLimiter, LocalNode, MAX_CONCURRENT_REQUESTS, MAX_ERROR_MESSAGE_LEN, MAX_REQUEST_BLOCKS,
     MAX_REQUEST_BLOCKS_DENEB, MIN_SIGNED_BLOCK_SIZE, MetaData, MethodBehaviour, MethodEvent,
-    RATE_LIMITED_CODE, ResponseCode, RpcBehaviour, RpcBehaviourEvent, RpcCodec, RpcCodecError,
-    RpcConfig, RpcEnvelope, RpcErrorResponse, RpcInboundId, RpcMethod, RpcProtocol, RpcRequest,
-    RpcRequestId, RpcResponse, StatusMessage, StatusVerdict, TooManyInflight, UnknownProtocol,
-    answer, judge_status,
+    RATE_LIMITED_CODE, RequestFault, ResponseCode, RpcBehaviour, RpcBehaviourEvent, RpcCodec,
+    RpcCodecError, RpcConfig, RpcEnvelope, RpcErrorResponse, RpcInboundId, RpcMethod, RpcProtocol,
+    RpcRequest, RpcRequestId, RpcResponse, StatusMessage, StatusVerdict, TooManyInflight,
+    UnknownProtocol, answer, judge_status,
 };
 pub use scores::{ScoreBreakdown, ScoreTracker, TopicComponents};
 pub use service::{
     CUSTODY_REQUIREMENT, GOODBYE_GRACE, IDENTIFY_PROTOCOL, NetworkError, REDIAL_INTERVAL,
-    SCORE_EVENT_DELTA, TICK, spawn,
+    RPC_STRIKE_DECAY, RPC_STRIKE_LIMIT, SCORE_EVENT_DELTA, STRIKE_FAULT, STRIKE_RATE_LIMITED,
+    STRIKE_TIMEOUT, TICK, spawn,
 };
 pub use topics::{SUBSCRIBE_EPOCHS_AHEAD, UNSUBSCRIBE_EPOCHS_AFTER, active_digests, kinds_for};
 pub use trace::{

@@ -12,9 +12,9 @@ use common::{chain, listen_addr, next_slot_start, node, valid_messages, wait_for
 use futures::StreamExt;
 use libp2p::request_response::{Event, Message};
 use libp2p::swarm::SwarmEvent;
-use libp2p::{PeerId, Swarm, SwarmBuilder, noise, tcp, yamux};
+use libp2p::{PeerId, Swarm};
 use pheme_network::{
-    GoodbyeReason, NetworkConfig, ResponseCode, RpcBehaviour, RpcConfig, RpcRequest, RpcResponse,
+    GoodbyeReason, NetworkConfig, ResponseCode, RpcBehaviour, RpcRequest, RpcResponse,
     StatusMessage, Subnets, spawn,
 };
 use pheme_spec::{ForkDigest, GossipKind};
@@ -33,19 +33,7 @@ impl Client {
         addr: libp2p::Multiaddr,
         server: PeerId,
     ) -> Client {
-        let mut swarm = SwarmBuilder::with_new_identity()
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default(),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .unwrap()
-            .with_behaviour(|_| RpcBehaviour::new(RpcConfig::for_chain(chain)))
-            .unwrap()
-            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
-            .build();
-        swarm.add_peer_address(server, addr);
+        let swarm = common::rpc_client(chain, server, addr);
         Client { swarm, server }
     }
 
@@ -76,7 +64,7 @@ impl Client {
                         },
                     ..
                 } => {
-                    inbound.push(request.request.clone());
+                    inbound.push(request.request.clone().unwrap());
                     let _ = self
                         .swarm
                         .behaviour_mut()
@@ -108,8 +96,8 @@ impl Client {
                         },
                     ) = event.into_parts()
                     {
-                        inbound.push(request.request.clone());
-                        let response = match request.request {
+                        inbound.push(request.request.clone().unwrap());
+                        let response = match request.request.unwrap() {
                             RpcRequest::Status(s) => RpcResponse::Status(s),
                             _ => RpcResponse::GoodbyeAck,
                         };

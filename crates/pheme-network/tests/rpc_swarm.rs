@@ -103,6 +103,7 @@ async fn serve(mut swarm: Swarm<RpcBehaviour>, hold: usize, seen: mpsc::Unbounde
                 let protocol = request
                     .protocol
                     .expect("inbound requests name their protocol");
+                let request = request.request.expect("a well-formed request");
                 if let Err(refused) = limiter.try_start(peer, protocol, request_id) {
                     let _ = seen.send(Seen::Refused(protocol, limiter.refused()));
                     swarm
@@ -118,7 +119,7 @@ async fn serve(mut swarm: Swarm<RpcBehaviour>, hold: usize, seen: mpsc::Unbounde
                     }
                     continue;
                 }
-                match &request.request {
+                match &request {
                     RpcRequest::Status(remote) => {
                         let _ = seen.send(Seen::Status(judge_status(&local.status, remote)));
                     }
@@ -129,10 +130,10 @@ async fn serve(mut swarm: Swarm<RpcBehaviour>, hold: usize, seen: mpsc::Unbounde
                 }
                 if method == RpcMethod::BlocksByRange && to_hold > 0 {
                     to_hold -= 1;
-                    held.push((protocol, request.request, channel));
+                    held.push((protocol, request, channel));
                     continue;
                 }
-                let response = answer(protocol, &request.request, &local, &cache);
+                let response = answer(protocol, &request, &local, &cache);
                 swarm
                     .behaviour_mut()
                     .send_response(channel, response)

@@ -19,8 +19,8 @@ use pheme_spec::ForkDigest;
 
 use crate::rpc::config::RpcConfig;
 use crate::rpc::message::{
-    BlockChunk, MetaData, RpcEnvelope, RpcErrorResponse, RpcRequest, RpcResponse, StatusMessage,
-    read_u64,
+    BlockChunk, MetaData, RequestFault, RpcEnvelope, RpcErrorResponse, RpcRequest, RpcResponse,
+    StatusMessage, read_u64,
 };
 use crate::rpc::protocol::{MAX_ERROR_MESSAGE_LEN, RpcMethod, RpcProtocol};
 
@@ -473,10 +473,16 @@ impl libp2p::request_response::Codec for RpcCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        let request = self
-            .decode_request(*protocol, io)
-            .await
-            .map_err(RpcCodecError::into_io)?;
+        // The peer's faults and timeouts come up as requests (see `RequestFault`); a failed
+        // stream or a local mistake is an error, which libp2p drops silently.
+        let request = match self.decode_request(*protocol, io).await {
+            Ok(request) => Ok(request),
+            Err(e) if e.is_peer_fault() || e.is_timeout() => Err(RequestFault {
+                reason: e.to_string(),
+                timeout: e.is_timeout(),
+            }),
+            Err(e) => return Err(e.into_io()),
+        };
         Ok(RpcEnvelope {
             protocol: Some(*protocol),
             request,
@@ -505,8 +511,15 @@ impl libp2p::request_response::Codec for RpcCodec {
     where
         T: AsyncWrite + Unpin + Send,
     {
+        let request = envelope.request.map_err(|_| {
+            RpcCodecError::Mismatch {
+                protocol: *protocol,
+                what: "a request fault",
+            }
+            .into_io()
+        })?;
         self.max_response_chunks = self
-            .encode_request(*protocol, io, &envelope.request)
+            .encode_request(*protocol, io, &request)
             .await
             .map_err(RpcCodecError::into_io)?;
         Ok(())

@@ -398,17 +398,31 @@ impl RpcRequest {
 pub struct RpcEnvelope {
     /// The protocol the request came on; `None` on requests to send.
     pub protocol: Option<RpcProtocol>,
-    /// The request.
-    pub request: RpcRequest,
+    /// The request, or, received, why the peer's bytes are not one.
+    pub request: Result<RpcRequest, RequestFault>,
 }
 
 impl From<RpcRequest> for RpcEnvelope {
     fn from(request: RpcRequest) -> Self {
         RpcEnvelope {
             protocol: None,
-            request,
+            request: Ok(request),
         }
     }
+}
+
+/// An inbound request the peer got wrong: bytes no honest peer sends (oversized, a lying length
+/// prefix, corrupt snappy, an undecodable payload) or a stream stalled past its TTFB or RESP
+/// timeout. libp2p's `request_response` drops the stream of a request whose read fails without
+/// telling anyone, so the codec hands these up as requests, for the node to answer (`1`,
+/// `InvalidRequest`) and hold against the peer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct RequestFault {
+    /// What was wrong, as the codec said it.
+    pub reason: String,
+    /// Whether it was a timeout rather than malformed bytes.
+    pub timeout: bool,
 }
 
 fn protocol_status_size(protocol: RpcProtocol) -> usize {

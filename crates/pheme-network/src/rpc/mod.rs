@@ -44,8 +44,8 @@ pub use config::{
 };
 pub use limiter::{InflightLimiter, TooManyInflight};
 pub use message::{
-    BlockChunk, GoodbyeReason, MetaData, RATE_LIMITED_CODE, ResponseCode, RpcEnvelope,
-    RpcErrorResponse, RpcRequest, RpcResponse, StatusMessage,
+    BlockChunk, GoodbyeReason, MetaData, RATE_LIMITED_CODE, RequestFault, ResponseCode,
+    RpcEnvelope, RpcErrorResponse, RpcRequest, RpcResponse, StatusMessage,
 };
 pub use protocol::{
     MAX_ERROR_MESSAGE_LEN, MIN_SIGNED_BLOCK_SIZE, RpcMethod, RpcProtocol, UnknownProtocol,

@@ -31,8 +31,11 @@ use crate::transform::{Eth2SubscriptionFilter, SnappyTransform, message_id_fn};
 use crate::validation::{Inbound, Report, ValidationTask};
 use crate::{ParamsError, acceptance, gossipsub_config_builder, peer_score_params, topic_hash};
 use pheme_discovery::{LocalIdentity, PeerInfo};
-pub use rpc::GOODBYE_GRACE;
 use rpc::RpcState;
+pub use rpc::{
+    GOODBYE_GRACE, RPC_STRIKE_DECAY, RPC_STRIKE_LIMIT, STRIKE_FAULT, STRIKE_RATE_LIMITED,
+    STRIKE_TIMEOUT,
+};
 
 /// A peer's score must move this much (or cross zero) for a [`NetworkEvent::ScoreChanged`].
 pub const SCORE_EVENT_DELTA: f64 = 1.0;
@@ -159,7 +162,12 @@ pub fn spawn<S: StatefulValidator + 'static>(
         identify,
         limits,
         blocked: Default::default(),
-        rpc: RpcBehaviour::new(RpcConfig::for_chain(&chain)),
+        rpc: RpcBehaviour::new(
+            config
+                .rpc
+                .clone()
+                .unwrap_or_else(|| RpcConfig::for_chain(&chain)),
+        ),
     };
     let swarm_builder = libp2p::SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
@@ -491,6 +499,7 @@ impl Service {
                 self.rpc.statuses.remove(&peer_id);
                 self.rpc.metadata_seqs.remove(&peer_id);
                 self.rpc.leaving.remove(&peer_id);
+                self.rpc.strikes.remove(&peer_id);
                 self.last_scores.remove(&peer_id);
                 tracing::debug!(target: "pheme::network::peers", peer = %peer_id, "disconnected");
                 self.emit(NetworkEvent::PeerDisconnected { peer: peer_id });

@@ -6,19 +6,35 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use libp2p::PeerId;
-use libp2p::request_response::{Event, Message};
+use libp2p::request_response::{Event, InboundFailure, Message, OutboundFailure, ResponseChannel};
 use pheme_spec::{GossipKind, unix_now_ms};
 use pheme_types::p2p::MetaDataV3;
 use pheme_types::ssz_rs::Bitvector;
 
 use super::Service;
 use crate::rpc::{
-    BlockCache, CachedBlock, GoodbyeReason, InflightLimiter, LocalNode, RpcBehaviourEvent,
-    RpcMethod, RpcRequest, RpcResponse, StatusMessage, StatusVerdict, answer, judge_status,
+    BlockCache, CachedBlock, GoodbyeReason, InflightLimiter, LocalNode, RequestFault, ResponseCode,
+    RpcBehaviourEvent, RpcCodecError, RpcMethod, RpcRequest, RpcResponse, StatusMessage,
+    StatusVerdict, answer, judge_status,
 };
 
 /// How long a peer told Goodbye has to acknowledge before it is disconnected anyway.
 pub const GOODBYE_GRACE: Duration = Duration::from_millis(1_000);
+
+/// Req/resp strikes at which a peer is told Goodbye (fault) and banned. Strikes are what
+/// gossipsub's score is not told about: a peer that sends bytes no honest peer sends
+/// ([`STRIKE_FAULT`]), stalls a stream past its timeout ([`STRIKE_TIMEOUT`]), or keeps asking
+/// past `MAX_CONCURRENT_REQUESTS` ([`STRIKE_RATE_LIMITED`]).
+pub const RPC_STRIKE_LIMIT: f64 = 3.0;
+/// A malformed request or response: oversized, lying length prefix, corrupt snappy, an
+/// undecodable payload (see `RpcCodecError::is_peer_fault`).
+pub const STRIKE_FAULT: f64 = 1.0;
+/// A request or response that missed its TTFB or RESP timeout, or the whole-exchange timeout.
+pub const STRIKE_TIMEOUT: f64 = 0.5;
+/// A request refused with 139 because the peer already had its requests in flight.
+pub const STRIKE_RATE_LIMITED: f64 = 0.25;
+/// One strike is forgotten per this much time, so a slow link's occasional timeout never adds up.
+pub const RPC_STRIKE_DECAY: Duration = Duration::from_secs(60);
 
 /// Req/resp state of the swarm task.
 pub(crate) struct RpcState {
@@ -31,6 +47,8 @@ pub(crate) struct RpcState {
     pub leaving: HashMap<PeerId, (Instant, bool)>,
     /// Peers' MetaData sequence numbers, as last pinged or fetched.
     pub metadata_seqs: HashMap<PeerId, u64>,
+    /// Peers' req/resp strikes, as of when they were last counted.
+    pub strikes: HashMap<PeerId, (f64, Instant)>,
 }
 
 impl RpcState {
@@ -42,6 +60,7 @@ impl RpcState {
             statuses: HashMap::new(),
             leaving: HashMap::new(),
             metadata_seqs: HashMap::new(),
+            strikes: HashMap::new(),
         }
     }
 }
@@ -123,6 +142,71 @@ impl Service {
             self.swarm.behaviour_mut().blocked.block_peer(peer);
         } else {
             let _ = self.swarm.disconnect_peer_id(peer);
+        }
+    }
+
+    /// Counts a strike against `peer` (decayed since its last one); at [`RPC_STRIKE_LIMIT`] the
+    /// peer is told Goodbye (fault) and banned.
+    fn strike(&mut self, peer: PeerId, weight: f64, why: &'static str) {
+        let now = Instant::now();
+        let (strikes, at) = self.rpc.strikes.entry(peer).or_insert((0.0, now));
+        let forgotten = now.duration_since(*at).as_secs_f64() / RPC_STRIKE_DECAY.as_secs_f64();
+        *strikes = (*strikes - forgotten).max(0.0) + weight;
+        *at = now;
+        let total = *strikes;
+        self.config
+            .metrics
+            .count("pheme_rpc_strikes_total", &[("reason", why)], 1);
+        tracing::debug!(target: "pheme::network::rpc", %peer, why, strikes = total, "req/resp strike");
+        // Within a thousandth of a strike (60 ms of decay): three faults in a row are three.
+        if total + 1e-3 >= RPC_STRIKE_LIMIT && !self.banned.contains_key(&peer) {
+            tracing::info!(target: "pheme::network::peers", %peer, why, strikes = total, "req/resp strikes: banned and disconnected");
+            self.config
+                .metrics
+                .count("pheme_peers_banned_total", &[("reason", "rpc_strikes")], 1);
+            self.banned.insert(peer, now + self.config.ban_duration);
+            match self.rpc.leaving.get_mut(&peer) {
+                // Already told Goodbye (say, for another network): it goes banned now.
+                Some((_, ban)) => *ban = true,
+                None => self.goodbye(peer, GoodbyeReason::Fault, true),
+            }
+        }
+    }
+
+    /// A request the peer got wrong: answered `InvalidRequest` if its bytes were malformed
+    /// (a stalled one just has its stream closed), and a strike.
+    fn on_request_fault(
+        &mut self,
+        peer: PeerId,
+        name: &'static str,
+        fault: RequestFault,
+        channel: ResponseChannel<RpcResponse>,
+    ) {
+        tracing::debug!(target: "pheme::network::rpc", %peer, method = name, %fault, "bad request");
+        if fault.timeout {
+            self.count_rpc(name, "inbound", "timeout");
+            drop(channel);
+            self.strike(peer, STRIKE_TIMEOUT, "timeout");
+        } else {
+            self.count_rpc(name, "inbound", "invalid");
+            let _ = self.swarm.behaviour_mut().rpc.send_response(
+                channel,
+                RpcResponse::error(ResponseCode::InvalidRequest, "malformed request"),
+            );
+            self.strike(peer, STRIKE_FAULT, "fault");
+        }
+    }
+
+    /// The strike a failed exchange earns its peer, if any: faults and timeouts count, stream
+    /// failures (a closed connection, an unsupported protocol) do not.
+    fn strike_for(error: &std::io::Error) -> Option<(f64, &'static str)> {
+        let e = RpcCodecError::from_io(error)?;
+        if e.is_peer_fault() {
+            Some((STRIKE_FAULT, "fault"))
+        } else if e.is_timeout() {
+            Some((STRIKE_TIMEOUT, "timeout"))
+        } else {
+            None
         }
     }
 
@@ -211,6 +295,13 @@ impl Service {
                     return;
                 };
                 let name = method.name();
+                let request = match request.request {
+                    Ok(request) => request,
+                    Err(fault) => {
+                        self.on_request_fault(peer, name, fault, channel);
+                        return;
+                    }
+                };
                 if let Err(refused) = self.rpc.limiter.try_start(peer, protocol, request_id) {
                     self.count_rpc(name, "inbound", "rate_limited");
                     let _ = self
@@ -218,10 +309,11 @@ impl Service {
                         .behaviour_mut()
                         .rpc
                         .send_response(channel, refused.response());
+                    self.strike(peer, STRIKE_RATE_LIMITED, "rate_limited");
                     return;
                 }
                 self.refresh_status();
-                let response = answer(protocol, &request.request, &self.rpc.local, &self.rpc.cache);
+                let response = answer(protocol, &request, &self.rpc.local, &self.rpc.cache);
                 let result = match &response {
                     RpcResponse::Error(e) => format!("error_{}", e.code.byte()),
                     _ => "ok".to_owned(),
@@ -232,7 +324,7 @@ impl Service {
                     .behaviour_mut()
                     .rpc
                     .send_response(channel, response);
-                match request.request {
+                match request {
                     RpcRequest::Status(remote) => self.on_status(peer, remote),
                     RpcRequest::Goodbye(reason) => {
                         let code: u64 = reason.into();
@@ -284,10 +376,28 @@ impl Service {
                 self.rpc.limiter.finish(peer, method, request_id);
                 self.count_rpc(method.name(), "inbound", "failure");
                 tracing::debug!(target: "pheme::network::rpc", %peer, method = method.name(), %error, "inbound failure");
+                let strike = match &error {
+                    InboundFailure::Io(e) => Self::strike_for(e),
+                    InboundFailure::Timeout => Some((STRIKE_TIMEOUT, "timeout")),
+                    _ => None,
+                };
+                if let Some((weight, why)) = strike {
+                    self.strike(peer, weight, why);
+                }
             }
             Event::OutboundFailure { peer, error, .. } => {
                 self.count_rpc(method.name(), "outbound", "failure");
                 tracing::debug!(target: "pheme::network::rpc", %peer, method = method.name(), %error, "outbound failure");
+                let strike = match &error {
+                    OutboundFailure::Io(e) => Self::strike_for(e),
+                    OutboundFailure::Timeout => Some((STRIKE_TIMEOUT, "timeout")),
+                    _ => None,
+                };
+                if let Some((weight, why)) = strike
+                    && method != RpcMethod::Goodbye
+                {
+                    self.strike(peer, weight, why);
+                }
                 if method == RpcMethod::Goodbye
                     && let Some((_, ban)) = self.rpc.leaving.get(&peer).copied()
                 {

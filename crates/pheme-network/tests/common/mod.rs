@@ -76,17 +76,57 @@ pub async fn wait_mesh(handle: &NetworkHandle, kind: &'static str) {
     .unwrap_or_else(|| panic!("no {kind} mesh"));
 }
 
-/// Starts a node on loopback TCP and waits for its listen address.
-pub async fn node(chain: &ChainSpec) -> Node {
-    let config = NetworkConfig::builder(chain.clone())
+/// A node's configuration on loopback TCP, every subnet, loopback exempt from P6.
+pub fn node_config(chain: &ChainSpec) -> pheme_network::NetworkConfigBuilder {
+    NetworkConfig::builder(chain.clone())
         .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
         .target_peers(20)
         .subnets(Subnets::All)
         .active_validators(1_000_000)
         .ip_colocation_whitelist(vec!["127.0.0.1".parse().unwrap()])
-        .build()
-        .unwrap();
-    start(config).await
+}
+
+/// Starts a node on loopback TCP and waits for its listen address.
+pub async fn node(chain: &ChainSpec) -> Node {
+    start(node_config(chain).build().unwrap()).await
+}
+
+/// A plain libp2p req/resp client (tcp, noise, yamux) that knows `server` at `addr`.
+pub fn rpc_client(
+    chain: &ChainSpec,
+    server: libp2p::PeerId,
+    addr: libp2p::Multiaddr,
+) -> libp2p::Swarm<pheme_network::RpcBehaviour> {
+    let mut swarm = libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            libp2p::tcp::Config::default(),
+            libp2p::noise::Config::new,
+            libp2p::yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|_| {
+            pheme_network::RpcBehaviour::new(pheme_network::RpcConfig::for_chain(chain))
+        })
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    swarm.add_peer_address(server, addr);
+    swarm
+}
+
+/// `varint(n)`: a req/resp length prefix.
+pub fn varint(mut n: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
 }
 
 /// Polls `f` until it returns Some, or the timeout passes.
