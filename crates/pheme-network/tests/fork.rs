@@ -91,7 +91,9 @@ async fn no_message_is_lost_across_a_fork_and_a_bpo_change() {
         published.len(),
         accepted.len()
     );
-    assert!(published.len() >= 40, "published {}", published.len());
+    // Four a second over the slots left after meshing: about 40 on an idle machine, fewer on a
+    // loaded one (39 seen in CI). That all three digests carried them is asserted below.
+    assert!(published.len() >= 30, "published {}", published.len());
     let lost: Vec<_> = published.difference(&accepted).collect();
     assert!(
         lost.is_empty(),
