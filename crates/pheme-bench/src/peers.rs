@@ -3,7 +3,6 @@
 //! generator a memcpy, not a router; whatever the node sends back is read and dropped.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,8 +26,6 @@ pub type Mesh = Arc<Mutex<HashMap<String, BTreeSet<usize>>>>;
 pub struct LoadPeers {
     senders: Vec<mpsc::Sender<Vec<u8>>>,
     tasks: Vec<JoinHandle<()>>,
-    /// Bytes the node sent the peers, all together.
-    pub received: Arc<AtomicU64>,
     /// The node's mesh among the peers.
     pub mesh: Mesh,
 }
@@ -50,13 +47,11 @@ impl LoadPeers {
         node: PeerId,
         hello: &[u8],
     ) -> Result<Self, BenchError> {
-        let received = Arc::new(AtomicU64::new(0));
         let mesh = Mesh::default();
         let mut joins = Vec::with_capacity(n);
         for index in 0..n {
             let link = Link {
                 index,
-                received: received.clone(),
                 mesh: mesh.clone(),
             };
             joins.push(tokio::spawn(connect_one(
@@ -69,7 +64,6 @@ impl LoadPeers {
         let mut peers = LoadPeers {
             senders: Vec::with_capacity(n),
             tasks: Vec::new(),
-            received,
             mesh,
         };
         for j in joins {
@@ -114,7 +108,6 @@ impl LoadPeers {
 /// What one peer shares with the rest.
 struct Link {
     index: usize,
-    received: Arc<AtomicU64>,
     mesh: Mesh,
 }
 
@@ -127,7 +120,6 @@ impl Link {
             if n == 0 {
                 break;
             }
-            self.received.fetch_add(n as u64, Ordering::Relaxed);
             pending.extend_from_slice(&buf[..n]);
             let changes = mesh_changes(&mut pending);
             if changes.is_empty() {

@@ -130,17 +130,6 @@ impl<V> Generations<V> {
             .entry(key)
             .or_insert_with(|| old.unwrap_or_else(new))
     }
-
-    fn get_mut(&mut self, key: u64) -> Option<&mut V> {
-        match self.current.get_mut(&key) {
-            Some(v) => Some(v),
-            None => self.previous.get_mut(&key),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.current.len() + self.previous.len()
-    }
 }
 
 /// Every copy of every message the transform saw, keyed by a keyed hash of (topic, wire bytes):
@@ -154,11 +143,11 @@ pub struct Arrivals {
     decoded: Generations<Decoded>,
 }
 
-/// The SSZ bytes of a recent message and, once the router asked for it, its id.
+/// The SSZ bytes of a recent message and its id.
 #[derive(Debug)]
 struct Decoded {
     ssz: Vec<u8>,
-    id: Option<gossipsub::MessageId>,
+    id: gossipsub::MessageId,
 }
 
 /// What the transform saw of one message.
@@ -206,33 +195,17 @@ impl Arrivals {
         (key, copies, ssz)
     }
 
-    fn remember(&mut self, key: u64, ssz: Vec<u8>) {
-        self.decoded.entry(key, || Decoded { ssz, id: None });
+    fn remember(&mut self, key: u64, ssz: Vec<u8>, id: gossipsub::MessageId) {
+        self.decoded.entry(key, || Decoded { ssz, id });
     }
 
     fn id(&self, key: u64) -> Option<gossipsub::MessageId> {
-        self.decoded.get(key).and_then(|d| d.id.clone())
-    }
-
-    fn remember_id(&mut self, key: u64, id: &gossipsub::MessageId) {
-        if let Some(d) = self.decoded.get_mut(key) {
-            d.id = Some(id.clone());
-        }
+        self.decoded.get(key).map(|d| d.id.clone())
     }
 
     /// What was seen of the message with `key`.
     pub fn get(&self, key: u64) -> Option<Arrival> {
         self.seen.get(key).copied()
-    }
-
-    /// Messages remembered: (arrival records, decompressed messages).
-    pub fn len(&self) -> (usize, usize) {
-        (self.seen.len(), self.decoded.len())
-    }
-
-    /// Whether nothing is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == (0, 0)
     }
 }
 
@@ -265,7 +238,9 @@ fn topic_info(chain: &ChainSpec, schedule: &[DigestEpoch], topic: &str) -> Optio
 /// its [`Arrivals`] record in `Message::sequence_number`, which `StrictNoSign` messages never
 /// have (the router refuses any that carry one before the transform). The router asks for the
 /// id of every copy to learn that it is one: a copy of a recent message gets its first copy's
-/// bytes back without a decompression, and its id without a SHA-256 ([`message_id_fn`]). Outbound, it compresses and refuses payloads outside the topic's bounds.
+/// bytes back without a decompression, and its id without a SHA-256: the transform computes the id
+/// of the first copy with its decompression, and [`message_id_fn`] looks it up. Outbound, it
+/// compresses and refuses payloads outside the topic's bounds.
 #[derive(Debug, Clone)]
 pub struct SnappyTransform {
     chain: Arc<ChainSpec>,
@@ -296,6 +271,12 @@ impl SnappyTransform {
     /// The counters of refused messages (shared with clones).
     pub fn counters(&self) -> Arc<TransformCounters> {
         self.counters.clone()
+    }
+
+    /// The spec's message-id of decompressed `ssz` on `topic`, counted.
+    fn message_id(&self, fork: Fork, topic: &TopicHash, ssz: &[u8]) -> gossipsub::MessageId {
+        self.counters.ids_computed.fetch_add(1, Ordering::Relaxed);
+        gossipsub::MessageId::new(&pheme_codec::message_id(fork, topic.as_str(), Ok(ssz)))
     }
 
     fn info(&self, topic: &TopicHash) -> Option<TopicInfo> {
@@ -347,8 +328,10 @@ impl DataTransform for SnappyTransform {
         self.counters.decompressions.fetch_add(1, Ordering::Relaxed);
         match decompress_block(&raw.data, info.bounds) {
             Ok(ssz) => {
+                // The router asks for the id next: computed here, once, for this and every copy.
+                let id = self.message_id(info.fork, &raw.topic, &ssz);
                 if let (Some(key), Ok(mut a)) = (key, self.arrivals.lock()) {
-                    a.remember(key, ssz.clone());
+                    a.remember(key, ssz.clone(), id);
                 }
                 Ok(Message {
                     source: raw.source,
@@ -388,34 +371,25 @@ pub(crate) fn arrival(arrivals: &Mutex<Arrivals>, message: &Message) -> Option<A
 
 /// The spec's message-id function for the router: called on the transformed (decompressed)
 /// message, so always in the valid-snappy domain (the router refuses messages whose transform
-/// failed before it asks for an id). The topic's fork comes from the transform's cache of
-/// resolved topics, so a copy costs no second parse of its topic, and a copy of a recent
-/// message reuses its first copy's id.
+/// failed before it asks for an id). The transform already computed the id of every message it
+/// remembers (copies included), so this is a lookup; it computes one only for a message the
+/// transform did not keep, with the topic's fork from the transform's cache of resolved topics.
 pub fn message_id_fn(
     transform: &SnappyTransform,
 ) -> impl Fn(&Message) -> gossipsub::MessageId + Send + Sync + 'static {
     let transform = transform.clone();
     move |message: &Message| {
-        let key = message.sequence_number;
-        if let Some(id) = key.and_then(|k| transform.arrivals.lock().ok()?.id(k)) {
-            return id;
-        }
-        // Topics whose digest is unknown never pass the transform; altair's rule is the
-        // default for any that would.
-        let fork = transform
-            .info(&message.topic)
-            .map_or(Fork::Altair, |i| i.fork);
-        let topic = message.topic.as_str();
-        let id =
-            gossipsub::MessageId::new(&pheme_codec::message_id(fork, topic, Ok(&message.data)));
-        transform
-            .counters
-            .ids_computed
-            .fetch_add(1, Ordering::Relaxed);
-        if let (Some(k), Ok(mut a)) = (key, transform.arrivals.lock()) {
-            a.remember_id(k, &id);
-        }
-        id
+        let known = message
+            .sequence_number
+            .and_then(|k| transform.arrivals.lock().ok()?.id(k));
+        known.unwrap_or_else(|| {
+            // Topics whose digest is unknown never pass the transform; altair's rule is the
+            // default for any that would.
+            let fork = transform
+                .info(&message.topic)
+                .map_or(Fork::Altair, |i| i.fork);
+            transform.message_id(fork, &message.topic, &message.data)
+        })
     }
 }
 
