@@ -103,15 +103,17 @@ for target in "${targets[@]}"; do
     cargo +nightly fuzz run "${flags[@]}" "$target" "corpus/$target" -- \
         -max_total_time="$time_s" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
         >"$log" 2>&1 || status=1
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
-    speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || true)
-    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || true)
+    execs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+    speed=$(grep -ao 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+    cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || true)
+    ft=$(grep -ao 'ft: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || true)
     crashes=$(find "artifacts/$target" -type f 2>/dev/null | wc -l)
     printf '%-14s %4ss  execs %-10s  execs/s %-7s  cov %-6s  ft %-6s  artifacts %s\n' \
         "$target" "$time_s" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" "$crashes"
     if ((cmin)); then
         cargo +nightly fuzz cmin "${flags[@]}" "$target" "corpus/$target" >>"$log" 2>&1 || status=1
+        # Block-sized inputs stay out of the committed corpus: --seed writes them again.
+        find "corpus/$target" -type f -size +32k -delete
     fi
 done
 exit "$status"

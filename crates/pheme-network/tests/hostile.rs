@@ -1,14 +1,15 @@
 //! Hostile peers against a real Pheme node on loopback, one test per attack, each with real
-//! bytes on real streams: oversized gossip frames and req/resp chunks, req/resp snappy
-//! decompression bombs, lying length prefixes, slow-loris streams, and hundreds of concurrent
-//! streams.
+//! bytes on real streams: oversized gossip frames and req/resp chunks, snappy decompression
+//! bombs (gossip and req/resp), lying length prefixes, slow-loris streams, and hundreds of
+//! concurrent streams.
 //!
 //! Each test asserts that the node's memory stays bounded (this binary counts every allocation:
 //! `peak_alloc` as the global allocator, the tests one at a time so that each has the peak to
-//! itself), that the attacker is refused in bounded time and (on req/resp) struck and banned,
-//! and that an honest peer on the same node is still answered promptly. Oversized gossip frames
-//! are cut at their length prefix by gossipsub's codec, which tells the node nothing: no
-//! penalty is possible there (the test says so).
+//! itself), that the attacker is refused in bounded time and struck and banned (req/resp) or
+//! scored below zero (gossip bombs, by gossipsub's invalid-message penalty), and that an honest
+//! peer on the same node is still answered promptly. Oversized gossip frames are cut at their
+//! length prefix by gossipsub's codec, which tells the node nothing: no penalty is possible
+//! there (the test says so).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -22,7 +23,9 @@ use std::time::{Duration, Instant};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, SwarmBuilder, noise, tcp, yamux};
+use libp2p::{
+    Multiaddr, PeerId, StreamProtocol, Swarm, SwarmBuilder, gossipsub, noise, tcp, yamux,
+};
 use peak_alloc::PeakAlloc;
 use pheme_network::{
     DEFAULT_MAX_PAYLOAD_SIZE, NetworkEvent, RpcBehaviour, RpcConfig, RpcProtocol, RpcRequest,
@@ -47,7 +50,7 @@ const HEAP_BOUND: usize = 4 << 20;
 /// An honest request on the attacked node is answered within this.
 const PROMPT: Duration = Duration::from_millis(1_500);
 
-// --- The attacker: raw bytes on req/resp and gossipsub streams. ---
+// --- The attacker: raw bytes on req/resp and gossipsub streams, and a gossipsub that publishes anything. ---
 
 /// What an attacking stream sends: pieces of bytes, each after a pause, then (optionally) a
 /// stall before closing its side.
@@ -130,6 +133,10 @@ impl request_response::Codec for RawCodec {
 #[behaviour(prelude = "libp2p::swarm::derive_prelude")]
 struct Attack {
     raw: request_response::Behaviour<RawCodec>,
+    gossipsub: gossipsub::Behaviour<
+        gossipsub::IdentityTransform,
+        gossipsub::MaxCountSubscriptionFilter<gossipsub::AllowAllSubscriptionFilter>,
+    >,
 }
 
 /// How one attacking stream ended.
@@ -168,7 +175,27 @@ impl Attacker {
                         .with_request_timeout(Duration::from_secs(30))
                         .with_max_concurrent_streams(1_000),
                 );
-                Attack { raw }
+                let config = gossipsub::ConfigBuilder::default()
+                    .max_transmit_size(64 << 20)
+                    .validation_mode(gossipsub::ValidationMode::Anonymous)
+                    .message_id_fn(|m: &gossipsub::Message| {
+                        gossipsub::MessageId::from(m.data.clone())
+                    })
+                    .build()
+                    .unwrap();
+                // The node subscribes to hundreds of topics in one RPC: take them all.
+                let filter = gossipsub::MaxCountSubscriptionFilter {
+                    filter: gossipsub::AllowAllSubscriptionFilter {},
+                    max_subscribed_topics: 10_000,
+                    max_subscriptions_per_request: 10_000,
+                };
+                let gossipsub = gossipsub::Behaviour::new_with_subscription_filter(
+                    gossipsub::MessageAuthenticity::Anonymous,
+                    config,
+                    filter,
+                )
+                .unwrap();
+                Attack { raw, gossipsub }
             })
             .unwrap()
             .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
@@ -355,6 +382,16 @@ impl Victim {
         }
     }
 
+    /// A node under attack, an honest req/resp peer connected to it, and the Status that peer
+    /// sends (answered once already).
+    async fn with_honest_peer() -> (Victim, Honest, StatusMessage) {
+        let victim = Victim::start().await;
+        let mut honest = Honest::connect(&victim.chain, &victim.node.addr, victim.peer).await;
+        let status = victim.status().await;
+        honest.status_round_trip(status).await;
+        (victim, honest, status)
+    }
+
     /// A Status of this chain (what an honest peer sends).
     async fn status(&self) -> StatusMessage {
         self.node.handle.snapshot().await.unwrap().status
@@ -431,10 +468,7 @@ async fn refused_and_banned(
     rounds: Vec<Vec<Script>>,
 ) -> (Duration, usize, Duration) {
     let _serial = SERIAL.lock().await;
-    let mut victim = Victim::start().await;
-    let mut honest = Honest::connect(&victim.chain, &victim.node.addr, victim.peer).await;
-    let status = victim.status().await;
-    honest.status_round_trip(status).await;
+    let (mut victim, mut honest, status) = Victim::with_honest_peer().await;
     let mut attacker = Attacker::connect(&victim.node.addr, victim.peer, protocol).await;
     let attacker_id = *attacker.swarm.local_peer_id();
     let start = Instant::now();
@@ -587,10 +621,7 @@ async fn slow_loris_streams_time_out() {
 async fn hundreds_of_streams_are_rate_limited_and_the_peer_banned() {
     tokio::time::timeout(BOUND, async {
         let _serial = SERIAL.lock().await;
-        let victim = Victim::start().await;
-        let mut honest = Honest::connect(&victim.chain, &victim.node.addr, victim.peer).await;
-        let status = victim.status().await;
-        honest.status_round_trip(status).await;
+        let (victim, mut honest, status) = Victim::with_honest_peer().await;
         let mut attacker =
             Attacker::connect(&victim.node.addr, victim.peer, RpcProtocol::StatusV2).await;
         // 300 well-formed Status requests of this network at once.
@@ -642,10 +673,7 @@ async fn hundreds_of_streams_are_rate_limited_and_the_peer_banned() {
 async fn oversized_gossip_frames_are_refused_from_their_prefix() {
     tokio::time::timeout(BOUND, async {
         let _serial = SERIAL.lock().await;
-        let mut victim = Victim::start().await;
-        let mut honest = Honest::connect(&victim.chain, &victim.node.addr, victim.peer).await;
-        let status = victim.status().await;
-        honest.status_round_trip(status).await;
+        let (mut victim, mut honest, status) = Victim::with_honest_peer().await;
         // Raw gossipsub frames: a length prefix over max_transmit_size (1 GiB, and the limit
         // + 1), then 64 KiB of what would be the protobuf.
         let limit = victim.chain.max_message_size();
@@ -675,6 +703,77 @@ async fn oversized_gossip_frames_are_refused_from_their_prefix() {
         // gossipsub 0.50 drops the stream and reports nothing: the peer stays (not a verdict
         // Pheme can change without forking the router).
         assert!(!dropped, "a gossipsub frame error now disconnects: update this test");
+    })
+    .await
+    .expect("within the bound");
+}
+
+/// The gossip topic of `kind` the node is subscribed to.
+async fn topic_of(victim: &Victim, kind: &str) -> String {
+    let subscribed = victim.node.handle.snapshot().await.unwrap().subscribed;
+    subscribed
+        .into_iter()
+        .find(|t| t.split('/').nth(3) == Some(kind))
+        .expect("subscribed to the topic")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossip_decompression_bombs_are_rejected_and_penalised() {
+    tokio::time::timeout(BOUND, async {
+        let _serial = SERIAL.lock().await;
+        let (victim, mut honest, status) = Victim::with_honest_peer().await;
+        let topic = topic_of(&victim, "beacon_block").await;
+        let mut attacker = Attacker::connect(&victim.node.addr, victim.peer, "/unused/1").await;
+        let attacker_id = *attacker.swarm.local_peer_id();
+        let hash = gossipsub::IdentTopic::new(topic.clone());
+        attacker.swarm.behaviour_mut().gossipsub.subscribe(&hash).unwrap();
+        attacker
+            .until(|e| match e {
+                SwarmEvent::Behaviour(AttackEvent::Gossipsub(gossipsub::Event::Subscribed {
+                    topic: t,
+                    ..
+                })) => (t.as_str() == topic).then_some(()),
+                _ => None,
+            })
+            .await;
+        // Snappy blocks whose preambles claim 2 GiB, 64 MiB and 11 MiB (over a block's 10 MiB
+        // bound), in 40 bytes each.
+        let start = Instant::now();
+        for (i, claim) in [1u64 << 31, 64 << 20, 11 << 20].into_iter().enumerate() {
+            let mut bomb = varint(claim);
+            bomb.extend_from_slice(&[0xfe, 0xff, 0xff, i as u8]);
+            bomb.extend(vec![0u8; 32]);
+            attacker
+                .swarm
+                .behaviour_mut()
+                .gossipsub
+                .publish(hash.clone(), bomb)
+                .unwrap();
+        }
+        // Drive the attacker until the node scores it below zero for the invalid messages (the
+        // transform refuses them from the preamble, gossipsub counts each as invalid).
+        let handle = victim.node.handle.clone();
+        let score = loop {
+            tokio::select! {
+                _ = attacker.next() => {}
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {
+                    let scores = handle.peer_scores().await.unwrap();
+                    if let Some(s) = scores.iter().find(|s| s.peer == attacker_id && s.total < 0.0) {
+                        break s.clone();
+                    }
+                }
+            }
+        };
+        let penalised = start.elapsed();
+        let growth = victim.heap_growth();
+        let rtt = honest.status_round_trip(status).await;
+        eprintln!(
+            "3 gossip bombs: attacker's score {:.1} (P4 {:.1}, residual {:.1}) after {penalised:?}, heap +{growth} B, honest Status {rtt:?}",
+            score.total, score.p4, score.residual
+        );
+        assert!(score.total < 0.0, "the bomber's score is {}", score.total);
+        assert!(growth < 1 << 20, "the bombs grew the heap by {growth} bytes");
+        assert!(rtt < PROMPT, "the honest Status took {rtt:?}");
     })
     .await
     .expect("within the bound");
