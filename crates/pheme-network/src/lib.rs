@@ -77,8 +77,8 @@ pub use config::{
 pub use handle::{GossipReceived, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot};
 pub use metrics::{DESCRIPTIONS as METRIC_DESCRIPTIONS, Metrics, SharedRecorder};
 pub use params::{
-    ParamsError, acceptance, gossipsub_config_builder, peer_score_params, peer_score_thresholds,
-    topic_hash,
+    CONTROL_ID_BYTES, ParamsError, SUBSCRIPTION_ALLOWANCE, acceptance, gossipsub_config_builder,
+    max_control_message_size, peer_score_params, peer_score_thresholds, topic_hash,
 };
 pub use rpc::{
     BlockCache, BlockChunk, CachedBlock, DEFAULT_BLOCK_CACHE_BLOCKS, DEFAULT_BLOCK_CACHE_BYTES,
@@ -97,7 +97,10 @@ pub use service::{
     RPC_STRIKE_DECAY, RPC_STRIKE_LIMIT, SCORE_EVENT_DELTA, STRIKE_FAULT, STRIKE_RATE_LIMITED,
     STRIKE_TIMEOUT, TICK, spawn,
 };
-pub use topics::{SUBSCRIBE_EPOCHS_AHEAD, UNSUBSCRIBE_EPOCHS_AFTER, active_digests, kinds_for};
+pub use topics::{
+    FILTER_SLACK_EPOCHS, SUBSCRIBE_EPOCHS_AHEAD, UNSUBSCRIBE_EPOCHS_AFTER, accepted_digests,
+    active_digests, kinds_for,
+};
 pub use trace::{
     DEFAULT_TRACE_QUEUE, TRACE_FLUSH_INTERVAL, TraceError, TraceRecord, TraceSink, TraceWriter,
 };

@@ -104,11 +104,28 @@ pub fn peer_score_thresholds(
     Ok(thresholds)
 }
 
+/// Bytes one message-id takes in an IHAVE or IWANT: a 20-byte id, its field tag and length.
+pub const CONTROL_ID_BYTES: usize = 22;
+/// Room for subscriptions in one RPC: 4 digests of 256 topics of up to 64 bytes. An all-subnet
+/// fulu node has 203 topics of 48-54 bytes (about 11 KB of `SubOpts`) per digest, and around a
+/// fork or a blob-parameter change it holds two or three digests.
+pub const SUBSCRIPTION_ALLOWANCE: usize = 4 * 256 * 64;
+
+/// The cap on the control part (subscriptions and IHAVE/IWANT/GRAFT/PRUNE/IDONTWANT) of one
+/// inbound RPC: a full IHAVE of `max_ihave_length` ids plus [`SUBSCRIPTION_ALLOWANCE`].
+///
+/// libp2p-gossipsub 0.50's default of 16 KiB is too small for Ethereum: an all-subnet peer's
+/// first RPC announces every topic of every digest it is on (26 KB with three digests), and an
+/// RPC over the cap is dropped whole, subscriptions included, so that peer never joins a mesh.
+pub fn max_control_message_size(preset: &ScorePreset) -> usize {
+    preset.gossipsub.max_ihave_length * CONTROL_ID_BYTES + SUBSCRIPTION_ALLOWANCE
+}
+
 /// A gossipsub `ConfigBuilder` carrying the preset's mesh and router parameters. The network
 /// service adds what does not depend on scoring (message-id, validation mode, transform).
 ///
-/// `max_ihave_length` has no setting in libp2p-gossipsub 0.50 (it bounds IHAVE by
-/// `max_control_message_size`), so it is not applied.
+/// `max_ihave_length` has no setting in libp2p-gossipsub 0.50; it sizes
+/// [`max_control_message_size`], which bounds IHAVE there.
 pub fn gossipsub_config_builder(preset: &ScorePreset) -> ConfigBuilder {
     let m = &preset.gossipsub;
     let mut b = ConfigBuilder::default();
@@ -135,6 +152,7 @@ pub fn gossipsub_config_builder(preset: &ScorePreset) -> ConfigBuilder {
         .iwant_followup_time(ms(m.iwant_followup_time_ms))
         .prune_peers(m.prune_peers)
         .max_transmit_size(m.max_transmit_size)
+        .max_control_message_size(max_control_message_size(preset))
         .idontwant_message_size_threshold(m.idontwant_message_size_threshold);
     if m.do_px {
         b.do_px();

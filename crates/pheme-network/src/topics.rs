@@ -14,20 +14,48 @@ pub const SUBSCRIBE_EPOCHS_AHEAD: u64 = 2;
 /// Epochs after a digest change the previous digest's topics are dropped.
 pub const UNSUBSCRIBE_EPOCHS_AFTER: u64 = 2;
 
-/// The digests whose topics are in use at `epoch`: the current one first, then the next (ahead
-/// of its change) or the previous (just after its change).
+/// Epochs of slack, either side, between the digests subscribed to and the digests whose topics
+/// peers may subscribe to (see [`accepted_digests`]).
+pub const FILTER_SLACK_EPOCHS: u64 = 1;
+
+/// The digests whose topics are in use at `epoch`: the current one first, then every later one
+/// due within [`SUBSCRIBE_EPOCHS_AHEAD`] epochs (a fork and a blob-parameter change can both be
+/// that close), then the previous one for [`UNSUBSCRIBE_EPOCHS_AFTER`] epochs after its change.
 pub fn active_digests(chain: &ChainSpec, epoch: Epoch) -> Vec<DigestEpoch> {
+    digests_around(
+        chain,
+        epoch,
+        SUBSCRIBE_EPOCHS_AHEAD,
+        UNSUBSCRIBE_EPOCHS_AFTER,
+    )
+}
+
+/// The digests whose topics peers may subscribe to at `epoch`: [`active_digests`] widened by
+/// [`FILTER_SLACK_EPOCHS`] either side. A peer whose clock, or whose once-per-tick epoch check,
+/// runs a little ahead subscribes to the next digest's topics before this node does; the router
+/// never asks again, so a subscription refused then would keep that peer out of the new meshes
+/// for the whole fork.
+pub fn accepted_digests(chain: &ChainSpec, epoch: Epoch) -> Vec<DigestEpoch> {
+    digests_around(
+        chain,
+        epoch,
+        SUBSCRIBE_EPOCHS_AHEAD + FILTER_SLACK_EPOCHS,
+        UNSUBSCRIBE_EPOCHS_AFTER + FILTER_SLACK_EPOCHS,
+    )
+}
+
+fn digests_around(chain: &ChainSpec, epoch: Epoch, ahead: u64, after: u64) -> Vec<DigestEpoch> {
     let schedule = chain.digest_schedule();
     let Some(i) = schedule.iter().rposition(|d| d.epoch <= epoch) else {
         return schedule.first().copied().into_iter().collect();
     };
     let mut out = vec![schedule[i]];
-    if let Some(next) = schedule.get(i + 1)
-        && next.epoch <= epoch.saturating_add(SUBSCRIBE_EPOCHS_AHEAD)
-    {
-        out.push(*next);
-    }
-    if i > 0 && epoch < schedule[i].epoch.saturating_add(UNSUBSCRIBE_EPOCHS_AFTER) {
+    out.extend(
+        schedule[i + 1..]
+            .iter()
+            .take_while(|next| next.epoch <= epoch.saturating_add(ahead)),
+    );
+    if i > 0 && epoch < schedule[i].epoch.saturating_add(after) {
         out.push(schedule[i - 1]);
     }
     out
@@ -69,6 +97,35 @@ mod tests {
         assert_eq!(at(419_072), ["8c9f62fe", "cb0d1acc"]);
         assert_eq!(at(419_073), ["8c9f62fe", "cb0d1acc"]);
         assert_eq!(at(419_074), ["8c9f62fe"]);
+    }
+
+    #[test]
+    fn every_digest_due_soon_is_subscribed_and_the_filter_has_slack() {
+        let mut chain = Network::Mainnet.chain_spec().unwrap();
+        let schedule = chain.digest_schedule();
+        // Two changes one epoch apart (a fork then a blob-parameter change).
+        let (a, b) = (schedule[schedule.len() - 2], schedule[schedule.len() - 1]);
+        chain.blob_schedule.push(pheme_spec::BlobParameters {
+            epoch: b.epoch + 1,
+            max_blobs_per_block: 99,
+        });
+        let schedule = chain.digest_schedule();
+        let c = schedule[schedule.len() - 1];
+        assert_eq!(c.epoch, b.epoch + 1);
+        let names = |v: Vec<DigestEpoch>| v.iter().map(|d| d.digest).collect::<Vec<_>>();
+        // Two epochs before b, both b and c are due.
+        assert_eq!(
+            names(active_digests(&chain, b.epoch - 1)),
+            [a.digest, b.digest, c.digest]
+        );
+        assert_eq!(names(active_digests(&chain, b.epoch - 3)), [a.digest]);
+        // The filter accepts b one epoch before this node subscribes, and keeps a one after.
+        assert_eq!(
+            names(accepted_digests(&chain, b.epoch - 3)),
+            [a.digest, b.digest]
+        );
+        assert!(!active_digests(&chain, c.epoch + 2).contains(&b));
+        assert!(accepted_digests(&chain, c.epoch + 2).contains(&b));
     }
 
     #[test]

@@ -26,7 +26,9 @@ async fn no_message_is_lost_across_a_fork_and_a_bpo_change() {
     let mut c = node(&chain).await;
     a.handle.dial(b.addr.clone()).await.unwrap();
     c.handle.dial(b.addr.clone()).await.unwrap();
-    // At epoch 0 all three digests are in use (fulu and the BPO are within two epochs).
+    // At epoch 0 all three digests are in use (fulu and the BPO are both within two epochs),
+    // so each node's first RPC announces about 490 topics: more than libp2p's default 16 KiB
+    // control cap, which dropped it whole (and with it every mesh) before Pheme raised the cap.
     let snap = a.handle.snapshot().await.unwrap();
     let expected: usize = active_digests(&chain, 0)
         .iter()

@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use pheme_network::{
-    gossipsub_config_builder, peer_score_params, peer_score_thresholds, topic_hash,
+    Subnets, gossipsub_config_builder, kinds_for, peer_score_params, peer_score_thresholds,
+    topic_hash,
 };
 use pheme_scoring::{DeriveInput, Profile, derive};
 use pheme_spec::{GossipKind, Network};
@@ -45,6 +46,24 @@ fn every_network_and_profile_converts_and_validates() {
                 .unwrap_or_else(|e| panic!("{network} {profile}: {e}"));
             assert_eq!(config.mesh_n(), preset.gossipsub.mesh_n);
             assert_eq!(config.max_transmit_size(), 12_234_442);
+            // An all-subnet peer's first RPC (every topic of three digests, protobuf `SubOpts`:
+            // tag, length, `subscribe`, tag, length, topic) and a full IHAVE fit the control cap.
+            let subscriptions: usize = schedule[schedule.len().saturating_sub(3)..]
+                .iter()
+                .flat_map(|d| {
+                    kinds_for(&chain, d, &Subnets::All)
+                        .into_iter()
+                        .map(|k| (d.digest, k))
+                })
+                .map(|(d, k)| 2 + 2 + 2 + topic_hash(d, k).as_str().len())
+                .sum();
+            assert!(subscriptions > 16 * 1024, "{network}: {subscriptions}");
+            let ihave = preset.gossipsub.max_ihave_length * 22;
+            assert!(
+                config.max_control_message_size() >= subscriptions + ihave,
+                "{network}: {} < {subscriptions} + {ihave}",
+                config.max_control_message_size()
+            );
         }
     }
     assert!(

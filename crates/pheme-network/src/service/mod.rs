@@ -26,7 +26,7 @@ use crate::discovery::{DiscoveryTask, Wants};
 use crate::handle::{Command, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot};
 use crate::rpc::{GoodbyeReason, LocalNode, RpcBehaviour, RpcConfig, StatusMessage};
 use crate::scores::ScoreTracker;
-use crate::topics::{active_digests, kinds_for};
+use crate::topics::{accepted_digests, active_digests, kinds_for};
 use crate::transform::{Eth2SubscriptionFilter, SnappyTransform, message_id_fn};
 use crate::validation::{Inbound, Report, ValidationTask};
 use crate::{ParamsError, acceptance, gossipsub_config_builder, peer_score_params, topic_hash};
@@ -675,11 +675,19 @@ impl Service {
     /// Brings the router's subscriptions, filter and topic parameters in line with the plan.
     fn sync_topics(&mut self) {
         let mut wanted = HashSet::new();
-        let mut allowed = Vec::new();
+        let epoch = self.last_epoch.unwrap_or_else(|| {
+            let slot = self.chain.clock().slot_at_ms(unix_now_ms()).unwrap_or(0);
+            self.chain.epoch_of(slot)
+        });
+        let allowed: Vec<_> = accepted_digests(&self.chain, epoch)
+            .iter()
+            .flat_map(|d| {
+                pheme_spec::GossipKind::all_for_fork(&self.chain, d.fork)
+                    .into_iter()
+                    .map(|k| topic_hash(d.digest, k))
+            })
+            .collect();
         for (d, kinds) in &self.kinds {
-            for k in pheme_spec::GossipKind::all_for_fork(&self.chain, d.fork) {
-                allowed.push(topic_hash(d.digest, k));
-            }
             for k in kinds.iter().chain(self.extra_kinds.iter()) {
                 if !self.removed_kinds.contains(k) && k.exists_at(&self.chain, d.fork) {
                     wanted.insert(topic_hash(d.digest, *k));
