@@ -27,6 +27,9 @@ pub struct SimulateArgs {
     /// Seed of keys, topology and schedule.
     #[arg(long, default_value_t = pheme_sim::DEFAULT_SEED)]
     seed: u64,
+    /// Slot duration in milliseconds (the score parameters are derived for it).
+    #[arg(long, default_value_t = pheme_sim::DEFAULT_SLOT_MS)]
+    slot_ms: u64,
     /// Only run with scoring off (default: each scenario with scoring on, then off).
     #[arg(long, conflicts_with = "scoring_only")]
     no_scoring: bool,
@@ -84,6 +87,7 @@ pub fn run(args: SimulateArgs) -> Result<(), CliError> {
             cfg.sybils = args.sybils;
             cfg.slots = args.slots;
             cfg.seed = args.seed;
+            cfg.slot_ms = args.slot_ms;
             let report = rt.block_on(pheme_sim::run(&cfg))?;
             eprintln!(
                 "{} scoring {}: delivered {:.2}%, p99 {} ms ({:.0} s)",
@@ -148,7 +152,7 @@ fn markdown(args: &SimulateArgs, reports: &[RunReport], wall_s: u64) -> String {
         args.seed,
         args.slots,
         cfg.warmup_slots,
-        cfg.slot_ms,
+        args.slot_ms,
         cfg.slots_per_epoch,
         cfg.active_validators,
         cfg.attestations_per_slot,
@@ -169,10 +173,30 @@ fn markdown(args: &SimulateArgs, reports: &[RunReport], wall_s: u64) -> String {
          (censorship); latencies from publish to each honest receipt; dups/msg: Pheme's duplicate \
          counter over deliveries; <0 / graylist after: when the last (honest node, attacker) connection \
          fell below zero / the graylist threshold, after the attack started (- unless all did); \
+         in P3 mesh: (honest node, attacker) connections where the attacker stayed in the mesh of a \
+         topic with mesh-delivery scoring (P3) at least the predicted time plus two polls, the share \
+         of them that went below zero in such a stint, and the longest time from joining to below \
+         zero (- unless all did); \
          graylisted: share of those connections graylisted (Pheme bans and disconnects them); \
          honest<0: honest peers any honest node ever scored below zero.\n\n",
     );
     out.push_str(&pheme_sim::markdown_table(reports));
+    out.push_str(
+        "\n## Honest peers\n\nThe lowest score an honest node gave an honest peer, and the part of it \
+         the router keeps to itself (P3/P3b deficits, P7 behaviour penalties, the slow-peer \
+         penalty). Thresholds: gossip, publish, graylist as in the preset.\n\n\
+         | scenario | scoring | honest<0 | lowest honest score | of it residual |\n|---|---|---|---|---|\n",
+    );
+    for r in reports {
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.1} | {:.1} |\n",
+            r.scenario,
+            if r.scoring { "on" } else { "off" },
+            r.honest_peers_below_zero,
+            r.honest_min_score,
+            r.honest_min_residual
+        ));
+    }
     out.push_str("\n## Predictions\n\n");
     for r in reports.iter().filter(|r| r.scoring) {
         out.push_str(&format!("- `{}`: {}\n", r.scenario, r.predicted.basis));

@@ -18,6 +18,12 @@ pub(crate) struct Crossings {
     pub mesh_last: Option<u64>,
     /// Whether the latest poll found it in a mesh.
     pub in_mesh: bool,
+    /// Start of its current stint in the mesh of a topic with mesh-delivery scoring (P3).
+    pub scored_since: Option<u64>,
+    /// Its longest such stint so far (ms, as polled).
+    pub longest_scored_ms: u64,
+    /// How long into a P3-scored mesh stint it was first seen below zero.
+    pub below_zero_into_stint: Option<u64>,
 }
 
 impl Crossings {
@@ -30,12 +36,14 @@ impl Crossings {
     }
 }
 
-/// The thresholds crossings are measured against.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The thresholds crossings are measured against, and the topics whose meshes carry
+/// mesh-delivery scoring (P3): a silent peer goes negative only in those.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Thresholds {
     pub gossip: f64,
     pub publish: f64,
     pub graylist: f64,
+    pub p3_topics: HashSet<String>,
 }
 
 /// Threshold crossings of attackers and negative scores of honest peers (from the start of
@@ -45,6 +53,8 @@ pub(crate) struct ScoreLog {
     pub attackers: HashMap<(usize, PeerId), Crossings>,
     pub honest_below_zero: HashSet<PeerId>,
     pub honest_min: f64,
+    /// The unobservable part (P3, P3b, P7, slow peer) of that lowest honest score.
+    pub honest_min_residual: f64,
 }
 
 impl ScoreLog {
@@ -54,7 +64,7 @@ impl ScoreLog {
         node: usize,
         scores: &[ScoreBreakdown],
         attackers: &HashSet<PeerId>,
-        t: Thresholds,
+        t: &Thresholds,
         now: u64,
         honest_too: bool,
     ) {
@@ -72,6 +82,19 @@ impl ScoreLog {
                 if c.in_mesh {
                     c.mesh_last = Some(now);
                 }
+                let scored = s
+                    .topics
+                    .iter()
+                    .any(|tc| tc.p1 > 0.0 && t.p3_topics.contains(&tc.topic));
+                if scored {
+                    let since = *c.scored_since.get_or_insert(now);
+                    c.longest_scored_ms = c.longest_scored_ms.max(now - since);
+                    if s.total < 0.0 && c.below_zero_into_stint.is_none() {
+                        c.below_zero_into_stint = Some(now - since);
+                    }
+                } else {
+                    c.scored_since = None;
+                }
                 for (limit, slot) in [
                     (0.0, &mut c.below_zero),
                     (t.gossip, &mut c.gossip),
@@ -83,7 +106,10 @@ impl ScoreLog {
                     }
                 }
             } else if honest_too {
-                self.honest_min = self.honest_min.min(s.total);
+                if s.total < self.honest_min {
+                    self.honest_min = s.total;
+                    self.honest_min_residual = s.residual;
+                }
                 if s.total < 0.0 {
                     self.honest_below_zero.insert(s.peer);
                 }
@@ -99,6 +125,27 @@ impl ScoreLog {
                 .or_default()
                 .graylisted(at);
         }
+    }
+
+    /// Of the (honest node, attacker) connections where the attacker stayed at least `stint` ms
+    /// in a P3-scored mesh: how many, the share that went below zero during such a stint, and,
+    /// if all did, the longest time from joining that mesh to below zero.
+    pub fn scored_mesh_crossing(&self, stint: u64) -> (usize, f64, Option<u64>) {
+        let pool: Vec<&Crossings> = self
+            .attackers
+            .values()
+            .filter(|c| c.longest_scored_ms >= stint || c.below_zero_into_stint.is_some())
+            .collect();
+        let crossed: Vec<u64> = pool.iter().filter_map(|c| c.below_zero_into_stint).collect();
+        let share = if pool.is_empty() {
+            0.0
+        } else {
+            crossed.len() as f64 / pool.len() as f64
+        };
+        let last = (!pool.is_empty() && crossed.len() == pool.len())
+            .then(|| crossed.iter().max().copied())
+            .flatten();
+        (pool.len(), share, last)
     }
 
     /// Share of (honest node, attacker) connections where the attacker was ever in a mesh.
@@ -263,6 +310,52 @@ mod tests {
         assert_eq!((d.expected, d.delivered), (4, 3));
         assert_eq!(d.latencies, vec![30, 50, 60]);
         assert_eq!((d.target_expected, d.target_delivered), (2, 2));
+    }
+
+    #[test]
+    fn p3_stints_count_from_joining_a_scored_mesh() {
+        use pheme_network::{ScoreBreakdown, TopicComponents};
+        let a = PeerId::random();
+        let attackers: HashSet<PeerId> = [a].into();
+        let t = Thresholds {
+            gossip: -10.0,
+            publish: -20.0,
+            graylist: -30.0,
+            p3_topics: ["agg".to_owned()].into(),
+        };
+        let poll = |topic: &str, total: f64| ScoreBreakdown {
+            peer: a,
+            total,
+            p1: 0.1,
+            p2: 0.0,
+            p4: 0.0,
+            topic_cap_cut: 0.0,
+            p5: 0.0,
+            p6: 0.0,
+            residual: total - 0.1,
+            topics: vec![TopicComponents {
+                topic: topic.into(),
+                p1: 0.1,
+                p2: 0.0,
+                p4: 0.0,
+            }],
+        };
+        let mut log = ScoreLog::default();
+        // In an unscored mesh (an attestation subnet) from 0 to 20 s: no stint.
+        for now in [0, 10_000, 20_000] {
+            log.observe(0, &[poll("att", 0.5)], &attackers, &t, now, true);
+        }
+        assert_eq!(log.scored_mesh_crossing(5_000), (0, 0.0, None));
+        // In the aggregate mesh from 20 s, negative 12 s later.
+        for (now, total) in [(20_000, 0.5), (26_000, 0.2), (32_000, -3.0)] {
+            log.observe(0, &[poll("agg", total)], &attackers, &t, now, true);
+        }
+        assert_eq!(log.scored_mesh_crossing(5_000), (1, 1.0, Some(12_000)));
+        // A second connection that stayed 8 s and never went negative: half crossed.
+        log.observe(1, &[poll("agg", 0.5)], &attackers, &t, 40_000, true);
+        log.observe(1, &[poll("agg", 0.5)], &attackers, &t, 48_000, true);
+        assert_eq!(log.scored_mesh_crossing(5_000), (2, 0.5, None));
+        assert_eq!(log.scored_mesh_crossing(10_000), (1, 1.0, Some(12_000)));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::{SimError, fixtures, schedule};
 /// Genesis this many slots back, so that no mesh penalty is deferred for a young chain.
 const CHAIN_AGE_SLOTS: u64 = 1_000;
 /// How often every honest node's peer scores are read.
-const POLL: Duration = Duration::from_millis(500);
+pub(crate) const POLL: Duration = Duration::from_millis(500);
 
 /// An attacker of either kind.
 struct Attacker {
@@ -74,6 +74,13 @@ pub async fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
         gossip: preset.thresholds.gossip_threshold,
         publish: preset.thresholds.publish_threshold,
         graylist: preset.thresholds.graylist_threshold,
+        p3_topics: preset
+            .peer_score_params
+            .topics
+            .iter()
+            .filter(|(_, p)| p.mesh_scored())
+            .map(|(k, _)| topic_hash(digest, *k).into_string())
+            .collect(),
     };
     let honest_from = Arc::new(AtomicU64::new(u64::MAX));
     let poller = tokio::spawn(poll_scores(
@@ -339,7 +346,7 @@ async fn poll_scores(
             if let Ok(mut log) = log.lock() {
                 let now = unix_now_ms();
                 let honest = now >= honest_from.load(Ordering::Relaxed);
-                log.observe(i, &scores, &attackers, thresholds, now, honest);
+                log.observe(i, &scores, &attackers, &thresholds, now, honest);
             }
         }
     }
