@@ -174,7 +174,9 @@ fn markdown(args: &SimulateArgs, reports: &[RunReport], wall_s: u64) -> String {
          counter over deliveries; <0 / graylist after: when the last (honest node, attacker) connection \
          fell below zero / the graylist threshold, after the attack started (- unless all did); \
          in P3 mesh: (honest node, attacker) connections where the attacker stayed in the mesh of a \
-         topic with mesh-delivery scoring (P3) at least the predicted time plus two polls, the share \
+         topic whose mesh-delivery scoring (P3) makes a silent peer negative within the predicted \
+         time (the aggregate topic; the block topic's P3 activates after 64 slots) at least that \
+         time plus two polls, the share \
          of them that went below zero in such a stint, and the longest time from joining to below \
          zero (- unless all did); \
          graylisted: share of those connections graylisted (Pheme bans and disconnects them); \

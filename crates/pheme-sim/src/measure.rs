@@ -24,7 +24,13 @@ pub(crate) struct Crossings {
     pub longest_scored_ms: u64,
     /// How long into a P3-scored mesh stint it was first seen below zero.
     pub below_zero_into_stint: Option<u64>,
+    /// The last poll that found it in a P3-scored mesh.
+    pub scored_last: Option<u64>,
 }
+
+/// A peer seen negative this soon after a poll found it in a P3-scored mesh went negative in
+/// that mesh (two 500 ms polls; the router prunes a negative peer within a 700 ms heartbeat).
+const LEFT_WITHIN_MS: u64 = 1_000;
 
 impl Crossings {
     /// Records a graylisting (a ban): below every threshold by then.
@@ -92,8 +98,21 @@ impl ScoreLog {
                     if s.total < 0.0 && c.below_zero_into_stint.is_none() {
                         c.below_zero_into_stint = Some(now - since);
                     }
-                } else {
-                    c.scored_since = None;
+                } else if let Some(since) = c.scored_since.take() {
+                    // Out of the scored mesh since the last poll. A peer that went negative is
+                    // pruned at the next heartbeat, often before a poll sees it in the mesh
+                    // and negative; and one pruned with a delivery deficit carries it as the
+                    // P3b penalty. Negative at the first poll after leaving counts.
+                    if s.total < 0.0
+                        && c.below_zero_into_stint.is_none()
+                        && c.scored_last
+                            .is_some_and(|last| now - last <= LEFT_WITHIN_MS)
+                    {
+                        c.below_zero_into_stint = Some(now - since);
+                    }
+                }
+                if scored {
+                    c.scored_last = Some(now);
                 }
                 for (limit, slot) in [
                     (0.0, &mut c.below_zero),
@@ -136,7 +155,10 @@ impl ScoreLog {
             .values()
             .filter(|c| c.longest_scored_ms >= stint || c.below_zero_into_stint.is_some())
             .collect();
-        let crossed: Vec<u64> = pool.iter().filter_map(|c| c.below_zero_into_stint).collect();
+        let crossed: Vec<u64> = pool
+            .iter()
+            .filter_map(|c| c.below_zero_into_stint)
+            .collect();
         let share = if pool.is_empty() {
             0.0
         } else {
@@ -356,6 +378,24 @@ mod tests {
         log.observe(1, &[poll("agg", 0.5)], &attackers, &t, 48_000, true);
         assert_eq!(log.scored_mesh_crossing(5_000), (2, 0.5, None));
         assert_eq!(log.scored_mesh_crossing(10_000), (1, 1.0, Some(12_000)));
+        // A third, pruned between two polls and negative at the first poll after: crossed
+        // 12.5 s in. Negative only 5 s after leaving does not count.
+        for (now, topic, total) in [
+            (50_000, "agg", 0.5),
+            (62_000, "agg", 0.2),
+            (62_500, "att", -4.0),
+        ] {
+            log.observe(2, &[poll(topic, total)], &attackers, &t, now, true);
+        }
+        for (now, topic, total) in [
+            (70_000, "agg", 0.5),
+            (82_000, "agg", 0.2),
+            (87_000, "att", -4.0),
+        ] {
+            log.observe(3, &[poll(topic, total)], &attackers, &t, now, true);
+        }
+        assert_eq!(log.scored_mesh_crossing(10_000), (3, 2.0 / 3.0, None));
+        assert_eq!(log.attackers[&(2, a)].below_zero_into_stint, Some(12_500));
     }
 
     #[test]

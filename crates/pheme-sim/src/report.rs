@@ -46,8 +46,8 @@ pub struct RunReport {
     /// Share of those mesh connections that went below zero.
     pub below_zero_share: f64,
     /// (Honest node, attacker) connections where the attacker stayed in the mesh of a topic
-    /// with mesh-delivery scoring (P3) at least as long as the prediction says a silent peer
-    /// takes to go negative (plus two polls).
+    /// whose mesh-delivery scoring (P3) makes a silent peer negative in the predicted time, at
+    /// least that long (plus two polls).
     pub attackers_in_p3_mesh: usize,
     /// Share of those that went below zero during such a stint.
     pub p3_mesh_below_zero_share: f64,

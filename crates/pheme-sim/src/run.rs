@@ -54,7 +54,19 @@ pub async fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
         mesh_n: None,
         profile: Profile::Recommendations,
     })?;
-    let prediction = crate::predict::predict(cfg, &preset, &sanity::check(&preset, &chain));
+    let sanity_report = sanity::check(&preset, &chain);
+    let prediction = crate::predict::predict(cfg, &preset, &sanity_report);
+    // The topics where a silent mesh peer goes negative as fast as the prediction says (the
+    // block topic's P3 activates only after 64 slots, longer than a run).
+    let fastest: HashSet<&str> = sanity_report
+        .topics
+        .iter()
+        .filter(|t| {
+            t.silent_negative_after_ms.is_some()
+                && t.silent_negative_after_ms <= prediction.below_zero_ms
+        })
+        .map(|t| t.topic.base_name())
+        .collect();
     let digest = chain.fork_digest_at(chain.epoch_of(slot));
     let cps = chain.committees_per_slot(cfg.active_validators);
     let mut rng = StdRng::seed_from_u64(cfg.seed);
@@ -78,7 +90,7 @@ pub async fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
             .peer_score_params
             .topics
             .iter()
-            .filter(|(_, p)| p.mesh_scored())
+            .filter(|(k, p)| p.mesh_scored() && fastest.contains(k.base_name()))
             .map(|(k, _)| topic_hash(digest, *k).into_string())
             .collect(),
     };
