@@ -110,16 +110,10 @@ pub enum ChunkError {
 /// Encodes a req/resp chunk payload: `uvarint(len(ssz)) ++ snappy_frames(ssz)`.
 pub fn encode_chunk(ssz: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(10 + max_compressed_len(ssz.len()));
-    let mut n = ssz.len() as u64;
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            break;
-        }
-        out.push(byte | 0x80);
-    }
+    out.extend_from_slice(unsigned_varint::encode::u64(
+        ssz.len() as u64,
+        &mut unsigned_varint::encode::u64_buffer(),
+    ));
     let mut encoder = snap::write::FrameEncoder::new(out);
     // Writing into a Vec cannot fail.
     let _ = std::io::Write::write_all(&mut encoder, ssz);

@@ -9,17 +9,8 @@ use pheme_codec::{
 };
 
 /// A varint preamble announcing `n` bytes.
-fn preamble(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let b = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(b);
-            return out;
-        }
-        out.push(b | 0x80);
-    }
+fn preamble(n: u64) -> Vec<u8> {
+    unsigned_varint::encode::u64(n, &mut unsigned_varint::encode::u64_buffer()).to_vec()
 }
 
 #[test]

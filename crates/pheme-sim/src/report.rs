@@ -124,16 +124,8 @@ impl RunReport {
             target_delivered_ratio: targeted.then(|| ratio(d.target_delivered, d.target_expected)),
             messages: d.expected / cfg.honest.saturating_sub(1).max(1),
             publish_failures,
-            honest_min_score: if scores.honest_min.is_finite() {
-                scores.honest_min
-            } else {
-                0.0
-            },
-            honest_min_residual: if scores.honest_min.is_finite() {
-                scores.honest_min_residual
-            } else {
-                0.0
-            },
+            honest_min_score: scores.honest_min,
+            honest_min_residual: scores.honest_min_residual,
             slot_ms: cfg.slot_ms,
             slots: cfg.slots,
             seed: cfg.seed,

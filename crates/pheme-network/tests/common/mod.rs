@@ -116,17 +116,8 @@ pub fn rpc_client(
 }
 
 /// `varint(n)`: a req/resp length prefix.
-pub fn varint(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
+pub fn varint(n: u64) -> Vec<u8> {
+    unsigned_varint::encode::u64(n, &mut unsigned_varint::encode::u64_buffer()).to_vec()
 }
 
 /// Polls `f` until it returns Some, or the timeout passes.
