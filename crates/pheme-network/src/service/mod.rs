@@ -302,7 +302,10 @@ pub fn spawn<S: StatefulValidator + 'static>(
         config,
         shutdown: None,
     };
-    tokio::spawn(service.run());
+    // Every line the service and its router log carries the node's peer id, so several nodes in
+    // one process (tests, `pheme simulate`) can be told apart.
+    let span = tracing::info_span!(target: "pheme::network", "node", peer = %local_peer_id);
+    tokio::spawn(tracing::Instrument::instrument(service.run(), span));
     Ok((
         NetworkHandle {
             tx: cmd_tx,
