@@ -30,6 +30,9 @@ pub struct SimulateArgs {
     /// Slot duration in milliseconds (the score parameters are derived for it).
     #[arg(long, default_value_t = pheme_sim::DEFAULT_SLOT_MS)]
     slot_ms: u64,
+    /// Score parameter set of every node: recommendations, lighthouse, lodestar or prysm.
+    #[arg(long, default_value = "recommendations")]
+    profile: String,
     /// Only run with scoring off (default: each scenario with scoring on, then off).
     #[arg(long, conflicts_with = "scoring_only")]
     no_scoring: bool,
@@ -65,6 +68,7 @@ pub fn run(args: SimulateArgs) -> Result<(), CliError> {
     if args.honest < 3 {
         return Err(CliError::Usage("--honest must be at least 3".into()));
     }
+    let profile: pheme_scoring::Profile = args.profile.parse()?;
     let modes: &[bool] = match (args.no_scoring, args.scoring_only) {
         (true, _) => &[false],
         (_, true) => &[true],
@@ -88,6 +92,7 @@ pub fn run(args: SimulateArgs) -> Result<(), CliError> {
             cfg.slots = args.slots;
             cfg.seed = args.seed;
             cfg.slot_ms = args.slot_ms;
+            cfg.profile = profile;
             let report = rt.block_on(pheme_sim::run(&cfg))?;
             eprintln!(
                 "{} scoring {}: delivered {:.2}%, p99 {} ms ({:.0} s)",
@@ -142,7 +147,7 @@ fn markdown(args: &SimulateArgs, reports: &[RunReport], wall_s: u64) -> String {
     out.push_str(&format!(
         "- sizes: {} honest Pheme nodes, {} attackers (none in the baseline), in one process over loopback TCP\n\
          - seed {}; {} measured slots after {} warm-up slots; slots of {} ms, {} slots per epoch, \
-         {} active validators (score parameters derived for these by Pheme's recommendations profile)\n\
+         {} active validators (score parameters derived for these by Pheme's {} profile)\n\
          - schedule per slot: 1 block at +50 ms, {} single attestations at +1/3, {} aggregates at +2/3, \
          each by a seeded honest node\n\
          - each honest node dials {} others; each attacker connects to {} honest nodes\n\
@@ -155,6 +160,7 @@ fn markdown(args: &SimulateArgs, reports: &[RunReport], wall_s: u64) -> String {
         args.slot_ms,
         cfg.slots_per_epoch,
         cfg.active_validators,
+        args.profile,
         cfg.attestations_per_slot,
         cfg.aggregates_per_slot,
         cfg.honest_degree,

@@ -109,6 +109,7 @@ pub(crate) async fn start(
         .target_peers(cfg.sybils.max(1) * cfg.sybil_degree / cfg.honest.max(1) * 2 + 64)
         .subnets(Subnets::Attestation(subnets))
         .active_validators(cfg.active_validators)
+        .profile(cfg.profile)
         .scoring(cfg.scoring)
         .ip_colocation_whitelist(vec![std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)])
         .metrics(Metrics::new(Some(recorder.clone())))

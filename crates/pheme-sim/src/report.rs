@@ -3,6 +3,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use pheme_scoring::Profile;
+
 use crate::measure::{Deliveries, ScoreLog, percentile};
 use crate::predict::Prediction;
 use crate::scenario::{Scenario, SimConfig};
@@ -68,6 +70,8 @@ pub struct RunReport {
     /// Of that score, the part the router keeps to itself: P3 and P3b mesh-delivery deficits,
     /// P7 behaviour penalties and the slow-peer penalty (`ScoreBreakdown::residual`).
     pub honest_min_residual: f64,
+    /// The score derivation profile.
+    pub profile: Profile,
     /// Slot duration.
     pub slot_ms: u64,
     /// Measured slots.
@@ -126,6 +130,7 @@ impl RunReport {
             publish_failures,
             honest_min_score: scores.honest_min,
             honest_min_residual: scores.honest_min_residual,
+            profile: cfg.profile,
             slot_ms: cfg.slot_ms,
             slots: cfg.slots,
             seed: cfg.seed,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use libp2p::{Multiaddr, PeerId};
 use pheme_network::{NetworkHandle, topic_hash};
-use pheme_scoring::{DeriveInput, Profile, ScorePreset, derive, sanity};
+use pheme_scoring::{DeriveInput, ScorePreset, derive, sanity};
 use pheme_spec::{ChainSpec, GossipKind, unix_now_ms};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -52,7 +52,7 @@ pub async fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
         active_validators: cfg.active_validators,
         current_slot: slot,
         mesh_n: None,
-        profile: Profile::Recommendations,
+        profile: cfg.profile,
     })?;
     let sanity_report = sanity::check(&preset, &chain);
     let prediction = crate::predict::predict(cfg, &preset, &sanity_report);

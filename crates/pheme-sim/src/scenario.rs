@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use pheme_scoring::Profile;
+
 /// One attack (or none), run once with scoring and once without.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -163,6 +165,8 @@ pub struct SimConfig {
     pub slots_per_epoch: u64,
     /// Active validators the presets derive from (also sets committees and aggregator rates).
     pub active_validators: u64,
+    /// The score derivation profile of every node's preset (honest nodes and Sybils' routers).
+    pub profile: Profile,
     /// Honest peers each honest node dials.
     pub honest_degree: usize,
     /// Honest nodes each Sybil connects to.
@@ -191,6 +195,7 @@ impl SimConfig {
             slot_ms: DEFAULT_SLOT_MS,
             slots_per_epoch: 8,
             active_validators: 1_024,
+            profile: Profile::Recommendations,
             honest_degree: 6,
             sybil_degree: 8,
             warmup_slots: 4,

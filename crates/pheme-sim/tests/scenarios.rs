@@ -1,9 +1,10 @@
-//! Small runs of three scenarios with scoring on, asserting the figures the full report shows:
+//! Small runs of three scenarios with scoring on (and one with Lighthouse's parameters), asserting the figures the full report shows:
 //! honest messages delivered, and the attackers graylisted (banned) within the time the
 //! derived preset predicts. One test, run in sequence: the runs share two cores.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pheme_scoring::Profile;
 use pheme_sim::{RunReport, Scenario, SimConfig, run};
 
 /// The target is 100%; on a loaded 2-core CI machine a small run sometimes misses a
@@ -54,4 +55,20 @@ async fn scoring_delivers_everything_and_graylists_attackers_in_time() {
     assert!(ihave.delivered_ratio >= MIN_DELIVERY, "{ihave:#?}");
     assert_eq!(ihave.graylisted_share, 1.0, "{ihave:#?}");
     assert!(ihave.p99_ms.unwrap() < 2_000, "{ihave:#?}");
+
+    // `--profile`: the nodes and the prediction take the chosen derivation; Lighthouse's
+    // parameters graylist the same flood on their own schedule.
+    let mut cfg = small(Scenario::InvalidFlood);
+    cfg.profile = Profile::Lighthouse;
+    let lighthouse = run(&cfg).await.unwrap();
+    assert_eq!(lighthouse.profile, Profile::Lighthouse);
+    assert!(
+        lighthouse.delivered_ratio >= MIN_DELIVERY,
+        "{lighthouse:#?}"
+    );
+    assert_ne!(
+        lighthouse.predicted.graylist_ms, flood.predicted.graylist_ms,
+        "each profile predicts its own graylist time"
+    );
+    graylisted_in_time(&lighthouse);
 }
