@@ -120,6 +120,9 @@ pub fn encode_chunk(ssz: &[u8]) -> Vec<u8> {
     encoder.into_inner().unwrap_or_default()
 }
 
+/// Uncompressed bytes in one snappy frame: what a chunk's output reserves up front.
+const FIRST_FRAME_CAPACITY: usize = 65_536;
+
 /// Decodes one req/resp chunk payload from the start of `buf`; returns the SSZ bytes and how many
 /// bytes of `buf` the chunk took. The length is checked against `bounds` before allocating, and
 /// no more compressed bytes are read than that length can need.
@@ -150,14 +153,21 @@ pub fn decode_chunk(buf: &[u8], bounds: SszBounds) -> Result<(Vec<u8>, usize), C
         .len()
         .min(10 + max_compressed_len(len_usize) + 8 * frames);
     let mut cursor = std::io::Cursor::new(&body[..limit]);
-    let mut out = vec![0u8; len_usize];
-    let mut decoder = snap::read::FrameDecoder::new(&mut cursor);
-    match decoder.read_exact(&mut out) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && limit == body.len() => {
-            return Err(ChunkError::Incomplete);
-        }
+    // The output grows with what the frames at hand decompress to (at most `len`), so a
+    // partial buffer under a large announced length costs no large allocation.
+    let mut out = Vec::with_capacity(len_usize.min(FIRST_FRAME_CAPACITY));
+    let mut decoder = snap::read::FrameDecoder::new(&mut cursor).take(len);
+    let ended_early = match decoder.read_to_end(&mut out) {
+        Ok(_) => out.len() < len_usize,
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => true,
         Err(e) => return Err(ChunkError::Corrupt(e.to_string())),
+    };
+    if ended_early {
+        return Err(if limit == body.len() {
+            ChunkError::Incomplete
+        } else {
+            ChunkError::Corrupt("frames end before the announced length".into())
+        });
     }
     drop(decoder);
     let used = usize::try_from(cursor.position()).unwrap_or(usize::MAX);

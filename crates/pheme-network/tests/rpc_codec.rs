@@ -148,6 +148,14 @@ async fn every_response_round_trips() {
             RpcResponse::blocks(vec![block(1), block(2), block(3)]),
         ),
         (RpcProtocol::BlocksByRootV2, RpcResponse::blocks(vec![])),
+        // Four snappy frames: the read buffer grows frame by frame.
+        (
+            RpcProtocol::BlocksByRootV2,
+            RpcResponse::blocks(vec![BlockChunk {
+                fork_digest: Some(DIGEST),
+                ssz: (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect(),
+            }]),
+        ),
         (
             RpcProtocol::BlocksByRangeV1,
             RpcResponse::blocks(vec![BlockChunk {

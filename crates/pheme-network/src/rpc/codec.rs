@@ -638,7 +638,11 @@ where
     let frames = len_usize / MAX_FRAME_DATA + 1;
     let limit = 10 + max_compressed_len(len_usize) + 8 * frames;
     let max_compressed_frame = 4 + max_compressed_len(MAX_FRAME_DATA);
-    raw.reserve(limit.min(len_usize.saturating_add(1024)));
+    // Room for the stream identifier and one full frame: the buffer grows with the frames that
+    // arrive, not with the length a peer announced (a stalled 10 MiB announcement holds no
+    // 10 MiB buffer).
+    let first_frames = 10 + 4 + max_compressed_frame;
+    raw.reserve(limit.min(len_usize.saturating_add(1024)).min(first_frames));
     let prefix = raw.len();
     let mut produced = 0usize;
     while produced < len_usize {
