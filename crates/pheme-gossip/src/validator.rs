@@ -1,8 +1,10 @@
 //! The whole path of one gossip message, and the one place a typed error becomes a verdict.
 
 use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 
+use futures::FutureExt as _;
 use pheme_codec::{
     GossipTopic, MessageId, SszBounds, decode_gossip_into, gossip_bounds, message_id,
 };
@@ -380,17 +382,29 @@ impl<S: StatefulValidator> GossipValidator<S> {
         self.keep_scratch(scratch);
         let refusal = match stage {
             Stage::Refused(r) => Some(r),
-            Stage::Passed(msg, pending) => match self.stateful.validate(&msg).await {
-                Verdict::Accept => {
-                    self.handlers.commit(pending);
-                    None
+            Stage::Passed(msg, pending) => {
+                // The embedding node's checks are not Pheme's: a panic in them IGNOREs this
+                // message (the peer is not at fault) instead of ending the validation task.
+                let checked = AssertUnwindSafe(self.stateful.validate(&msg))
+                    .catch_unwind()
+                    .await;
+                match checked {
+                    Ok(Verdict::Accept) => {
+                        self.handlers.commit(pending);
+                        None
+                    }
+                    Ok(verdict) => Some(Refusal {
+                        verdict,
+                        reason: "stateful",
+                        detail: Detail::Static("refused by the stateful validator"),
+                    }),
+                    Err(_) => Some(Refusal {
+                        verdict: Verdict::Ignore,
+                        reason: "stateful_panicked",
+                        detail: Detail::Static("the stateful validator panicked"),
+                    }),
                 }
-                verdict => Some(Refusal {
-                    verdict,
-                    reason: "stateful",
-                    detail: Detail::Static("refused by the stateful validator"),
-                }),
-            },
+            }
         };
         self.finish(&mut out, refusal);
         out

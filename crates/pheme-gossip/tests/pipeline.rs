@@ -176,3 +176,43 @@ fn counts_follow_every_message_after_being_read() {
         assert_eq!(v.counts().len(), 1);
     }
 }
+
+/// A beacon node's state checks with a bug: they panic on one attester.
+struct PanicsOnAttester(u64);
+
+impl StatefulValidator for PanicsOnAttester {
+    async fn validate(&self, msg: &GossipMessage) -> Verdict {
+        if let GossipMessage::Attestation(a) = msg
+            && let pheme_gossip::AttestationForm::Single { attester_index, .. } = a.form
+            && attester_index == self.0
+        {
+            panic!("a bug in the node's state checks");
+        }
+        Verdict::Accept
+    }
+}
+
+#[test]
+fn a_panicking_stateful_check_ignores_the_message_and_validation_goes_on() {
+    let chain = Network::Mainnet.chain_spec().unwrap();
+    let now = chain.clock().slot_start_ms(SLOT) + 1_000;
+    let mut v = GossipValidator::new(chain, PanicsOnAttester(5));
+    let hit = ready(v.validate(TOPIC, &wire(5), now));
+    assert_eq!(
+        (hit.verdict, hit.reason),
+        (Verdict::Ignore, "stateful_panicked")
+    );
+    // Not recorded, and the validator keeps working.
+    assert_eq!(
+        ready(v.validate(TOPIC, &wire(5), now)).reason,
+        "stateful_panicked"
+    );
+    assert_eq!(
+        ready(v.validate(TOPIC, &wire(6), now)).verdict,
+        Verdict::Accept
+    );
+    assert_eq!(
+        v.counts()[&("beacon_attestation", Verdict::Ignore, "stateful_panicked")],
+        2
+    );
+}

@@ -68,7 +68,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "pheme_gossip_queue_dropped_total",
-        "Gossip messages IGNOREd because the validation queue was full",
+        "Gossip messages IGNOREd without validation, by reason (queue_full, validation_stopped)",
     ),
     (
         "pheme_gossip_validation_seconds",

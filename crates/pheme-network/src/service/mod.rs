@@ -297,6 +297,7 @@ pub fn spawn<S: StatefulValidator + 'static>(
             .map(|a| (a.clone(), None::<Instant>))
             .collect(),
         last_scores: HashMap::new(),
+        validation_stopped: false,
         last_epoch: None,
         thresholds,
         config,
@@ -374,6 +375,8 @@ struct Service {
     banned: HashMap<PeerId, Instant>,
     static_peers: Vec<(Multiaddr, Option<Instant>)>,
     last_scores: HashMap<PeerId, f64>,
+    /// Whether the validation task was found gone (logged once).
+    validation_stopped: bool,
     last_epoch: Option<u64>,
     thresholds: gossipsub::PeerScoreThresholds,
     shutdown: Option<oneshot::Sender<()>>,
@@ -547,13 +550,21 @@ impl Service {
                 };
                 if let Err(e) = self.inbound.try_send(inbound) {
                     // The validator is behind: IGNORE rather than wait (never block the swarm).
-                    let inbound = match e {
-                        mpsc::error::TrySendError::Full(i)
-                        | mpsc::error::TrySendError::Closed(i) => i,
+                    let (inbound, reason) = match e {
+                        mpsc::error::TrySendError::Full(i) => (i, "queue_full"),
+                        mpsc::error::TrySendError::Closed(i) => {
+                            if !self.validation_stopped {
+                                self.validation_stopped = true;
+                                tracing::error!(target: "pheme::network::gossip", "the validation task stopped: every gossip message is IGNOREd from now on");
+                            }
+                            (i, "validation_stopped")
+                        }
                     };
-                    self.config
-                        .metrics
-                        .count("pheme_gossip_queue_dropped_total", &[], 1);
+                    self.config.metrics.count(
+                        "pheme_gossip_queue_dropped_total",
+                        &[("reason", reason)],
+                        1,
+                    );
                     self.gossipsub().report_message_validation_result(
                         &inbound.id,
                         &inbound.source,
