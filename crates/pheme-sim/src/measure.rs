@@ -98,6 +98,7 @@ impl ScoreLog {
                     if s.total < 0.0 && c.below_zero_into_stint.is_none() {
                         c.below_zero_into_stint = Some(now - since);
                     }
+                    c.scored_last = Some(now);
                 } else if let Some(since) = c.scored_since.take() {
                     // Out of the scored mesh since the last poll. A peer that went negative is
                     // pruned at the next heartbeat, often before a poll sees it in the mesh
@@ -110,9 +111,6 @@ impl ScoreLog {
                     {
                         c.below_zero_into_stint = Some(now - since);
                     }
-                }
-                if scored {
-                    c.scored_last = Some(now);
                 }
                 for (limit, slot) in [
                     (0.0, &mut c.below_zero),

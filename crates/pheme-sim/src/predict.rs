@@ -131,7 +131,7 @@ pub fn predict(cfg: &SimConfig, preset: &ScorePreset, report: &SanityReport) -> 
 
 #[cfg(test)]
 mod tests {
-    use pheme_scoring::{DeriveInput, Profile, derive, sanity};
+    use pheme_scoring::Profile;
 
     use super::*;
     use crate::scenario::DEFAULT_SLOT_MS;
@@ -139,17 +139,7 @@ mod tests {
     fn flood_prediction(profile: Profile) -> (u64, ScorePreset, u64) {
         let mut cfg = SimConfig::new(Scenario::InvalidFlood);
         cfg.profile = profile;
-        let chain =
-            crate::fixtures::chain(cfg.slot_ms, cfg.slots_per_epoch, 1_000, 0, &[]).expect("chain");
-        let preset = derive(&DeriveInput {
-            chain: &chain,
-            active_validators: cfg.active_validators,
-            current_slot: crate::fixtures::slot_now(&chain),
-            mesh_n: None,
-            profile,
-        })
-        .expect("preset");
-        let report = sanity::check(&preset, &chain);
+        let (_, _, preset, report) = crate::run::derive_preset(&cfg).expect("preset");
         let n = report
             .topics
             .iter()

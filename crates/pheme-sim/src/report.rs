@@ -283,36 +283,32 @@ pub fn verdicts(reports: &[RunReport]) -> Vec<(String, bool, String)> {
                 format!("{p} ms"),
             ));
         }
+        let below_zero = if r.scenario.p3_prediction() {
+            let m = r.p3_mesh_below_zero_after_ms;
+            let shown = format!(
+                "{} ({} of {} P3-mesh stints)",
+                ms(m),
+                pct(r.p3_mesh_below_zero_share),
+                r.attackers_in_p3_mesh
+            );
+            (m, shown)
+        } else {
+            let m = r.attackers_below_zero_after_ms;
+            (m, ms(m))
+        };
+        let graylisted = r.attackers_graylisted_after_ms;
         let checks = [
             (
                 "graylisted",
                 r.predicted.graylist_ms,
-                r.attackers_graylisted_after_ms,
+                (graylisted, ms(graylisted)),
             ),
-            (
-                "below zero",
-                r.predicted.below_zero_ms,
-                if r.scenario.p3_prediction() {
-                    r.p3_mesh_below_zero_after_ms
-                } else {
-                    r.attackers_below_zero_after_ms
-                },
-            ),
+            ("below zero", r.predicted.below_zero_ms, below_zero),
         ];
-        for (what, predicted, measured) in checks {
+        for (what, predicted, (measured, shown)) in checks {
             if let Some(p) = predicted {
                 // One poll and one heartbeat of slack: scores are read every 500 ms.
                 let ok = measured.is_some_and(|m| m <= p + 1_000);
-                let shown = if what == "below zero" && r.scenario.p3_prediction() {
-                    format!(
-                        "{} ({} of {} P3-mesh stints)",
-                        ms(measured),
-                        pct(r.p3_mesh_below_zero_share),
-                        r.attackers_in_p3_mesh
-                    )
-                } else {
-                    ms(measured)
-                };
                 out.push((
                     format!("{name}: attackers {what} within the predicted {p} ms (+1 s)"),
                     ok,

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use libp2p::{Multiaddr, PeerId};
 use pheme_network::{NetworkHandle, topic_hash};
-use pheme_scoring::{DeriveInput, ScorePreset, derive, sanity};
+use pheme_scoring::sanity::{self, SanityReport};
+use pheme_scoring::{DeriveInput, ScorePreset, derive};
 use pheme_spec::{ChainSpec, GossipKind, unix_now_ms};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -36,9 +37,11 @@ struct Attacker {
     task: JoinHandle<()>,
 }
 
-/// Runs one scenario with the configuration's sizes and returns what it measured.
-pub async fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
-    let started = Instant::now();
+/// The run's chain, its current slot, the preset every node derives and that preset's sanity
+/// report (what the predictions read).
+pub(crate) fn derive_preset(
+    cfg: &SimConfig,
+) -> Result<(Arc<ChainSpec>, u64, ScorePreset, SanityReport), SimError> {
     let chain = Arc::new(fixtures::chain(
         cfg.slot_ms,
         cfg.slots_per_epoch,
@@ -55,6 +58,13 @@ pub async fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
         profile: cfg.profile,
     })?;
     let sanity_report = sanity::check(&preset, &chain);
+    Ok((chain, slot, preset, sanity_report))
+}
+
+/// Runs one scenario with the configuration's sizes and returns what it measured.
+pub async fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
+    let started = Instant::now();
+    let (chain, slot, preset, sanity_report) = derive_preset(cfg)?;
     let prediction = crate::predict::predict(cfg, &preset, &sanity_report);
     // The topics where a silent mesh peer goes negative as fast as the prediction says (the
     // block topic's P3 activates only after 64 slots, longer than a run).

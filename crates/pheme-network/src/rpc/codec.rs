@@ -641,8 +641,7 @@ where
     // Room for the stream identifier and one full frame: the buffer grows with the frames that
     // arrive, not with the length a peer announced (a stalled 10 MiB announcement holds no
     // 10 MiB buffer).
-    let first_frames = 10 + 4 + max_compressed_frame;
-    raw.reserve(limit.min(len_usize.saturating_add(1024)).min(first_frames));
+    raw.reserve(limit.min(10 + 4 + max_compressed_frame));
     let prefix = raw.len();
     let mut produced = 0usize;
     while produced < len_usize {
