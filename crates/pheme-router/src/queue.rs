@@ -1,0 +1,285 @@
+//! One outbound queue per peer: pending subscriptions and control (coalesced), this node's own
+//! publishes and IWANT answers, and forwards; and the frames built from it.
+//!
+//! A frame is a list of shared byte strings: the length prefix, then protobuf RPC fields. A
+//! message is encoded once as an RPC `publish` entry and the same bytes go into every peer's
+//! frame (protobuf concatenates repeated fields), so nothing is copied per recipient here.
+//! Frames are built only when the transport has room (a window of frames in flight per peer),
+//! so under load what waits for a peer leaves in few, large frames; forwards are dropped oldest
+//! first when a queue is full, and a forward whose turn comes too late is dropped, both
+//! counted and never charged to the peer.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::wire::{self, ControlMessage};
+
+/// One RPC frame ready for the wire: its parts, the unsigned-varint length prefix first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Frame {
+    parts: Vec<Bytes>,
+    len: usize,
+}
+
+impl Frame {
+    /// A frame of `body` parts (the prefix is added).
+    pub fn from_parts(body: Vec<Bytes>) -> Self {
+        let body_len: usize = body.iter().map(Bytes::len).sum();
+        let mut parts = Vec::with_capacity(body.len() + 1);
+        parts.push(wire::length_prefix(body_len));
+        parts.extend(body);
+        let len = parts.iter().map(Bytes::len).sum();
+        Self { parts, len }
+    }
+
+    /// The parts in order, the length prefix first.
+    pub fn parts(&self) -> &[Bytes] {
+        &self.parts
+    }
+
+    /// Bytes on the wire, prefix included.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the frame is empty (never, for a frame the router built).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The RPC without its prefix, in one buffer.
+    pub fn body(&self) -> Bytes {
+        let mut b = BytesMut::with_capacity(self.len);
+        for p in self.parts.iter().skip(1) {
+            b.put_slice(p);
+        }
+        b.freeze()
+    }
+
+    /// The whole frame in one buffer.
+    pub fn to_bytes(&self) -> Bytes {
+        let mut b = BytesMut::with_capacity(self.len);
+        for p in &self.parts {
+            b.put_slice(p);
+        }
+        b.freeze()
+    }
+}
+
+/// A message waiting for a peer.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    pub key: u64,
+    pub entry: Bytes,
+    pub at: Instant,
+}
+
+/// What building a frame dropped, for the router's counters.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Dropped {
+    pub stale: u64,
+    pub cancelled: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct OutQueue {
+    pub subs: VecDeque<Bytes>,
+    pub control: ControlMessage,
+    pub priority: VecDeque<Item>,
+    pub forward: VecDeque<Item>,
+    pub in_flight: u32,
+    pub scheduled: bool,
+}
+
+/// Moves ids from `from` into a new list while they fit `budget` bytes.
+fn take_ids(from: &mut Vec<Bytes>, budget: &mut usize) -> Vec<Bytes> {
+    let mut n = 0;
+    for id in from.iter() {
+        let cost = wire::id_entry_len(id.len());
+        if cost > *budget {
+            break;
+        }
+        *budget -= cost;
+        n += 1;
+    }
+    from.drain(..n).collect()
+}
+
+/// Overhead of one repeated sub-message (key and a length of up to 3 bytes).
+const ENTRY_OVERHEAD: usize = 4;
+
+impl OutQueue {
+    pub fn has_control(&self) -> bool {
+        let c = &self.control;
+        !(self.subs.is_empty()
+            && c.ihave.is_empty()
+            && c.iwant.is_empty()
+            && c.graft.is_empty()
+            && c.prune.is_empty()
+            && c.idontwant.is_empty())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.has_control() && self.priority.is_empty() && self.forward.is_empty()
+    }
+
+    /// Takes as much pending control as fits `budget` bytes, in this order: GRAFT and PRUNE,
+    /// IDONTWANT, IWANT, IHAVE. Lists of ids are split across frames.
+    fn take_control(&mut self, mut budget: usize) -> Option<ControlMessage> {
+        let c = &mut self.control;
+        let mut out = ControlMessage::default();
+        take_whole(&mut c.graft, &mut out.graft, &mut budget);
+        take_whole(&mut c.prune, &mut out.prune, &mut budget);
+        take_id_lists(&mut c.idontwant, &mut out.idontwant, &mut budget);
+        take_id_lists(&mut c.iwant, &mut out.iwant, &mut budget);
+        take_id_lists(&mut c.ihave, &mut out.ihave, &mut budget);
+        let empty = out.ihave.is_empty()
+            && out.iwant.is_empty()
+            && out.graft.is_empty()
+            && out.prune.is_empty()
+            && out.idontwant.is_empty();
+        (!empty).then_some(out)
+    }
+
+    /// Builds the next frame: subscriptions and control up to `max_control` bytes, then own
+    /// publishes and IWANT answers, then forwards, up to `max_batch` bytes of messages (one
+    /// message always fits). `unwanted` says whether the peer sent IDONTWANT for a key;
+    /// forwards older than `max_age` are dropped.
+    pub fn build_frame(
+        &mut self,
+        now: Instant,
+        max_control: usize,
+        max_batch: usize,
+        max_age: Duration,
+        unwanted: impl Fn(u64) -> bool,
+    ) -> (Option<Frame>, Dropped) {
+        let mut body = Vec::new();
+        let mut dropped = Dropped::default();
+        let mut budget = max_control;
+        while let Some(s) = self.subs.front() {
+            if s.len() > budget && !body.is_empty() {
+                break;
+            }
+            budget = budget.saturating_sub(s.len());
+            body.extend(self.subs.pop_front());
+        }
+        if let Some(control) = self.take_control(budget) {
+            body.push(wire::encode_control_entry(&control));
+        }
+        let mut batch = 0usize;
+        let mut sent_any = false;
+        'queues: for forward in [false, true] {
+            let q = if forward {
+                &mut self.forward
+            } else {
+                &mut self.priority
+            };
+            while let Some(item) = q.front() {
+                if unwanted(item.key) {
+                    q.pop_front();
+                    dropped.cancelled += 1;
+                    continue;
+                }
+                if forward && now.saturating_duration_since(item.at) > max_age {
+                    q.pop_front();
+                    dropped.stale += 1;
+                    continue;
+                }
+                if sent_any && batch + item.entry.len() > max_batch {
+                    break 'queues;
+                }
+                batch += item.entry.len();
+                sent_any = true;
+                if let Some(item) = q.pop_front() {
+                    body.push(item.entry);
+                }
+            }
+        }
+        if body.is_empty() {
+            return (None, dropped);
+        }
+        (Some(Frame::from_parts(body)), dropped)
+    }
+}
+
+/// Moves whole entries while they fit.
+fn take_whole<T: prost::Message>(from: &mut Vec<T>, to: &mut Vec<T>, budget: &mut usize) {
+    let mut n = 0;
+    for x in from.iter() {
+        let cost = x.encoded_len() + ENTRY_OVERHEAD;
+        if cost > *budget {
+            break;
+        }
+        *budget -= cost;
+        n += 1;
+    }
+    to.extend(from.drain(..n));
+}
+
+/// A control entry that is mostly a list of message-ids (IHAVE, IWANT, IDONTWANT).
+trait IdList: Sized {
+    fn ids(&mut self) -> &mut Vec<Bytes>;
+    /// An entry like `self` (same topic) holding `ids`, and the bytes it costs besides them.
+    fn like(&self, ids: Vec<Bytes>) -> Self;
+    fn head_len(&self) -> usize;
+}
+
+macro_rules! id_only_list {
+    ($($t:ty),*) => {$(
+        impl IdList for $t {
+            fn ids(&mut self) -> &mut Vec<Bytes> {
+                &mut self.message_ids
+            }
+            fn like(&self, message_ids: Vec<Bytes>) -> Self {
+                Self { message_ids }
+            }
+            fn head_len(&self) -> usize {
+                ENTRY_OVERHEAD
+            }
+        }
+    )*};
+}
+
+id_only_list!(wire::ControlIWant, wire::ControlIDontWant);
+
+impl IdList for wire::ControlIHave {
+    fn ids(&mut self) -> &mut Vec<Bytes> {
+        &mut self.message_ids
+    }
+    fn like(&self, message_ids: Vec<Bytes>) -> Self {
+        Self {
+            topic_id: self.topic_id.clone(),
+            message_ids,
+        }
+    }
+    fn head_len(&self) -> usize {
+        ENTRY_OVERHEAD + 2 + self.topic_id.as_ref().map_or(0, Bytes::len)
+    }
+}
+
+/// Moves entries, splitting the last one's ids, while they fit.
+fn take_id_lists<T: IdList>(from: &mut Vec<T>, to: &mut Vec<T>, budget: &mut usize) {
+    let mut whole = 0;
+    while let Some(first) = from.get_mut(whole) {
+        let head = first.head_len();
+        if *budget <= head {
+            break;
+        }
+        *budget -= head;
+        let ids = take_ids(first.ids(), budget);
+        if ids.is_empty() {
+            break;
+        }
+        let part = first.like(ids);
+        let done = first.ids().is_empty();
+        to.push(part);
+        if done {
+            whole += 1;
+        } else {
+            break;
+        }
+    }
+    from.drain(..whole);
+}

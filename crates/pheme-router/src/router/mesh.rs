@@ -1,0 +1,328 @@
+//! Mesh membership, forwarding and delivery credit.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rand::seq::SliceRandom;
+
+use super::{PeerRef, Router};
+use crate::event::{Event, Initiator, PruneReason};
+use crate::queue::Item;
+use crate::types::MessageTransform;
+use crate::wire;
+
+impl<T: MessageTransform> Router<T> {
+    /// Adds a peer to a topic's mesh; a local graft sends GRAFT.
+    pub(crate) fn graft(&mut self, now: Instant, t: u32, idx: u32, initiator: Initiator) {
+        let bytes = self.topics[t as usize].bytes.clone();
+        let Some(p) = self.peer_mut(idx) else {
+            return;
+        };
+        if p.in_mesh(t) {
+            return;
+        }
+        p.mesh.insert(t as usize);
+        if initiator == Initiator::Local {
+            p.queue
+                .control
+                .prune
+                .retain(|x| x.topic_id.as_ref() != Some(&bytes));
+            p.queue.control.graft.push(wire::ControlGraft {
+                topic_id: Some(bytes),
+            });
+            self.stats.graft_sent += 1;
+        }
+        self.topics[t as usize].mesh.push(idx);
+        self.update_topic_stats(idx, t, |ts, _| {
+            ts.in_mesh = true;
+            ts.graft_time = Some(now);
+            ts.mesh_time = Duration::ZERO;
+            ts.mesh_message_deliveries_active = false;
+        });
+        self.emit_graft(idx, t, initiator);
+        self.schedule(idx);
+    }
+
+    /// Removes a peer from a topic's mesh (charging an active P3 deficit as P3b) and, with
+    /// `send = Some((px, backoff))`, records the backoff and sends PRUNE.
+    pub(crate) fn prune(
+        &mut self,
+        now: Instant,
+        t: u32,
+        idx: u32,
+        reason: PruneReason,
+        send: Option<(bool, Duration)>,
+    ) {
+        let Some(p) = self.peer(idx) else {
+            return;
+        };
+        let peer = p.id;
+        let protocol = p.conn.protocol;
+        if p.in_mesh(t) {
+            if let Some(p) = self.peer_mut(idx) {
+                p.mesh.set(t as usize, false);
+            }
+            self.topics[t as usize].mesh.retain(|&i| i != idx);
+            self.update_topic_stats(idx, t, |ts, tp| {
+                if let Some(tp) = tp {
+                    ts.mesh_failure_penalty += ts.deficit_squared(tp);
+                }
+                ts.in_mesh = false;
+                ts.graft_time = None;
+                ts.mesh_message_deliveries_active = false;
+            });
+            let topic = self.topics[t as usize].name.clone();
+            tracing::debug!(target: "pheme::router::mesh", %peer, %topic, reason = reason.name(), "prune");
+            self.events.push_back(Event::Pruned {
+                peer,
+                topic,
+                reason,
+            });
+        }
+        let Some((px, backoff)) = send else {
+            return;
+        };
+        let until = now + backoff;
+        let entry = self.topics[t as usize].backoff.entry(peer).or_insert(until);
+        *entry = (*entry).max(until);
+        let peers =
+            if px && self.config.do_px && protocol.supports_px() && self.score_of(idx) >= 0.0 {
+                self.px_offer(t, idx)
+            } else {
+                Vec::new()
+            };
+        let bytes = self.topics[t as usize].bytes.clone();
+        if let Some(p) = self.peer_mut(idx) {
+            p.queue
+                .control
+                .graft
+                .retain(|x| x.topic_id.as_ref() != Some(&bytes));
+            p.queue.control.prune.push(wire::ControlPrune {
+                topic_id: Some(bytes),
+                peers,
+                backoff: protocol.supports_px().then_some(backoff.as_secs()),
+            });
+        }
+        self.stats.prune_sent += 1;
+        self.schedule(idx);
+    }
+
+    /// Whether this node may graft `idx` on `t` now: its backoff (plus slack) has passed.
+    pub(crate) fn backoff_clear(&self, now: Instant, t: u32, idx: u32) -> bool {
+        let Some(p) = self.peer(idx) else {
+            return false;
+        };
+        let slack = self.config.heartbeat_interval * self.config.backoff_slack;
+        self.topics[t as usize]
+            .backoff
+            .get(&p.id)
+            .is_none_or(|&until| now >= until + slack)
+    }
+
+    /// Peers of `t` this node could graft: subscribed, not in the mesh, not direct, out of
+    /// backoff, score at least `min_score`.
+    pub(crate) fn graft_candidates(&self, now: Instant, t: u32, min_score: f64) -> Vec<u32> {
+        self.topics[t as usize]
+            .peers
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.peer(i).is_some_and(|p| !p.direct && !p.in_mesh(t))
+                    && self.score_of(i) >= min_score
+                    && self.backoff_clear(now, t, i)
+            })
+            .collect()
+    }
+
+    /// On joining a topic: fanout peers first, then others, up to D, each grafted.
+    pub(crate) fn join_mesh(&mut self, now: Instant, t: u32) {
+        let d = self.config.mesh_n;
+        let fanout = std::mem::take(&mut self.topics[t as usize].fanout);
+        self.topics[t as usize].fanout_last = None;
+        let mut chosen: Vec<u32> = fanout
+            .into_iter()
+            .filter(|&i| {
+                self.peer(i).is_some_and(|p| !p.direct)
+                    && self.score_of(i) >= 0.0
+                    && self.backoff_clear(now, t, i)
+            })
+            .take(d)
+            .collect();
+        if chosen.len() < d {
+            let mut more: Vec<u32> = self
+                .graft_candidates(now, t, 0.0)
+                .into_iter()
+                .filter(|i| !chosen.contains(i))
+                .collect();
+            more.shuffle(&mut self.rng);
+            chosen.extend(more.into_iter().take(d - chosen.len()));
+        }
+        for idx in chosen {
+            self.graft(now, t, idx, Initiator::Local);
+        }
+    }
+
+    /// Who gets a message this node publishes on `t`.
+    pub(crate) fn publish_recipients(&mut self, now: Instant, t: u32) -> Vec<u32> {
+        let threshold = self.thresholds.publish;
+        let topic = &self.topics[t as usize];
+        if self.config.flood_publish {
+            return topic
+                .peers
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    self.peer(i).is_some_and(|p| p.direct) || self.score_of(i) >= threshold
+                })
+                .collect();
+        }
+        let mut out: Vec<u32> = topic
+            .peers
+            .iter()
+            .copied()
+            .filter(|&i| self.peer(i).is_some_and(|p| p.direct))
+            .collect();
+        if topic.subscribed {
+            out.extend(topic.mesh.iter().copied());
+            return out;
+        }
+        // Fanout: keep up to D peers at or above the publish threshold.
+        let fanout = self.refill_fanout(t);
+        out.extend(fanout.iter().copied());
+        let topic = &mut self.topics[t as usize];
+        topic.fanout = fanout;
+        topic.fanout_last = Some(now);
+        out
+    }
+
+    /// The fanout of `t` without peers that left the topic or fell below the publish
+    /// threshold, topped up to D at random.
+    pub(crate) fn refill_fanout(&mut self, t: u32) -> Vec<u32> {
+        let threshold = self.thresholds.publish;
+        let d = self.config.mesh_n;
+        let topic = &self.topics[t as usize];
+        let mut fanout: Vec<u32> = topic
+            .fanout
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.peer(i).is_some_and(|p| p.subscribed(t)) && self.score_of(i) >= threshold
+            })
+            .collect();
+        if fanout.len() < d {
+            let mut more: Vec<u32> = topic
+                .peers
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    !fanout.contains(&i)
+                        && self.peer(i).is_some_and(|p| !p.direct)
+                        && self.score_of(i) >= threshold
+                })
+                .collect();
+            more.shuffle(&mut self.rng);
+            fanout.extend(more.into_iter().take(d - fanout.len()));
+        }
+        fanout
+    }
+
+    /// Puts a message in a peer's queue (a forward, droppable, or a priority send) and
+    /// schedules the peer. Forwards over the queue's bound push out the oldest.
+    pub(crate) fn enqueue(&mut self, idx: u32, item: Item, forward: bool) {
+        let max_queue = self.config.max_forward_queue;
+        let Some(p) = self.peers.get_mut(idx as usize).and_then(Option::as_mut) else {
+            return;
+        };
+        if forward {
+            if p.queue.forward.len() >= max_queue {
+                p.queue.forward.pop_front();
+                self.stats.dropped_queue_full += 1;
+            }
+            p.queue.forward.push_back(item);
+        } else {
+            p.queue.priority.push_back(item);
+        }
+        self.schedule(idx);
+    }
+
+    /// Queues an accepted message for the mesh and the direct peers, minus whoever delivered
+    /// it and whoever said IDONTWANT.
+    pub(crate) fn forward(
+        &mut self,
+        now: Instant,
+        key: u64,
+        t: u32,
+        entry: Bytes,
+        deliverers: &[PeerRef],
+    ) {
+        let topic = &self.topics[t as usize];
+        let mut recipients: Vec<u32> = if topic.subscribed {
+            topic.mesh.clone()
+        } else {
+            Vec::new()
+        };
+        if !self.direct.is_empty() {
+            recipients.extend(
+                topic
+                    .peers
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.peer(i).is_some_and(|p| p.direct)),
+            );
+        }
+        for idx in recipients {
+            let Some(p) = self.peers.get_mut(idx as usize).and_then(Option::as_mut) else {
+                continue;
+            };
+            if deliverers
+                .iter()
+                .any(|d| d.idx == idx && d.generation == p.generation)
+            {
+                continue;
+            }
+            if p.dont_want.contains_key(&key) {
+                self.stats.idontwant_skipped += 1;
+                continue;
+            }
+            self.stats.forwarded += 1;
+            let item = Item {
+                key,
+                entry: entry.clone(),
+                at: now,
+            };
+            self.enqueue(idx, item, true);
+        }
+    }
+
+    /// A delivery of a valid message: P2 for the first, P3 for a mesh peer (each capped).
+    pub(crate) fn credit_delivery(&mut self, d: PeerRef, t: u32, first: bool) {
+        let Some(idx) = self.resolve(d) else {
+            return;
+        };
+        let in_mesh = self.peer(idx).is_some_and(|p| p.in_mesh(t));
+        if !first && !in_mesh {
+            return;
+        }
+        self.update_topic_stats(idx, t, |ts, tp| {
+            let Some(tp) = tp else {
+                return;
+            };
+            if first {
+                ts.first_message_deliveries =
+                    (ts.first_message_deliveries + 1.0).min(tp.first_message_deliveries_cap);
+            }
+            if in_mesh {
+                ts.mesh_message_deliveries =
+                    (ts.mesh_message_deliveries + 1.0).min(tp.mesh_message_deliveries_cap);
+            }
+        });
+    }
+
+    /// A delivery of an invalid message: P4.
+    pub(crate) fn penalise_invalid(&mut self, d: PeerRef, t: u32) {
+        let Some(idx) = self.resolve(d) else {
+            return;
+        };
+        self.update_topic_stats(idx, t, |ts, _| ts.invalid_message_deliveries += 1.0);
+    }
+}

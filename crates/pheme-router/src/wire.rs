@@ -1,0 +1,441 @@
+//! Gossipsub's protobuf RPC (`pubsub/README.md`, gossipsub v1.0-v1.2): the types, a bounded
+//! reader that splits one frame into its parts before decoding any of them, and the encoders
+//! the router's outbound frames are built from.
+//!
+//! Fields that carry bytes are [`Bytes`], so decoding a frame held in a `Bytes` slices it
+//! instead of copying; topic strings are read as bytes too (strings and bytes share protobuf's
+//! wire type) and looked up as they are.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use prost::Message as _;
+
+/// `RPC.SubOpts`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct SubOpts {
+    /// Subscribe (true) or unsubscribe.
+    #[prost(bool, optional, tag = "1")]
+    pub subscribe: Option<bool>,
+    /// The topic.
+    #[prost(bytes = "bytes", optional, tag = "2")]
+    pub topic_id: Option<Bytes>,
+}
+
+/// `Message`. Ethereum's gossip is anonymous (`StrictNoSign`): `from`, `seqno`, `signature` and
+/// `key` must be absent, and the reader keeps only whether they were there.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WireMessage {
+    /// Author (must be absent).
+    #[prost(bytes = "bytes", optional, tag = "1")]
+    pub from: Option<Bytes>,
+    /// Payload (for Ethereum: snappy-compressed SSZ).
+    #[prost(bytes = "bytes", optional, tag = "2")]
+    pub data: Option<Bytes>,
+    /// Sequence number (must be absent).
+    #[prost(bytes = "bytes", optional, tag = "3")]
+    pub seqno: Option<Bytes>,
+    /// Topic (`required` in the schema).
+    #[prost(bytes = "bytes", optional, tag = "4")]
+    pub topic: Option<Bytes>,
+    /// Signature (must be absent).
+    #[prost(bytes = "bytes", optional, tag = "5")]
+    pub signature: Option<Bytes>,
+    /// Signing key (must be absent).
+    #[prost(bytes = "bytes", optional, tag = "6")]
+    pub key: Option<Bytes>,
+}
+
+impl WireMessage {
+    /// Whether any of the fields `StrictNoSign` forbids is present.
+    pub fn is_signed(&self) -> bool {
+        self.from.is_some()
+            || self.seqno.is_some()
+            || self.signature.is_some()
+            || self.key.is_some()
+    }
+}
+
+/// `ControlMessage`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ControlMessage {
+    /// IHAVE.
+    #[prost(message, repeated, tag = "1")]
+    pub ihave: Vec<ControlIHave>,
+    /// IWANT.
+    #[prost(message, repeated, tag = "2")]
+    pub iwant: Vec<ControlIWant>,
+    /// GRAFT.
+    #[prost(message, repeated, tag = "3")]
+    pub graft: Vec<ControlGraft>,
+    /// PRUNE.
+    #[prost(message, repeated, tag = "4")]
+    pub prune: Vec<ControlPrune>,
+    /// IDONTWANT (v1.2).
+    #[prost(message, repeated, tag = "5")]
+    pub idontwant: Vec<ControlIDontWant>,
+}
+
+/// `ControlIHave`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ControlIHave {
+    /// Topic.
+    #[prost(bytes = "bytes", optional, tag = "1")]
+    pub topic_id: Option<Bytes>,
+    /// Ids the sender has.
+    #[prost(bytes = "bytes", repeated, tag = "2")]
+    pub message_ids: Vec<Bytes>,
+}
+
+/// `ControlIWant`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ControlIWant {
+    /// Ids the sender wants.
+    #[prost(bytes = "bytes", repeated, tag = "1")]
+    pub message_ids: Vec<Bytes>,
+}
+
+/// `ControlGraft`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ControlGraft {
+    /// Topic.
+    #[prost(bytes = "bytes", optional, tag = "1")]
+    pub topic_id: Option<Bytes>,
+}
+
+/// `ControlPrune`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ControlPrune {
+    /// Topic.
+    #[prost(bytes = "bytes", optional, tag = "1")]
+    pub topic_id: Option<Bytes>,
+    /// Peer exchange (v1.1).
+    #[prost(message, repeated, tag = "2")]
+    pub peers: Vec<PeerInfo>,
+    /// Backoff in seconds (v1.1).
+    #[prost(uint64, optional, tag = "3")]
+    pub backoff: Option<u64>,
+}
+
+/// `PeerInfo` in a PRUNE's peer exchange.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct PeerInfo {
+    /// The peer id's bytes.
+    #[prost(bytes = "bytes", optional, tag = "1")]
+    pub peer_id: Option<Bytes>,
+    /// A signed envelope holding the peer's record.
+    #[prost(bytes = "bytes", optional, tag = "2")]
+    pub signed_peer_record: Option<Bytes>,
+}
+
+/// `ControlIDontWant` (v1.2).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ControlIDontWant {
+    /// Ids the sender does not want.
+    #[prost(bytes = "bytes", repeated, tag = "1")]
+    pub message_ids: Vec<Bytes>,
+}
+
+/// `RPC` as a whole, for peers and tests that build one (the router reads frames with
+/// [`split_rpc`] and writes them part by part).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Rpc {
+    /// Subscriptions.
+    #[prost(message, repeated, tag = "1")]
+    pub subscriptions: Vec<SubOpts>,
+    /// Messages.
+    #[prost(message, repeated, tag = "2")]
+    pub publish: Vec<WireMessage>,
+    /// Control.
+    #[prost(message, optional, tag = "3")]
+    pub control: Option<ControlMessage>,
+}
+
+/// Bounds on what one inbound frame may hold, checked while splitting it, before any part is
+/// decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameLimits {
+    /// Subscription and control bytes together.
+    pub max_control_bytes: usize,
+    /// Messages in one frame.
+    pub max_messages: usize,
+}
+
+/// Why a frame was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// The frame is not a protobuf message.
+    #[error("malformed protobuf at byte {at}")]
+    Malformed {
+        /// Where the reader stopped.
+        at: usize,
+    },
+    /// Subscriptions and control together exceed the limit.
+    #[error("{bytes} bytes of subscriptions and control; the limit is {limit}")]
+    ControlTooLarge {
+        /// Bytes found (at the point the reader stopped).
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// More messages than the limit.
+    #[error("more than {limit} messages in one frame")]
+    TooManyMessages {
+        /// The limit.
+        limit: usize,
+    },
+    /// A part did not decode.
+    #[error("malformed {part}")]
+    Part {
+        /// Which part.
+        part: &'static str,
+        /// Prost's reason.
+        #[source]
+        source: prost::DecodeError,
+    },
+}
+
+/// One frame split into its top-level parts, each still encoded.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RpcParts {
+    /// Encoded `SubOpts`.
+    pub subscriptions: Vec<Bytes>,
+    /// Encoded `Message`s.
+    pub messages: Vec<Bytes>,
+    /// Encoded `ControlMessage` pieces (protobuf merges repeated occurrences).
+    pub control: Vec<Bytes>,
+    /// Top-level fields the router does not know (extensions), skipped.
+    pub unknown_fields: usize,
+}
+
+impl RpcParts {
+    /// Decodes the control pieces into one `ControlMessage` (empty when there are none).
+    pub fn decode_control(&self) -> Result<ControlMessage, WireError> {
+        let mut control = ControlMessage::default();
+        for piece in &self.control {
+            control
+                .merge(piece.clone())
+                .map_err(|source| WireError::Part {
+                    part: "control",
+                    source,
+                })?;
+        }
+        Ok(control)
+    }
+}
+
+fn varint(buf: &[u8], at: &mut usize) -> Result<u64, WireError> {
+    let (v, rest) =
+        unsigned_varint::decode::u64(&buf[*at..]).map_err(|_| WireError::Malformed { at: *at })?;
+    *at = buf.len() - rest.len();
+    Ok(v)
+}
+
+/// Splits one RPC frame (without its length prefix) into its top-level parts, slicing `frame`,
+/// and checks `limits` as it goes: nothing is decoded or allocated per part beyond a slice
+/// handle until the frame is known to be within bounds.
+pub fn split_rpc(frame: &Bytes, limits: FrameLimits) -> Result<RpcParts, WireError> {
+    let buf: &[u8] = frame;
+    let mut at = 0;
+    let mut parts = RpcParts::default();
+    let mut control_bytes = 0usize;
+    while at < buf.len() {
+        let key_at = at;
+        let key = varint(buf, &mut at)?;
+        let field = key >> 3;
+        let wire = key & 7;
+        match wire {
+            0 => {
+                varint(buf, &mut at)?;
+                parts.unknown_fields += 1;
+            }
+            1 | 5 => {
+                let n = if wire == 1 { 8 } else { 4 };
+                if buf.len() - at < n {
+                    return Err(WireError::Malformed { at: key_at });
+                }
+                at += n;
+                parts.unknown_fields += 1;
+            }
+            2 => {
+                let len = varint(buf, &mut at)?;
+                let len = usize::try_from(len).map_err(|_| WireError::Malformed { at })?;
+                if buf.len() - at < len {
+                    return Err(WireError::Malformed { at: key_at });
+                }
+                let part = frame.slice(at..at + len);
+                at += len;
+                match field {
+                    1 | 3 => {
+                        control_bytes += len;
+                        if control_bytes > limits.max_control_bytes {
+                            return Err(WireError::ControlTooLarge {
+                                bytes: control_bytes,
+                                limit: limits.max_control_bytes,
+                            });
+                        }
+                        if field == 1 {
+                            parts.subscriptions.push(part);
+                        } else {
+                            parts.control.push(part);
+                        }
+                    }
+                    2 => {
+                        if parts.messages.len() >= limits.max_messages {
+                            return Err(WireError::TooManyMessages {
+                                limit: limits.max_messages,
+                            });
+                        }
+                        parts.messages.push(part);
+                    }
+                    _ => parts.unknown_fields += 1,
+                }
+            }
+            _ => return Err(WireError::Malformed { at: key_at }),
+        }
+    }
+    Ok(parts)
+}
+
+/// Appends a length-delimited field (`tag`, wire type 2) holding `len` bytes' header.
+fn put_field_header(buf: &mut BytesMut, tag: u32, len: usize) {
+    put_varint(buf, (u64::from(tag) << 3) | 2);
+    put_varint(buf, len as u64);
+}
+
+fn put_varint(buf: &mut BytesMut, v: u64) {
+    let mut tmp = unsigned_varint::encode::u64_buffer();
+    buf.put_slice(unsigned_varint::encode::u64(v, &mut tmp));
+}
+
+/// The length of `v` as a varint.
+pub fn varint_len(v: u64) -> usize {
+    let mut tmp = unsigned_varint::encode::u64_buffer();
+    unsigned_varint::encode::u64(v, &mut tmp).len()
+}
+
+/// One anonymous message encoded as an RPC's `publish` entry (field 2, with its key and
+/// length): built once per message and shared by every frame that carries it, since protobuf
+/// concatenates repeated fields.
+pub fn encode_publish_entry(topic: &[u8], data: &[u8]) -> Bytes {
+    let inner = 1
+        + varint_len(data.len() as u64)
+        + data.len()
+        + 1
+        + varint_len(topic.len() as u64)
+        + topic.len();
+    let mut buf = BytesMut::with_capacity(inner + 1 + varint_len(inner as u64));
+    put_field_header(&mut buf, 2, inner);
+    put_field_header(&mut buf, 2, data.len());
+    buf.put_slice(data);
+    put_field_header(&mut buf, 4, topic.len());
+    buf.put_slice(topic);
+    buf.freeze()
+}
+
+/// A `SubOpts` entry (field 1 of the RPC).
+pub fn encode_subscription_entry(topic: &[u8], subscribe: bool) -> Bytes {
+    let inner = 2 + 1 + varint_len(topic.len() as u64) + topic.len();
+    let mut buf = BytesMut::with_capacity(inner + 4);
+    put_field_header(&mut buf, 1, inner);
+    put_varint(&mut buf, 1 << 3);
+    put_varint(&mut buf, u64::from(subscribe));
+    put_field_header(&mut buf, 2, topic.len());
+    buf.put_slice(topic);
+    buf.freeze()
+}
+
+/// A `ControlMessage` as the RPC's field 3.
+pub fn encode_control_entry(control: &ControlMessage) -> Bytes {
+    let len = control.encoded_len();
+    let mut buf = BytesMut::with_capacity(len + 1 + varint_len(len as u64));
+    put_field_header(&mut buf, 3, len);
+    control.encode(&mut buf).ok();
+    buf.freeze()
+}
+
+/// The unsigned-varint length prefix of a frame of `len` bytes.
+pub fn length_prefix(len: usize) -> Bytes {
+    let mut buf = BytesMut::with_capacity(10);
+    put_varint(&mut buf, len as u64);
+    buf.freeze()
+}
+
+/// The bytes one message-id costs in an IHAVE, IWANT or IDONTWANT (key, length, id).
+pub fn id_entry_len(id_len: usize) -> usize {
+    1 + varint_len(id_len as u64) + id_len
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const LIMITS: FrameLimits = FrameLimits {
+        max_control_bytes: 1 << 16,
+        max_messages: 64,
+    };
+
+    #[test]
+    fn hand_encoded_entries_decode_with_prost() {
+        let mut frame = BytesMut::new();
+        frame.put_slice(&encode_subscription_entry(b"/t/a", true));
+        frame.put_slice(&encode_publish_entry(b"/t/a", &[7; 300]));
+        frame.put_slice(&encode_publish_entry(b"/t/b", &[]));
+        let control = ControlMessage {
+            graft: vec![ControlGraft {
+                topic_id: Some(Bytes::from_static(b"/t/a")),
+            }],
+            ..Default::default()
+        };
+        frame.put_slice(&encode_control_entry(&control));
+        let frame = frame.freeze();
+        let rpc = Rpc::decode(frame.clone()).unwrap();
+        assert_eq!(rpc.subscriptions[0].subscribe, Some(true));
+        assert_eq!(rpc.subscriptions[0].topic_id.as_deref(), Some(&b"/t/a"[..]));
+        assert_eq!(rpc.publish.len(), 2);
+        assert_eq!(rpc.publish[0].data.as_deref(), Some(&[7u8; 300][..]));
+        assert_eq!(rpc.publish[1].topic.as_deref(), Some(&b"/t/b"[..]));
+        assert_eq!(rpc.control.as_ref(), Some(&control));
+        let parts = split_rpc(&frame, LIMITS).unwrap();
+        assert_eq!(
+            (
+                parts.subscriptions.len(),
+                parts.messages.len(),
+                parts.control.len()
+            ),
+            (1, 2, 1)
+        );
+        assert_eq!(parts.decode_control().unwrap(), control);
+        let m = WireMessage::decode(parts.messages[0].clone()).unwrap();
+        assert!(!m.is_signed());
+    }
+
+    #[test]
+    fn limits_are_checked_before_decoding() {
+        let mut frame = BytesMut::new();
+        for _ in 0..65 {
+            frame.put_slice(&encode_publish_entry(b"t", b"x"));
+        }
+        assert_eq!(
+            split_rpc(&frame.freeze(), LIMITS),
+            Err(WireError::TooManyMessages { limit: 64 })
+        );
+        let mut frame = BytesMut::new();
+        for i in 0..10_000u32 {
+            frame.put_slice(&encode_subscription_entry(
+                format!("/topic/{i}").as_bytes(),
+                true,
+            ));
+        }
+        assert!(matches!(
+            split_rpc(&frame.freeze(), LIMITS),
+            Err(WireError::ControlTooLarge { .. })
+        ));
+        // Truncated length, group wire types and bad varints are malformed.
+        for bad in [&[0x12, 0x05, 1][..], &[0x0b][..], &[0xff; 11][..]] {
+            assert!(matches!(
+                split_rpc(&Bytes::copy_from_slice(bad), LIMITS),
+                Err(WireError::Malformed { .. })
+            ));
+        }
+    }
+}
