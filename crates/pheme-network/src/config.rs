@@ -24,6 +24,50 @@ pub const DEFAULT_EVENT_QUEUE: usize = 16_384;
 /// How long a graylisted or misbehaving peer stays banned.
 pub const DEFAULT_BAN_DURATION: Duration = Duration::from_secs(30 * 60);
 
+/// Which gossipsub router the service runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RouterKind {
+    /// Pheme's own router (`pheme-router`), the default.
+    #[default]
+    Pheme,
+    /// libp2p-gossipsub 0.50, kept selectable so both can be measured in one run.
+    Libp2p,
+}
+
+impl RouterKind {
+    /// Both, Pheme's first.
+    pub const ALL: [RouterKind; 2] = [RouterKind::Pheme, RouterKind::Libp2p];
+
+    /// The name (`pheme`, `libp2p`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RouterKind::Pheme => "pheme",
+            RouterKind::Libp2p => "libp2p",
+        }
+    }
+}
+
+impl std::fmt::Display for RouterKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A router name that is neither `pheme` nor `libp2p`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown router {0:?} (pheme or libp2p)")]
+pub struct UnknownRouter(pub String);
+
+impl std::str::FromStr for RouterKind {
+    type Err = UnknownRouter;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RouterKind::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| UnknownRouter(s.to_owned()))
+    }
+}
+
 /// Which subnet topics to subscribe to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subnets {
@@ -77,6 +121,9 @@ pub struct NetworkConfig {
     pub(crate) discovery: Option<pheme_discovery::DiscoveryConfigBuilder>,
     pub(crate) metrics: Metrics,
     pub(crate) trace: Option<TraceSink>,
+    pub(crate) router: RouterKind,
+    pub(crate) router_seed: Option<u64>,
+    pub(crate) peer_exchange: Option<bool>,
 }
 
 impl NetworkConfig {
@@ -102,6 +149,9 @@ impl NetworkConfig {
                 discovery: None,
                 metrics: Metrics::disabled(),
                 trace: None,
+                router: RouterKind::default(),
+                router_seed: None,
+                peer_exchange: None,
             },
         }
     }
@@ -219,6 +269,27 @@ impl NetworkConfigBuilder {
     /// Where Pheme's own metrics go.
     pub fn metrics(mut self, metrics: Metrics) -> Self {
         self.config.metrics = metrics;
+        self
+    }
+
+    /// The gossipsub router ([`RouterKind::Pheme`] by default).
+    pub fn router(mut self, router: RouterKind) -> Self {
+        self.config.router = router;
+        self
+    }
+
+    /// Seeds the router's randomness (Pheme's router only; by default a random seed), for
+    /// reproducible runs.
+    pub fn router_seed(mut self, seed: u64) -> Self {
+        self.config.router_seed = Some(seed);
+        self
+    }
+
+    /// Peer exchange on PRUNE (Pheme's router only; the preset's `do_px` by default, which is
+    /// off for Ethereum): PRUNEs offer other peers with their signed records, and PX from peers
+    /// above `accept_px_threshold` is dialled.
+    pub fn peer_exchange(mut self, on: bool) -> Self {
+        self.config.peer_exchange = Some(on);
         self
     }
 

@@ -118,6 +118,7 @@ pub(crate) enum Command {
     SetActiveValidators(u64),
     Scores(oneshot::Sender<Vec<ScoreBreakdown>>),
     Snapshot(oneshot::Sender<NetworkSnapshot>),
+    RouterStats(oneshot::Sender<Option<pheme_router::RouterStats>>),
     Dial(Multiaddr, oneshot::Sender<Result<(), HandleError>>),
     Shutdown(oneshot::Sender<()>),
 }
@@ -140,6 +141,7 @@ impl std::fmt::Debug for Command {
             Command::SetActiveValidators(_) => "SetActiveValidators",
             Command::Scores(_) => "Scores",
             Command::Snapshot(_) => "Snapshot",
+            Command::RouterStats(_) => "RouterStats",
             Command::Dial(..) => "Dial",
             Command::Shutdown(_) => "Shutdown",
         })
@@ -213,6 +215,11 @@ impl NetworkHandle {
     /// Peers, meshes and topics now.
     pub async fn snapshot(&self) -> Result<NetworkSnapshot, HandleError> {
         self.ask(Command::Snapshot).await
+    }
+
+    /// The counters of Pheme's router (`None` with libp2p-gossipsub).
+    pub async fn router_stats(&self) -> Result<Option<pheme_router::RouterStats>, HandleError> {
+        self.ask(Command::RouterStats).await
     }
 
     /// Dials an address.

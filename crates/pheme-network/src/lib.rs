@@ -59,6 +59,7 @@ mod blocks;
 mod config;
 mod discovery;
 mod handle;
+mod meshsub;
 mod metrics;
 mod params;
 mod rpc;
@@ -72,13 +73,16 @@ mod validation;
 pub use blocks::block_slot_and_root;
 pub use config::{
     ConfigError, DEFAULT_BAN_DURATION, DEFAULT_EVENT_QUEUE, DEFAULT_PEER_EXCESS, DEFAULT_PORT,
-    DEFAULT_TARGET_PEERS, DEFAULT_VALIDATION_QUEUE, NetworkConfig, NetworkConfigBuilder, Subnets,
+    DEFAULT_TARGET_PEERS, DEFAULT_VALIDATION_QUEUE, NetworkConfig, NetworkConfigBuilder,
+    RouterKind, Subnets, UnknownRouter,
 };
 pub use handle::{GossipReceived, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot};
+pub use meshsub::{Handler as MeshsubHandler, HandlerIn, HandlerOut, Meshsub, MeshsubUpgrade};
 pub use metrics::{DESCRIPTIONS as METRIC_DESCRIPTIONS, Metrics, SharedRecorder};
 pub use params::{
     CONTROL_ID_BYTES, ParamsError, SUBSCRIPTION_ALLOWANCE, acceptance, gossipsub_config_builder,
-    max_control_message_size, peer_score_params, peer_score_thresholds, topic_hash,
+    max_control_message_size, peer_score_params, peer_score_thresholds, router_config,
+    router_score_params, router_thresholds, topic_hash, topic_name,
 };
 pub use rpc::{
     BlockCache, BlockChunk, CachedBlock, DEFAULT_BLOCK_CACHE_BLOCKS, DEFAULT_BLOCK_CACHE_BYTES,
@@ -105,8 +109,8 @@ pub use trace::{
     DEFAULT_TRACE_QUEUE, TRACE_FLUSH_INTERVAL, TraceError, TraceRecord, TraceSink, TraceWriter,
 };
 pub use transform::{
-    ARRIVAL_MEMORY, Arrival, Arrivals, Eth2SubscriptionFilter, SnappyTransform, TransformCounters,
-    message_id_fn,
+    ARRIVAL_MEMORY, Arrival, Arrivals, Eth2SubscriptionFilter, Eth2Transform, SnappyTransform,
+    TransformCounters, message_id_fn,
 };
 
 pub use discovery::DISCOVERY_INTERVAL;

@@ -86,7 +86,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "pheme_peer_score_component",
-        "Sum over connected peers of each score component (p1..p6, residual)",
+        "Sum over connected peers of each score component (p1..p7, residual, topic_cap_cut)",
     ),
     (
         "pheme_peer_score_by_peer",
@@ -108,6 +108,51 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     (
         "pheme_events_dropped_total",
         "Events dropped because the node did not read them",
+    ),
+    (
+        "pheme_router_frames_total",
+        "Gossipsub frames (RPCs) Pheme's router read and wrote, by direction",
+    ),
+    (
+        "pheme_router_bytes_total",
+        "Gossipsub frame bytes Pheme's router read and wrote, by direction",
+    ),
+    (
+        "pheme_router_frames_refused_total",
+        "Inbound frames refused whole (oversized, malformed, over a limit)",
+    ),
+    (
+        "pheme_router_messages_total",
+        "Messages through Pheme's router, by event (received, duplicate, validated, accepted, forwarded, ...)",
+    ),
+    (
+        "pheme_router_dropped_total",
+        "Sends and RPCs Pheme's router dropped, by reason (queue_full, stale, idontwant_cancelled, idontwant_skipped, graylisted_rpc)",
+    ),
+    (
+        "pheme_router_control_total",
+        "Control messages (GRAFT, PRUNE, IHAVE, IWANT, IDONTWANT), by kind and direction",
+    ),
+    (
+        "pheme_router_broken_promises_total",
+        "IWANT promises peers did not keep (each a P7 penalty)",
+    ),
+    (
+        "pheme_router_queued_messages",
+        "Messages waiting in Pheme's router's per-peer queues",
+    ),
+    (
+        "pheme_router_frames_in_flight",
+        "Frames handed to connections and not yet written",
+    ),
+    ("pheme_router_seen_ids", "Message-ids in the seen cache"),
+    (
+        "pheme_router_message_records",
+        "Recent messages the router keeps records of (deliveries, verdicts, mcache)",
+    ),
+    (
+        "pheme_router_retained_scores",
+        "Scores of disconnected peers retained",
     ),
 ];
 

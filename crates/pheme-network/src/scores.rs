@@ -1,6 +1,10 @@
 //! Each peer's score broken into its components.
 //!
-//! libp2p-gossipsub 0.50 exposes a peer's total score only (`Behaviour::peer_score`); its
+//! With Pheme's router (the default) every component is the router's own: P1 to P7 per topic
+//! and globally, summing to the score its decisions use ([`ScoreBreakdown::from_router`]); the
+//! residual is zero.
+//!
+//! With libp2p-gossipsub (`RouterKind::Libp2p`), the router exposes a peer's total score only (`Behaviour::peer_score`); its
 //! per-component report is crate-private. Pheme rebuilds the components it can observe with the
 //! router's own formulas and parameters:
 //!
@@ -36,6 +40,10 @@ pub struct TopicComponents {
     pub p1: f64,
     /// P2, first message deliveries.
     pub p2: f64,
+    /// P3, mesh message delivery deficit (Pheme's router only).
+    pub p3: f64,
+    /// P3b, mesh failure penalty (Pheme's router only).
+    pub p3b: f64,
     /// P4, invalid message deliveries.
     pub p4: f64,
 }
@@ -53,6 +61,10 @@ pub struct ScoreBreakdown {
     pub p1: f64,
     /// P2 over all topics.
     pub p2: f64,
+    /// P3 over all topics (0 with libp2p-gossipsub, whose P3 is in the residual).
+    pub p3: f64,
+    /// P3b over all topics (0 with libp2p-gossipsub).
+    pub p3b: f64,
     /// P4 over all topics (as Pheme saw it).
     pub p4: f64,
     /// How much the topic score cap removed from P1 + P2 + P4.
@@ -61,10 +73,57 @@ pub struct ScoreBreakdown {
     pub p5: f64,
     /// P6, IP colocation.
     pub p6: f64,
-    /// Total minus the observed components: P3, P3b, P7, slow-peer and unseen P4.
+    /// P7, behaviour penalty (0 with libp2p-gossipsub).
+    pub p7: f64,
+    /// Total minus the components above: 0 with Pheme's router (up to rounding); with
+    /// libp2p-gossipsub P3, P3b, P7, the slow-peer penalty and unseen P4.
     pub residual: f64,
     /// Per topic, the topics where any component is non-zero.
     pub topics: Vec<TopicComponents>,
+}
+
+impl ScoreBreakdown {
+    /// The breakdown Pheme's router gives, every component its own.
+    pub fn from_router(b: &pheme_router::ScoreBreakdown) -> Self {
+        let weighted = |f: fn(&pheme_router::TopicTerms) -> f64| b.topic_term(f);
+        let topics = b
+            .topics
+            .iter()
+            .map(|t| TopicComponents {
+                topic: t.topic.clone(),
+                p1: t.terms.p1 * t.weight,
+                p2: t.terms.p2 * t.weight,
+                p3: t.terms.p3 * t.weight,
+                p3b: t.terms.p3b * t.weight,
+                p4: t.terms.p4 * t.weight,
+            })
+            .collect();
+        let mut out = ScoreBreakdown {
+            peer: b.peer,
+            total: b.score,
+            p1: weighted(|t| t.p1),
+            p2: weighted(|t| t.p2),
+            p3: weighted(|t| t.p3),
+            p3b: weighted(|t| t.p3b),
+            p4: weighted(|t| t.p4),
+            topic_cap_cut: b.topic_cap_cut,
+            p5: b.p5,
+            p6: b.p6,
+            p7: b.p7,
+            residual: 0.0,
+            topics,
+        };
+        out.residual = out.total - out.sum_of_components();
+        out
+    }
+
+    /// P1 + P2 + P3 + P3b + P4 - cap cut + P5 + P6 + P7.
+    pub fn sum_of_components(&self) -> f64 {
+        self.p1 + self.p2 + self.p3 + self.p3b + self.p4 - self.topic_cap_cut
+            + self.p5
+            + self.p6
+            + self.p7
+    }
 }
 
 fn ser_peer<S: serde::Serializer>(p: &PeerId, s: S) -> Result<S::Ok, S::Error> {
@@ -218,10 +277,13 @@ impl ScoreTracker {
             total,
             p1: 0.0,
             p2: 0.0,
+            p3: 0.0,
+            p3b: 0.0,
             p4: 0.0,
             topic_cap_cut: 0.0,
             p5: 0.0,
             p6: 0.0,
+            p7: 0.0,
             residual: 0.0,
             topics: Vec::new(),
         };
@@ -250,6 +312,8 @@ impl ScoreTracker {
                     topic: topic.to_string(),
                     p1,
                     p2,
+                    p3: 0.0,
+                    p3b: 0.0,
                     p4,
                 });
             }

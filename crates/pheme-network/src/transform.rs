@@ -363,7 +363,116 @@ impl DataTransform for SnappyTransform {
     }
 }
 
+/// The transform Pheme's own router runs: the same bounded snappy and spec message-id, called
+/// once per unique message (the router recognises copies before it asks). A refused message
+/// gets the spec's invalid-snappy id, so its copies are known and its senders penalised.
+#[derive(Debug, Clone)]
+pub struct Eth2Transform {
+    chain: Arc<ChainSpec>,
+    schedule: Arc<Vec<DigestEpoch>>,
+    topics: HashMap<Arc<str>, Option<TopicInfo>>,
+    counters: Arc<TransformCounters>,
+}
+
+/// A short name for a snappy refusal, for metrics and traces.
+fn refusal_reason(e: &pheme_codec::SnappyError) -> &'static str {
+    match e {
+        pheme_codec::SnappyError::CompressedTooLarge { .. } => "compressed_too_large",
+        pheme_codec::SnappyError::BadPreamble => "bad_snappy_preamble",
+        pheme_codec::SnappyError::OutOfBounds { .. } => "ssz_size_out_of_bounds",
+        pheme_codec::SnappyError::Corrupt(_) => "corrupt_snappy",
+    }
+}
+
+impl Eth2Transform {
+    /// A transform for `chain`'s topics.
+    pub fn new(chain: Arc<ChainSpec>) -> Self {
+        let schedule = Arc::new(chain.digest_schedule());
+        Self {
+            chain,
+            schedule,
+            topics: HashMap::new(),
+            counters: Arc::default(),
+        }
+    }
+
+    /// The counters (shared with clones).
+    pub fn counters(&self) -> Arc<TransformCounters> {
+        self.counters.clone()
+    }
+
+    fn info(&mut self, topic: &str) -> Option<TopicInfo> {
+        if let Some(info) = self.topics.get(topic) {
+            return *info;
+        }
+        let info = topic_info(&self.chain, &self.schedule, topic);
+        // The router only asks about topics it holds (bounded by its topic filter).
+        if self.topics.len() >= 4096 {
+            self.topics.clear();
+        }
+        self.topics.insert(Arc::from(topic), info);
+        info
+    }
+}
+
+impl pheme_router::MessageTransform for Eth2Transform {
+    fn inbound(
+        &mut self,
+        topic: &str,
+        data: &bytes::Bytes,
+    ) -> Result<pheme_router::Decoded, pheme_router::TransformRefusal> {
+        let Some(info) = self.info(topic) else {
+            self.counters.refuse("unknown");
+            return Err(pheme_router::TransformRefusal {
+                reason: "unknown_topic",
+                id: None,
+            });
+        };
+        self.counters.decompressions.fetch_add(1, Ordering::Relaxed);
+        self.counters.ids_computed.fetch_add(1, Ordering::Relaxed);
+        match decompress_block(data, info.bounds) {
+            Ok(ssz) => Ok(pheme_router::Decoded {
+                id: pheme_router::MessageId::new(&pheme_codec::message_id(
+                    info.fork,
+                    topic,
+                    Ok(&ssz),
+                )),
+                payload: bytes::Bytes::from(ssz),
+            }),
+            Err(e) => {
+                self.counters.refuse(info.base);
+                Err(pheme_router::TransformRefusal {
+                    reason: refusal_reason(&e),
+                    id: Some(pheme_router::MessageId::new(&pheme_codec::message_id(
+                        info.fork,
+                        topic,
+                        Err(data),
+                    ))),
+                })
+            }
+        }
+    }
+
+    fn outbound(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+    ) -> Result<(bytes::Bytes, pheme_router::MessageId), pheme_router::TransformRefusal> {
+        let refuse = |reason| pheme_router::TransformRefusal { reason, id: None };
+        let info = self.info(topic).ok_or(refuse("unknown_topic"))?;
+        if !info.bounds.admits(payload.len()) {
+            return Err(refuse("ssz_size_out_of_bounds"));
+        }
+        let id = pheme_codec::message_id(info.fork, topic, Ok(payload));
+        Ok((
+            bytes::Bytes::from(compress_block(payload)),
+            pheme_router::MessageId::new(&id),
+        ))
+    }
+}
+
 /// What the transform recorded of a received message: its wire length and copies so far.
+#[cfg(test)]
 pub(crate) fn arrival(arrivals: &Mutex<Arrivals>, message: &Message) -> Option<Arrival> {
     let key = message.sequence_number?;
     arrivals.lock().ok()?.get(key)
@@ -492,6 +601,39 @@ mod tests {
         let back = t.inbound_transform(raw(topic.as_str(), out)).unwrap();
         assert_eq!(back.data, vec![7u8; 144]);
         assert!(t.outbound_transform(&topic, vec![7u8; 145]).is_err());
+    }
+
+    #[test]
+    fn the_router_transform_decodes_identifies_and_refuses() {
+        use pheme_router::MessageTransform;
+        let chain = Arc::new(Network::Mainnet.chain_spec().unwrap());
+        let mut t = Eth2Transform::new(chain);
+        let topic = "/eth2/8c9f62fe/beacon_attestation_3/ssz_snappy";
+        let (wire, id) = t.outbound(topic, &[1u8; 240]).unwrap();
+        let d = t.inbound(topic, &wire).unwrap();
+        assert_eq!(&d.payload[..], &[1u8; 240]);
+        assert_eq!(d.id, id);
+        assert_eq!(
+            d.id.as_bytes(),
+            &pheme_codec::message_id(Fork::Fulu, topic, Ok(&[1u8; 240]))[..]
+        );
+        // 241 bytes is no SingleAttestation: refused from the preamble, with the
+        // invalid-snappy id.
+        let bad = bytes::Bytes::from(compress_block(&[1u8; 241]));
+        let r = t.inbound(topic, &bad).unwrap_err();
+        assert_eq!(r.reason, "ssz_size_out_of_bounds");
+        assert_eq!(
+            r.id.unwrap().as_bytes(),
+            &pheme_codec::message_id(Fork::Fulu, topic, Err(&bad))[..]
+        );
+        assert!(t.outbound(topic, &[1u8; 241]).is_err());
+        assert_eq!(
+            t.inbound("/eth2/00000000/beacon_block/ssz_snappy", &bad)
+                .unwrap_err()
+                .reason,
+            "unknown_topic"
+        );
+        assert_eq!(t.counters().snapshot()["beacon_attestation"], 1);
     }
 
     #[test]

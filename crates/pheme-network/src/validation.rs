@@ -4,31 +4,41 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::Instant;
 
-use libp2p::{PeerId, gossipsub};
+use bytes::Bytes;
+use libp2p::PeerId;
 use pheme_gossip::{GossipValidator, StatefulValidator, Verdict};
+use pheme_router::MessageId;
 use pheme_spec::{ChainSpec, unix_now_ms};
 use tokio::sync::{mpsc, watch};
 
 use crate::handle::{GossipReceived, NetworkEvent};
 use crate::metrics::Metrics;
 use crate::trace::{TraceRecord, TraceSink};
-use crate::transform::{Arrivals, arrival};
+use crate::transform::{Arrival, Arrivals};
 
-/// A message handed from the swarm to the validator.
+/// A message handed from the swarm to the validator, whichever router delivered it.
 pub(crate) struct Inbound {
-    pub message: gossipsub::Message,
-    pub id: gossipsub::MessageId,
+    pub topic: Arc<str>,
+    /// The decompressed payload.
+    pub data: Bytes,
+    pub id: MessageId,
     pub source: PeerId,
     pub arrival_ms: u64,
+    /// Bytes on the wire and when the first copy arrived.
+    pub wire_len: usize,
+    pub first_seen: Instant,
+    /// With libp2p-gossipsub: the key of the transform's arrival record, read again at the
+    /// verdict for the copies counted by then.
+    pub arrival_key: Option<u64>,
 }
 
 /// A verdict handed back to the swarm.
 pub(crate) struct Report {
-    pub id: gossipsub::MessageId,
+    pub id: MessageId,
     pub source: PeerId,
-    pub topic: gossipsub::TopicHash,
+    pub topic: Arc<str>,
     pub verdict: Verdict,
     /// An accepted block, for the req/resp cache.
     pub block: Option<crate::rpc::CachedBlock>,
@@ -127,13 +137,16 @@ impl<S: StatefulValidator> ValidationTask<S> {
     }
 
     async fn handle(&mut self, msg: Inbound) {
-        let seen = arrival(&self.arrivals, &msg.message);
-        let wire_len = seen.map_or(msg.message.data.len(), |a| a.wire_len);
-        let id: [u8; 20] = msg.id.0.as_slice().try_into().unwrap_or([0; 20]);
-        let topic = msg.message.topic.as_str();
+        let seen: Option<Arrival> = msg
+            .arrival_key
+            .and_then(|k| self.arrivals.lock().ok()?.get(k));
+        let wire_len = seen.map_or(msg.wire_len, |a| a.wire_len);
+        let first_seen = seen.map_or(msg.first_seen, |a| a.first_seen);
+        let id: [u8; 20] = msg.id.as_bytes().try_into().unwrap_or([0; 20]);
+        let topic: &str = &msg.topic;
         let outcome = self
             .validator
-            .validate_decoded(topic, &msg.message.data, id, wire_len, msg.arrival_ms)
+            .validate_decoded(topic, &msg.data, id, wire_len, msg.arrival_ms)
             .await;
         let block = match (outcome.verdict, outcome.kind, outcome.fork) {
             (Verdict::Accept, Some(pheme_spec::GossipKind::BeaconBlock), Some(fork)) => {
@@ -141,12 +154,12 @@ impl<S: StatefulValidator> ValidationTask<S> {
                     .parse::<pheme_codec::GossipTopic>()
                     .ok()
                     .map(|t| t.fork_digest);
-                let root = crate::blocks::block_slot_and_root(&self.chain, fork, &msg.message.data);
+                let root = crate::blocks::block_slot_and_root(&self.chain, fork, &msg.data);
                 digest
                     .zip(root)
                     .map(|(fork_digest, (slot, root))| crate::rpc::CachedBlock {
                         fork_digest,
-                        ssz: msg.message.data.clone(),
+                        ssz: msg.data.to_vec(),
                         slot,
                         root,
                     })
@@ -157,12 +170,12 @@ impl<S: StatefulValidator> ValidationTask<S> {
         let _ = self.reports.send(Report {
             id: msg.id.clone(),
             source: msg.source,
-            topic: msg.message.topic.clone(),
+            topic: msg.topic.clone(),
             verdict: outcome.verdict,
             block,
         });
         let verdict_ms = unix_now_ms();
-        let verdict_latency = seen.map_or(Duration::ZERO, |a| a.first_seen.elapsed());
+        let verdict_latency = first_seen.elapsed();
         let kind = outcome.kind.map_or("unknown", |k| k.base_name());
         let verdict = outcome.verdict.name();
         if let Some(h) = self
@@ -206,7 +219,7 @@ impl<S: StatefulValidator> ValidationTask<S> {
             source: msg.source,
             arrival_ms: msg.arrival_ms,
             verdict_latency,
-            ssz: msg.message.data,
+            ssz: msg.data.into(),
         }));
         if self.events.try_send(event).is_err() {
             self.metrics.count("pheme_events_dropped_total", &[], 1);

@@ -1,5 +1,5 @@
 //! Log lines name their node: with several services in one process (tests, `pheme simulate`),
-//! every line the service and its router's behaviour write carries a `node{peer=...}` span, so one node's
+//! every line the service and its router write carries a `node{peer=...}` span, so one node's
 //! GRAFT/PRUNE sequence can be pulled out of a shared log (`RUST_LOG="warn,[node]=debug"`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -38,7 +38,7 @@ async fn each_nodes_lines_carry_its_peer_id() {
     let sink = captured.clone();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "warn,pheme::network=debug,libp2p_gossipsub=debug",
+            "warn,pheme::network=debug,pheme::router=debug",
         ))
         .with_ansi(false)
         .with_writer(move || sink.clone())
@@ -50,7 +50,7 @@ async fn each_nodes_lines_carry_its_peer_id() {
     let (id_a, id_b) = (a.handle.local_peer_id(), b.handle.local_peer_id());
     a.handle.dial(b.addr.clone()).await.unwrap();
 
-    // Both sides log the connection (pheme) and the new gossipsub peer (the router).
+    // Both sides log the connection (the service) and the new gossipsub peer (Pheme's router).
     let seen = wait_for(Duration::from_secs(10), || {
         let text = captured.text();
         let done = [(id_a, id_b), (id_b, id_a)].iter().all(|(me, other)| {
@@ -60,9 +60,9 @@ async fn each_nodes_lines_carry_its_peer_id() {
                 .collect();
             ours.iter().any(|l| {
                 l.contains("pheme::network::peers") && l.contains(&format!("peer={other}"))
-            }) && ours.iter().any(|l| {
-                l.contains("libp2p_gossipsub::behaviour") && l.contains(&format!("peer={other}"))
-            })
+            }) && ours
+                .iter()
+                .any(|l| l.contains("pheme::router::peers") && l.contains(&format!("peer={other}")))
         });
         async move { done.then_some(()) }
     })
@@ -73,13 +73,13 @@ async fn each_nodes_lines_carry_its_peer_id() {
         captured.text()
     );
 
-    // No line of the router's behaviour (mesh, GRAFT, PRUNE, penalties) is left without a node.
-    // Its connection handlers run in the swarm's connection tasks, whose spans libp2p roots
-    // itself, so their lines carry the connection's peer only.
+    // No line of the router (mesh, GRAFT, PRUNE, penalties) is left without a node: the core
+    // runs inside the behaviour, in the service's span. (Connection handlers run in the swarm's
+    // connection tasks, whose spans libp2p roots itself.)
     let text = captured.text();
     let orphans: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("libp2p_gossipsub::behaviour") && !l.contains("node{peer="))
+        .filter(|l| l.contains("pheme::router") && !l.contains("node{peer="))
         .collect();
     assert!(
         orphans.is_empty(),

@@ -67,8 +67,13 @@ pub const DEFAULT_IDONTWANT_THRESHOLD: usize = 1000;
 pub const DEFAULT_MAX_IDONTWANT_IDS: usize = 10_000;
 /// How long an IDONTWANT is honoured.
 pub const DEFAULT_IDONTWANT_TTL: Duration = Duration::from_secs(3);
-/// Bytes of messages batched into one outbound frame (a larger message goes alone).
-pub const DEFAULT_MAX_BATCH_BYTES: usize = 64 * 1024;
+/// Bytes of messages batched into one outbound frame (a larger message goes alone). With
+/// [`DEFAULT_MAX_CONTROL_PER_FRAME`] it keeps a frame under libp2p-gossipsub's default 64 KiB
+/// `max_transmit_size`.
+pub const DEFAULT_MAX_BATCH_BYTES: usize = 32 * 1024;
+/// Messages batched into one outbound frame (libp2p-gossipsub refuses a frame of more than
+/// 500 and closes the stream).
+pub const DEFAULT_MAX_BATCH_MESSAGES: usize = 64;
 /// Subscriptions and control in one outbound frame (under libp2p-gossipsub's 16 KiB default).
 pub const DEFAULT_MAX_CONTROL_PER_FRAME: usize = 15 * 1024;
 /// Forwards queued for one peer before the oldest are dropped.
@@ -138,6 +143,7 @@ pub struct RouterConfig {
     pub(crate) max_idontwant_ids: usize,
     pub(crate) idontwant_ttl: Duration,
     pub(crate) max_batch_bytes: usize,
+    pub(crate) max_batch_messages: usize,
     pub(crate) max_control_per_frame: usize,
     pub(crate) max_forward_queue: usize,
     pub(crate) max_forward_age: Duration,
@@ -182,6 +188,7 @@ impl Default for RouterConfig {
             max_idontwant_ids: DEFAULT_MAX_IDONTWANT_IDS,
             idontwant_ttl: DEFAULT_IDONTWANT_TTL,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
+            max_batch_messages: DEFAULT_MAX_BATCH_MESSAGES,
             max_control_per_frame: DEFAULT_MAX_CONTROL_PER_FRAME,
             max_forward_queue: DEFAULT_MAX_FORWARD_QUEUE,
             max_forward_age: DEFAULT_MAX_FORWARD_AGE,
@@ -270,6 +277,8 @@ getters! {
     idontwant_ttl: Duration;
     /// Message bytes batched into one outbound frame.
     max_batch_bytes: usize;
+    /// Messages batched into one outbound frame.
+    max_batch_messages: usize;
     /// Subscription and control bytes in one outbound frame.
     max_control_per_frame: usize;
     /// Forwards queued per peer before the oldest are dropped.
@@ -288,6 +297,11 @@ impl RouterConfig {
     /// A builder starting from the defaults (the consensus spec's values).
     pub fn builder() -> RouterConfigBuilder {
         RouterConfigBuilder(Self::default())
+    }
+
+    /// A builder starting from `config`, to change a few fields.
+    pub fn builder_from(config: RouterConfig) -> RouterConfigBuilder {
+        RouterConfigBuilder(config)
     }
 }
 
@@ -333,6 +347,7 @@ impl RouterConfigBuilder {
             ("max_control_bytes", c.max_control_bytes),
             ("max_messages_per_frame", c.max_messages_per_frame),
             ("max_batch_bytes", c.max_batch_bytes),
+            ("max_batch_messages", c.max_batch_messages),
             ("max_control_per_frame", c.max_control_per_frame),
             ("max_forward_queue", c.max_forward_queue),
             ("max_ihave_length", c.max_ihave_length),

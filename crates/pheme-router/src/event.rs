@@ -230,6 +230,8 @@ pub struct RouterStats {
     pub prune_sent: u64,
     pub prune_received: u64,
     pub px_received: u64,
+    /// Peers handed out in [`Event::PeerExchange`] events.
+    pub px_peers_accepted: u64,
     pub px_record_invalid: u64,
     pub broken_promises: u64,
     pub graylisted_rpcs: u64,

@@ -144,14 +144,15 @@ impl OutQueue {
     }
 
     /// Builds the next frame: subscriptions and control up to `max_control` bytes, then own
-    /// publishes and IWANT answers, then forwards, up to `max_batch` bytes of messages (one
-    /// message always fits). `unwanted` says whether the peer sent IDONTWANT for a key;
+    /// publishes and IWANT answers, then forwards, up to `max_batch` bytes and `max_messages`
+    /// messages (one message always fits). `unwanted` says whether the peer sent IDONTWANT for a key;
     /// forwards older than `max_age` are dropped.
     pub fn build_frame(
         &mut self,
         now: Instant,
         max_control: usize,
         max_batch: usize,
+        max_messages: usize,
         max_age: Duration,
         unwanted: impl Fn(u64) -> bool,
     ) -> (Option<Frame>, Dropped) {
@@ -169,7 +170,7 @@ impl OutQueue {
             body.push(wire::encode_control_entry(&control));
         }
         let mut batch = 0usize;
-        let mut sent_any = false;
+        let mut taken = 0usize;
         'queues: for forward in [false, true] {
             let q = if forward {
                 &mut self.forward
@@ -187,11 +188,11 @@ impl OutQueue {
                     dropped.stale += 1;
                     continue;
                 }
-                if sent_any && batch + item.entry.len() > max_batch {
+                if taken > 0 && (batch + item.entry.len() > max_batch || taken >= max_messages) {
                     break 'queues;
                 }
                 batch += item.entry.len();
-                sent_any = true;
+                taken += 1;
                 if let Some(item) = q.pop_front() {
                     body.push(item.entry);
                 }

@@ -25,6 +25,9 @@ pub enum FixtureError {
     /// No selection proof makes a sync committee aggregator (cannot happen in practice).
     #[error("no sync committee aggregator proof found")]
     NoAggregatorProof,
+    /// A transaction did not fit its type.
+    #[error("transaction {0} does not fit")]
+    Transaction(usize),
 }
 
 /// Mainnet types with `slot_ms` slots and `slots_per_epoch`, genesis `slots_ago` slots back,
@@ -117,14 +120,31 @@ pub fn attestation(
 
 /// A signed block at `slot` by proposer `seed`.
 pub fn block(chain: &ChainSpec, slot: u64, seed: u64) -> Result<Vec<u8>, FixtureError> {
+    large_block(chain, slot, seed, 0)
+}
+
+/// A signed block at `slot` by proposer `seed` carrying `tx_bytes` of incompressible
+/// transactions (a block large enough on the wire for IDONTWANT).
+pub fn large_block(
+    chain: &ChainSpec,
+    slot: u64,
+    seed: u64,
+    tx_bytes: usize,
+) -> Result<Vec<u8>, FixtureError> {
     let mut block = t::SignedBeaconBlock::default();
     block.message.slot = slot;
     block.message.proposer_index = seed;
     block.message.parent_root = root(seed + 1)?;
     block.message.body.randao_reveal = sig(seed + 2)?;
-    block.message.body.execution_payload.timestamp =
-        chain.genesis_time + slot * chain.slot_duration_ms / 1000;
-    block.message.body.execution_payload.block_hash = root(seed + 3)?;
+    let payload = &mut block.message.body.execution_payload;
+    payload.timestamp = chain.genesis_time + slot * chain.slot_duration_ms / 1000;
+    payload.block_hash = root(seed + 3)?;
+    for (i, chunk) in bytes(seed ^ 0x7478, tx_bytes).chunks(1000).enumerate() {
+        payload.transactions.push(
+            pheme_types::primitives::Transaction::try_from(chunk)
+                .map_err(|_| FixtureError::Transaction(i))?,
+        );
+    }
     Ok(serialize(&block)?)
 }
 

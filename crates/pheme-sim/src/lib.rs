@@ -39,7 +39,9 @@ mod schedule;
 mod sybil;
 
 pub use predict::{Prediction, predict};
-pub use raw::{Control, MESHSUB, encode_rpc};
+pub use raw::{
+    Control, MESHSUB, RawAttacker, Script as RawScript, encode_rpc, start as start_raw_attacker,
+};
 pub use report::{RunReport, json_lines, markdown_table, table, verdicts};
 pub use run::run;
 pub use scenario::{

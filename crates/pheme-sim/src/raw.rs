@@ -65,7 +65,7 @@ pub fn encode_rpc(items: &[Control]) -> Vec<u8> {
 
 /// What a raw attacker sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Script {
+pub enum Script {
     /// GRAFT, PRUNE itself (so the honest node sets a backoff), then GRAFT every 100 ms.
     GraftFlood,
     /// IHAVE ten unknown message-ids per topic every 350 ms; never answer.
@@ -73,15 +73,18 @@ pub(crate) enum Script {
 }
 
 /// A running raw attacker.
-pub(crate) struct RawAttacker {
+pub struct RawAttacker {
+    /// Its peer id.
     pub peer: PeerId,
+    /// Addresses it should dial.
     pub dial: mpsc::UnboundedSender<Multiaddr>,
+    /// Its task.
     pub task: JoinHandle<()>,
 }
 
 /// Starts a raw attacker that runs `script` on `topics` against every peer it connects to,
 /// starting `delay` after the connection.
-pub(crate) fn start(
+pub fn start(
     keypair: Keypair,
     script: Script,
     topics: Vec<String>,

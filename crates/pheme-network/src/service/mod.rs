@@ -1,5 +1,6 @@
 //! The service: one tokio task owns the libp2p swarm; the validation task runs beside it.
 
+mod router;
 mod rpc;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -10,10 +11,10 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use libp2p::core::ConnectedPoint;
 use libp2p::multiaddr::Protocol;
+use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
-    Multiaddr, PeerId, Swarm, allow_block_list, connection_limits, gossipsub, identify, noise, tcp,
-    yamux,
+    Multiaddr, PeerId, Swarm, allow_block_list, connection_limits, identify, noise, tcp, yamux,
 };
 use pheme_gossip::{GossipValidator, StatefulValidator};
 use pheme_scoring::{DeriveInput, ScorePreset, derive, rederive};
@@ -24,13 +25,15 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::config::{NetworkConfig, Subnets};
 use crate::discovery::{DiscoveryTask, Wants};
 use crate::handle::{Command, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot};
+use crate::meshsub::Meshsub;
 use crate::rpc::{GoodbyeReason, LocalNode, RpcBehaviour, RpcConfig, StatusMessage};
 use crate::scores::ScoreTracker;
 use crate::topics::{accepted_digests, active_digests, kinds_for};
-use crate::transform::{Eth2SubscriptionFilter, SnappyTransform, message_id_fn};
+use crate::transform::Eth2SubscriptionFilter;
 use crate::validation::{Inbound, Report, ValidationTask};
-use crate::{ParamsError, acceptance, gossipsub_config_builder, peer_score_params, topic_hash};
+use crate::{ParamsError, topic_name};
 use pheme_discovery::{LocalIdentity, PeerInfo};
+use router::Gossipsub;
 use rpc::RpcState;
 pub use rpc::{
     GOODBYE_GRACE, RPC_STRIKE_DECAY, RPC_STRIKE_LIMIT, STRIKE_FAULT, STRIKE_RATE_LIMITED,
@@ -74,13 +77,12 @@ pub enum NetworkError {
     },
 }
 
-pub(crate) type Gossipsub = gossipsub::Behaviour<SnappyTransform, Eth2SubscriptionFilter>;
-
 /// Pheme's libp2p behaviours.
 #[derive(NetworkBehaviour)]
 #[behaviour(prelude = "libp2p::swarm::derive_prelude")]
 pub(crate) struct Behaviour {
-    pub gossipsub: Gossipsub,
+    pub gossipsub: Toggle<Gossipsub>,
+    pub meshsub: Toggle<Meshsub>,
     pub identify: identify::Behaviour,
     pub limits: connection_limits::Behaviour,
     pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
@@ -113,43 +115,14 @@ pub fn spawn<S: StatefulValidator + 'static>(
         .ok_or_else(|| NetworkError::Gossipsub("no fork digest".into()))?
         .clone();
 
-    let transform = SnappyTransform::new(chain.clone());
-    let filter = Eth2SubscriptionFilter::default();
-    let mut builder = gossipsub_config_builder(&current);
-    builder
-        .validation_mode(gossipsub::ValidationMode::Anonymous)
-        .validate_messages()
-        .message_id_fn(message_id_fn(&transform))
-        .max_transmit_size(chain.max_message_size() as usize)
-        .duplicate_cache_time(Duration::from_millis(chain.seen_ttl_ms()));
-    let gs_config = builder.build().map_err(ParamsError::from)?;
-    let mut gossipsub = Gossipsub::new_with_subscription_filter_and_transform(
-        gossipsub::MessageAuthenticity::Anonymous,
-        gs_config,
-        filter.clone(),
-        transform.clone(),
-    )
-    .map_err(|e| NetworkError::Gossipsub(e.to_string()))?;
-    let mut score_params = peer_score_params(&by_digest(&presets))?;
-    score_params.ip_colocation_factor_whitelist = config.ip_whitelist.iter().copied().collect();
-    let thresholds = crate::peer_score_thresholds(&current)?;
-    if config.scoring {
-        gossipsub
-            .with_peer_score(score_params.clone(), thresholds.clone())
-            .map_err(NetworkError::Gossipsub)?;
-    }
     let mut registry = registry;
-    if let Some(r) = registry.as_deref_mut() {
-        gossipsub = gossipsub.with_metrics(
-            r.sub_registry_with_prefix("libp2p_gossipsub"),
-            gossipsub::MetricsConfig::default(),
-        );
-    }
+    let built = router::build(&config, &chain, &presets, &current, registry.as_deref_mut())?;
 
     let keypair = config.keypair.clone();
     let local_peer_id = keypair.public().to_peer_id();
+    // Identify carries a signed peer record, which Pheme's router offers in peer exchange.
     let identify = identify::Behaviour::new(
-        identify::Config::new(IDENTIFY_PROTOCOL.into(), keypair.public())
+        identify::Config::new_with_signed_peer_record(IDENTIFY_PROTOCOL.into(), &keypair)
             .with_agent_version(format!("pheme/{}", env!("CARGO_PKG_VERSION"))),
     );
     let limits = connection_limits::Behaviour::new(
@@ -158,7 +131,8 @@ pub fn spawn<S: StatefulValidator + 'static>(
             .with_max_established_per_peer(Some(1)),
     );
     let behaviour = Behaviour {
-        gossipsub,
+        gossipsub: built.gossipsub,
+        meshsub: built.meshsub,
         identify,
         limits,
         blocked: Default::default(),
@@ -215,7 +189,7 @@ pub fn spawn<S: StatefulValidator + 'static>(
         inbound: inbound_rx,
         reports: reports_tx,
         events: events_tx.clone(),
-        arrivals: transform.arrivals(),
+        arrivals: built.arrivals,
         committees: committees_rx,
         metrics: config.metrics.clone(),
         handles: Default::default(),
@@ -258,6 +232,9 @@ pub fn spawn<S: StatefulValidator + 'static>(
         }
         None => (None, None),
     };
+    // libp2p-gossipsub hides most of its score; the tracker rebuilds what it can.
+    let mut tracker_params = crate::peer_score_params(&by_digest(&presets))?;
+    tracker_params.ip_colocation_factor_whitelist = config.ip_whitelist.iter().copied().collect();
     let kinds = kinds_by_digest(&chain, &digests, &config);
     let local = LocalNode::new(
         StatusMessage {
@@ -274,12 +251,12 @@ pub fn spawn<S: StatefulValidator + 'static>(
         wants: wants_tx,
         found: found_rx,
         shutdown_deadline: None,
-        scores: ScoreTracker::new(score_params),
+        scores: ScoreTracker::new(tracker_params),
         swarm,
         chain,
         presets,
-        transform_counters: transform.counters(),
-        filter,
+        transform_counters: built.counters,
+        filter: built.filter,
         kinds,
         extra_kinds: HashSet::new(),
         removed_kinds: HashSet::new(),
@@ -299,7 +276,7 @@ pub fn spawn<S: StatefulValidator + 'static>(
         last_scores: HashMap::new(),
         validation_stopped: false,
         last_epoch: None,
-        thresholds,
+        graylist: built.graylist,
         config,
         shutdown: None,
     };
@@ -364,7 +341,7 @@ struct Service {
     kinds: Vec<(DigestEpoch, Vec<GossipKind>)>,
     extra_kinds: HashSet<GossipKind>,
     removed_kinds: HashSet<GossipKind>,
-    subscribed: HashSet<gossipsub::TopicHash>,
+    subscribed: HashSet<String>,
     commands: mpsc::UnboundedReceiver<Command>,
     reports: mpsc::UnboundedReceiver<Report>,
     inbound: mpsc::Sender<Inbound>,
@@ -378,7 +355,8 @@ struct Service {
     /// Whether the validation task was found gone (logged once).
     validation_stopped: bool,
     last_epoch: Option<u64>,
-    thresholds: gossipsub::PeerScoreThresholds,
+    /// Peers below this score are banned.
+    graylist: f64,
     shutdown: Option<oneshot::Sender<()>>,
     shutdown_deadline: Option<Instant>,
     rpc: RpcState,
@@ -388,7 +366,7 @@ struct Service {
     found: Option<mpsc::Receiver<Vec<PeerInfo>>>,
 }
 
-fn ip_of(addr: &Multiaddr) -> Option<IpAddr> {
+pub(crate) fn ip_of(addr: &Multiaddr) -> Option<IpAddr> {
     addr.iter().find_map(|p| match p {
         Protocol::Ip4(ip) => Some(IpAddr::V4(ip)),
         Protocol::Ip6(ip) => Some(IpAddr::V6(ip)),
@@ -439,10 +417,6 @@ impl Service {
         tracing::info!(target: "pheme::network", "network service stopped");
     }
 
-    fn gossipsub(&mut self) -> &mut Gossipsub {
-        &mut self.swarm.behaviour_mut().gossipsub
-    }
-
     fn emit(&self, event: NetworkEvent) {
         if self.events.try_send(event).is_err() {
             self.config
@@ -453,7 +427,8 @@ impl Service {
 
     fn on_swarm(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
-            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossipsub(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Meshsub(e)) => self.on_meshsub(e),
             SwarmEvent::Behaviour(BehaviourEvent::Rpc(e)) => self.on_rpc(e),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
@@ -461,6 +436,15 @@ impl Service {
                 ..
             })) => {
                 tracing::debug!(target: "pheme::network::peers", peer = %peer_id, agent = %info.agent_version, "identified");
+                if let (Some(envelope), Some(m)) = (
+                    info.signed_peer_record,
+                    self.swarm.behaviour_mut().meshsub.as_mut(),
+                ) {
+                    m.router_mut().set_peer_record(
+                        peer_id,
+                        bytes::Bytes::from(envelope.into_protobuf_encoding()),
+                    );
+                }
             }
             SwarmEvent::ConnectionEstablished {
                 peer_id,
@@ -535,60 +519,15 @@ impl Service {
         }
     }
 
-    fn on_gossip(&mut self, event: gossipsub::Event) {
-        match event {
-            gossipsub::Event::Message {
-                propagation_source,
-                message_id,
-                message,
-            } => {
-                let inbound = Inbound {
-                    message,
-                    id: message_id,
-                    source: propagation_source,
-                    arrival_ms: unix_now_ms(),
-                };
-                if let Err(e) = self.inbound.try_send(inbound) {
-                    // The validator is behind: IGNORE rather than wait (never block the swarm).
-                    let (inbound, reason) = match e {
-                        mpsc::error::TrySendError::Full(i) => (i, "queue_full"),
-                        mpsc::error::TrySendError::Closed(i) => {
-                            if !self.validation_stopped {
-                                self.validation_stopped = true;
-                                tracing::error!(target: "pheme::network::gossip", "the validation task stopped: every gossip message is IGNOREd from now on");
-                            }
-                            (i, "validation_stopped")
-                        }
-                    };
-                    self.config.metrics.count(
-                        "pheme_gossip_queue_dropped_total",
-                        &[("reason", reason)],
-                        1,
-                    );
-                    self.gossipsub().report_message_validation_result(
-                        &inbound.id,
-                        &inbound.source,
-                        gossipsub::MessageAcceptance::Ignore,
-                    );
-                }
-            }
-            gossipsub::Event::Subscribed { .. } | gossipsub::Event::Unsubscribed { .. } => {}
-            gossipsub::Event::GossipsubNotSupported { peer_id } => {
-                tracing::debug!(target: "pheme::network::peers", peer = %peer_id, "peer does not speak gossipsub");
-            }
-            gossipsub::Event::SlowPeer { peer_id, .. } => {
-                tracing::debug!(target: "pheme::network::peers", peer = %peer_id, "slow peer");
-            }
-        }
-    }
-
     fn on_report(&mut self, r: Report) {
-        self.scores.verdict(&r.source, &r.topic, r.verdict);
+        if self.config.router == crate::RouterKind::Libp2p {
+            let topic = libp2p::gossipsub::TopicHash::from_raw(&*r.topic);
+            self.scores.verdict(&r.source, &topic, r.verdict);
+        }
         if let Some(block) = r.block {
             self.on_block(block);
         }
-        self.gossipsub()
-            .report_message_validation_result(&r.id, &r.source, acceptance(r.verdict));
+        self.gs_report(&r.id, &r.source, r.verdict);
     }
 
     fn current_digest(&self) -> Option<ForkDigest> {
@@ -609,23 +548,17 @@ impl Service {
             }
             Command::Publish(kind, ssz, reply) => {
                 let result = match self.current_digest() {
-                    Some(d) => {
-                        let topic = topic_hash(d, kind);
-                        self.gossipsub()
-                            .publish(topic, ssz)
-                            .map_err(|e| HandleError::Publish(e.to_string()))
-                    }
+                    Some(d) => self.gs_publish(&topic_name(d, kind), ssz),
                     None => Err(HandleError::NoSuchTopic(kind)),
                 };
                 let _ = reply.send(result);
             }
             Command::Report(id, peer, verdict) => {
-                self.gossipsub()
-                    .report_message_validation_result(&id, &peer, acceptance(verdict));
+                self.gs_report(&pheme_router::MessageId::new(&id.0), &peer, verdict);
             }
             Command::SetAppScore(peer, score) => {
                 self.scores.set_app_score(&peer, score);
-                self.gossipsub().set_application_score(&peer, score);
+                self.gs_set_app_score(&peer, score);
             }
             Command::SetActiveValidators(n) => {
                 self.config.active_validators = n.max(1);
@@ -638,19 +571,24 @@ impl Service {
             }
             Command::Scores(reply) => {
                 let now = Instant::now();
-                let gs = &self.swarm.behaviour().gossipsub;
                 let out = self
                     .peers
                     .keys()
-                    .map(|p| {
-                        let total = gs.peer_score(p).unwrap_or(0.0);
-                        self.scores.breakdown(p, total, now)
-                    })
+                    .map(|p| self.gs_breakdown(p, now))
                     .collect();
                 let _ = reply.send(out);
             }
             Command::Snapshot(reply) => {
                 let _ = reply.send(self.snapshot());
+            }
+            Command::RouterStats(reply) => {
+                let stats = self
+                    .swarm
+                    .behaviour()
+                    .meshsub
+                    .as_ref()
+                    .map(|m| m.router().stats().clone());
+                let _ = reply.send(stats);
             }
             Command::Dial(addr, reply) => {
                 let r = self
@@ -664,11 +602,10 @@ impl Service {
     }
 
     fn snapshot(&self) -> NetworkSnapshot {
-        let gs = &self.swarm.behaviour().gossipsub;
         let mut mesh: BTreeMap<&'static str, usize> = BTreeMap::new();
-        for topic in gs.topics() {
-            if let Ok(t) = topic.as_str().parse::<pheme_codec::GossipTopic>() {
-                *mesh.entry(t.kind.base_name()).or_default() += gs.mesh_peers(topic).count();
+        for topic in &self.subscribed {
+            if let Ok(t) = topic.parse::<pheme_codec::GossipTopic>() {
+                *mesh.entry(t.kind.base_name()).or_default() += self.gs_mesh(topic).len();
             }
         }
         NetworkSnapshot {
@@ -698,36 +635,28 @@ impl Service {
             .flat_map(|d| {
                 pheme_spec::GossipKind::all_for_fork(&self.chain, d.fork)
                     .into_iter()
-                    .map(|k| topic_hash(d.digest, k))
+                    .map(|k| topic_name(d.digest, k))
             })
             .collect();
         for (d, kinds) in &self.kinds {
             for k in kinds.iter().chain(self.extra_kinds.iter()) {
                 if !self.removed_kinds.contains(k) && k.exists_at(&self.chain, d.fork) {
-                    wanted.insert(topic_hash(d.digest, *k));
+                    wanted.insert(topic_name(d.digest, *k));
                 }
             }
         }
-        self.filter.set_allowed(allowed);
+        self.gs_set_allowed(allowed);
         let stale: Vec<_> = self.subscribed.difference(&wanted).cloned().collect();
         for t in stale {
-            self.gossipsub()
-                .unsubscribe(&gossipsub::IdentTopic::new(t.as_str()));
+            self.gs_unsubscribe(&t);
             self.subscribed.remove(&t);
             tracing::debug!(target: "pheme::network::topics", topic = %t, "unsubscribed");
         }
-        let fresh: Vec<_> = wanted.difference(&self.subscribed).cloned().collect();
+        let mut fresh: Vec<_> = wanted.difference(&self.subscribed).cloned().collect();
+        fresh.sort();
         for t in fresh {
-            match self
-                .gossipsub()
-                .subscribe(&gossipsub::IdentTopic::new(t.as_str()))
-            {
-                Ok(_) => {
-                    self.subscribed.insert(t);
-                }
-                Err(e) => {
-                    tracing::warn!(target: "pheme::network::topics", topic = %t, error = %e, "subscribe failed")
-                }
+            if self.gs_subscribe(&t) {
+                self.subscribed.insert(t);
             }
         }
         self.refresh_metadata();
@@ -738,21 +667,9 @@ impl Service {
 
     /// Pushes the presets' topic parameters into the router and the score tracker.
     fn apply_presets(&mut self) {
-        if !self.config.scoring {
-            return;
+        if let Err(e) = self.gs_apply_presets() {
+            tracing::warn!(target: "pheme::network::scoring", error = %e, "derived parameters refused; keeping the old ones");
         }
-        let Ok(params) = peer_score_params(&by_digest(&self.presets)) else {
-            tracing::warn!(target: "pheme::network::scoring", "derived parameters refused; keeping the old ones");
-            return;
-        };
-        for (topic, p) in &params.topics {
-            let _ = self
-                .swarm
-                .behaviour_mut()
-                .gossipsub
-                .set_topic_params(gossipsub::IdentTopic::new(topic.as_str()), p.clone());
-        }
-        self.scores.set_topic_params(&params);
     }
 
     /// Once per epoch: the digests in use, their presets and the topics.
@@ -821,19 +738,16 @@ impl Service {
             self.last_epoch = Some(epoch);
             self.on_epoch(epoch, slot);
         }
-        // Meshes, for P1.
-        let topics: Vec<gossipsub::TopicHash> = self.subscribed.iter().cloned().collect();
-        for t in &topics {
-            let members: HashSet<PeerId> = self
-                .swarm
-                .behaviour()
-                .gossipsub
-                .mesh_peers(t)
-                .copied()
-                .collect();
-            self.scores.mesh(t, &members, now);
+        // libp2p-gossipsub hides P1: the tracker rebuilds it from the meshes.
+        if self.config.router == crate::RouterKind::Libp2p {
+            let topics: Vec<String> = self.subscribed.iter().cloned().collect();
+            for t in &topics {
+                let members: HashSet<PeerId> = self.gs_mesh(t).into_iter().collect();
+                self.scores
+                    .mesh(&libp2p::gossipsub::TopicHash::from_raw(t), &members, now);
+            }
+            self.scores.decay(now);
         }
-        self.scores.decay(now);
         self.finish_goodbyes(now);
         self.manage_peers(now);
         self.tell_discovery(epoch);
@@ -854,13 +768,13 @@ impl Service {
         }
         // Graylisted peers go.
         if self.config.scoring {
-            let graylist = self.thresholds.graylist_threshold;
+            let graylist = self.graylist;
             let bad: Vec<(PeerId, f64)> = self
                 .peers
                 .keys()
                 .filter(|p| !self.banned.contains_key(p))
                 .filter_map(|p| {
-                    let s = self.swarm.behaviour().gossipsub.peer_score(p)?;
+                    let s = self.gs_score(p)?;
                     (s < graylist).then_some((*p, s))
                 })
                 .collect();
@@ -902,16 +816,7 @@ impl Service {
         let scores: Vec<(PeerId, f64)> = self
             .peers
             .keys()
-            .map(|p| {
-                (
-                    *p,
-                    self.swarm
-                        .behaviour()
-                        .gossipsub
-                        .peer_score(p)
-                        .unwrap_or(0.0),
-                )
-            })
+            .map(|p| (*p, self.gs_score(p).unwrap_or(0.0)))
             .collect();
         for (peer, score) in scores {
             let last = self.last_scores.get(&peer).copied().unwrap_or(0.0);
@@ -951,45 +856,55 @@ impl Service {
             &[],
             c.ids_computed(),
         );
-        let mut sums = [0.0f64; 7];
+        const COMPONENTS: [&str; 10] = [
+            "p1",
+            "p2",
+            "p3",
+            "p3b",
+            "p4",
+            "p5",
+            "p6",
+            "p7",
+            "residual",
+            "topic_cap_cut",
+        ];
+        let mut sums = [0.0f64; COMPONENTS.len()];
         for p in self.peers.keys() {
-            let total = self
-                .swarm
-                .behaviour()
-                .gossipsub
-                .peer_score(p)
-                .unwrap_or(0.0);
-            m.observe("pheme_peer_score", &[], total);
-            let b = self.scores.breakdown(p, total, now);
+            let b = self.gs_breakdown(p, now);
+            m.observe("pheme_peer_score", &[], b.total);
+            let values = [
+                b.p1,
+                b.p2,
+                b.p3,
+                b.p3b,
+                b.p4,
+                b.p5,
+                b.p6,
+                b.p7,
+                b.residual,
+                b.topic_cap_cut,
+            ];
             let peer = p.to_string();
-            for (component, v) in [
-                ("total", b.total),
-                ("p1", b.p1),
-                ("p2", b.p2),
-                ("p4", b.p4),
-                ("p5", b.p5),
-                ("p6", b.p6),
-                ("residual", b.residual),
-            ] {
-                m.gauge(
-                    "pheme_peer_score_by_peer",
-                    &[("peer", &peer), ("component", component)],
-                    v,
-                );
-            }
-            for (s, v) in
-                sums.iter_mut()
-                    .zip([b.p1, b.p2, b.p4, b.p5, b.p6, b.residual, b.topic_cap_cut])
-            {
-                *s += v;
+            m.gauge(
+                "pheme_peer_score_by_peer",
+                &[("peer", &peer), ("component", "total")],
+                b.total,
+            );
+            for ((component, v), sum) in COMPONENTS.iter().zip(values).zip(sums.iter_mut()) {
+                if *component != "topic_cap_cut" {
+                    m.gauge(
+                        "pheme_peer_score_by_peer",
+                        &[("peer", &peer), ("component", component)],
+                        v,
+                    );
+                }
+                *sum += v;
             }
         }
-        for (name, v) in ["p1", "p2", "p4", "p5", "p6", "residual", "topic_cap_cut"]
-            .iter()
-            .zip(sums)
-        {
+        for (name, v) in COMPONENTS.iter().zip(sums) {
             m.gauge("pheme_peer_score_component", &[("component", name)], v);
         }
+        self.publish_router_metrics();
     }
 }
 
@@ -1025,7 +940,6 @@ impl Service {
     /// What discovery should look for now, and what the ENR should say.
     fn tell_discovery(&mut self, epoch: u64) {
         let Some(wants) = &self.wants else { return };
-        let gs = &self.swarm.behaviour().gossipsub;
         let mesh_low = self
             .kinds
             .first()
@@ -1038,7 +952,7 @@ impl Service {
             let Ok(topic) = t.as_str().parse::<pheme_codec::GossipTopic>() else {
                 continue;
             };
-            if Some(topic.fork_digest) != current || gs.mesh_peers(t).count() >= mesh_low {
+            if Some(topic.fork_digest) != current || self.gs_mesh(t).len() >= mesh_low {
                 continue;
             }
             match topic.kind {

@@ -278,6 +278,7 @@ impl<T: MessageTransform> Router<T> {
         let Some(rec) = self.records.get_mut(&key) else {
             return;
         };
+        self.topics[rec.topic as usize].duplicates += 1;
         if rec.deliverers.contains(&pr) {
             return;
         }

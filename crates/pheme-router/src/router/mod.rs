@@ -132,6 +132,8 @@ pub(crate) struct Topic {
     pub fanout: Vec<u32>,
     pub fanout_last: Option<Instant>,
     pub backoff: HashMap<PeerId, Instant>,
+    /// Copies of already-received messages on this topic.
+    pub duplicates: u64,
 }
 
 /// Where a message stands.
@@ -522,9 +524,10 @@ impl<T: MessageTransform> Router<T> {
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         while let Some(r) = self.ready.pop_front() {
             let window = self.config.send_window;
-            let (max_control, max_batch, max_age) = (
+            let (max_control, max_batch, max_messages, max_age) = (
                 self.config.max_control_per_frame,
                 self.config.max_batch_bytes,
+                self.config.max_batch_messages,
                 self.config.max_forward_age,
             );
             let Some(p) = self.peers.get_mut(r.idx as usize).and_then(Option::as_mut) else {
@@ -538,11 +541,11 @@ impl<T: MessageTransform> Router<T> {
                 continue;
             }
             let dont_want = &p.dont_want;
-            let (frame, dropped) = p
-                .queue
-                .build_frame(now, max_control, max_batch, max_age, |k| {
-                    dont_want.contains_key(&k)
-                });
+            let (frame, dropped) =
+                p.queue
+                    .build_frame(now, max_control, max_batch, max_messages, max_age, |k| {
+                        dont_want.contains_key(&k)
+                    });
             self.stats.dropped_stale += dropped.stale;
             self.stats.idontwant_cancelled += dropped.cancelled;
             let Some(frame) = frame else {
@@ -641,6 +644,7 @@ impl<T: MessageTransform> Router<T> {
             fanout: Vec::new(),
             fanout_last: None,
             backoff: HashMap::new(),
+            duplicates: 0,
         });
         self.topic_params.push(None);
         self.topic_ids.insert(bytes, t);
@@ -822,6 +826,14 @@ impl<T: MessageTransform> Router<T> {
             .iter()
             .filter(|t| t.subscribed)
             .map(|t| (&t.name, t.mesh.len()))
+    }
+
+    /// Copies of already-received messages, per topic that had any.
+    pub fn duplicates_by_topic(&self) -> impl Iterator<Item = (&Arc<str>, u64)> + '_ {
+        self.topics
+            .iter()
+            .filter(|t| t.duplicates > 0)
+            .map(|t| (&t.name, t.duplicates))
     }
 
     /// Whether this node is subscribed to `topic`.

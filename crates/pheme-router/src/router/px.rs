@@ -98,6 +98,7 @@ impl<T: MessageTransform> Router<T> {
         if peers.is_empty() {
             return;
         }
+        self.stats.px_peers_accepted += peers.len() as u64;
         self.events.push_back(Event::PeerExchange {
             from: from_peer,
             topic: self.topics[t as usize].name.clone(),
