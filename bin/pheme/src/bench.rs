@@ -8,6 +8,7 @@ use pheme_bench::{
 };
 
 use crate::error::CliError;
+use pheme_network::RouterKind;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
@@ -40,6 +41,14 @@ pub struct IngestArgs {
     /// Turn the node's peer scoring off.
     #[arg(long)]
     no_scoring: bool,
+    /// The node's gossipsub router(s), comma-separated: each is measured at every level, back
+    /// to back (`pheme`, `libp2p`).
+    #[arg(long, value_delimiter = ',', default_value = "pheme")]
+    router: Vec<RouterKind>,
+    /// How long Pheme's router lets a small forward wait to be batched, milliseconds (default
+    /// 5).
+    #[arg(long)]
+    forward_delay_ms: Option<u64>,
     /// One JSON object per load level instead of the table.
     #[arg(long)]
     json: bool,
@@ -53,6 +62,10 @@ pub struct NodeCmdArgs {
     peers: usize,
     #[arg(long)]
     no_scoring: bool,
+    #[arg(long, default_value = "pheme")]
+    router: RouterKind,
+    #[arg(long)]
+    forward_delay_ms: Option<u64>,
 }
 
 pub fn run(cmd: BenchCmd) -> Result<(), CliError> {
@@ -68,6 +81,8 @@ pub fn run(cmd: BenchCmd) -> Result<(), CliError> {
                 genesis_time: args.genesis_time,
                 peers: args.peers,
                 scoring: !args.no_scoring,
+                router: args.router,
+                forward_delay: args.forward_delay_ms.map(std::time::Duration::from_millis),
             }))?;
             Ok(())
         }
@@ -91,6 +106,8 @@ fn ingest(args: IngestArgs) -> Result<(), CliError> {
         copies: args.copies,
         seed: args.seed,
         scoring: !args.no_scoring,
+        routers: args.router,
+        forward_delay_ms: args.forward_delay_ms,
     };
     // The load peers and the pacer: the node has a core of its own, they get the other.
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -101,14 +118,16 @@ fn ingest(args: IngestArgs) -> Result<(), CliError> {
     let levels = rt.block_on(async {
         let mut out = Vec::new();
         for load in &config.loads {
-            let level = run_level(&config, *load).await?;
-            if args.json {
-                crate::emit(&format!(
-                    "{}\n",
-                    serde_json::to_string(&level).unwrap_or_default()
-                ))?;
+            for router in &config.routers {
+                let level = run_level(&config, *router, *load).await?;
+                if args.json {
+                    crate::emit(&format!(
+                        "{}\n",
+                        serde_json::to_string(&level).unwrap_or_default()
+                    ))?;
+                }
+                out.push(level);
             }
-            out.push(level);
         }
         Ok::<_, CliError>(out)
     })?;

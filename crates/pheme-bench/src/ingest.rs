@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libp2p::{Multiaddr, PeerId};
+use pheme_network::RouterKind;
 use pheme_spec::unix_now_ms;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -39,7 +40,8 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct IngestConfig {
     /// The program and arguments that start a bench node (`pheme bench ingest-node`); the
-    /// run appends `--genesis-time`, `--peers` and, without scoring, `--no-scoring`.
+    /// run appends `--genesis-time`, `--peers`, `--router` and, without scoring,
+    /// `--no-scoring`.
     pub node_command: (std::path::PathBuf, Vec<String>),
     /// Load levels, in multiples of mainnet's peak.
     pub loads: Vec<f64>,
@@ -53,6 +55,10 @@ pub struct IngestConfig {
     pub seed: u64,
     /// Peer scoring on in the node.
     pub scoring: bool,
+    /// The routers to measure, each at every level, in this order.
+    pub routers: Vec<RouterKind>,
+    /// Pheme's router's forward delay, milliseconds (`None`: the default).
+    pub forward_delay_ms: Option<u64>,
 }
 
 impl Default for IngestConfig {
@@ -68,6 +74,8 @@ impl Default for IngestConfig {
             copies: DEFAULT_COPIES,
             seed: 1,
             scoring: true,
+            routers: vec![RouterKind::Pheme],
+            forward_delay_ms: None,
         }
     }
 }
@@ -75,6 +83,8 @@ impl Default for IngestConfig {
 /// The figures of one load level.
 #[derive(Debug, Clone, Serialize)]
 pub struct LevelReport {
+    /// The node's gossipsub router.
+    pub router: RouterKind,
     /// Multiple of mainnet's peak.
     pub load: f64,
     /// Wire messages per second the peers were to send.
@@ -88,6 +98,8 @@ pub struct LevelReport {
     pub cpu_cores: f64,
     /// The node's CPU milliseconds per 1,000 wire messages.
     pub cpu_ms_per_1000: f64,
+    /// Wire messages handled per second of the node's CPU (load window and drain).
+    pub wire_msgs_per_cpu_sec: f64,
     /// Median first-copy-to-verdict latency over every message, microseconds.
     pub p50_us: u64,
     /// 99th percentile of the same.
@@ -128,6 +140,15 @@ pub struct LevelReport {
     /// Mean mesh size over the traffic's topics at the end, as the node's GRAFTs and PRUNEs
     /// told the peers.
     pub mesh_per_topic: f64,
+    /// The smallest of those meshes.
+    pub min_mesh: usize,
+    /// Frames the node wrote per second (Pheme's router only).
+    pub frames_out_per_sec: f64,
+    /// Messages forwarded per frame written (Pheme's router only).
+    pub msgs_per_frame_out: f64,
+    /// Message records, seen ids and messages queued to peers in Pheme's router at the end of
+    /// the load window.
+    pub router_tables: (u64, u64, u64),
     /// The limit: wire messages per second one core decompresses and hashes.
     pub limit_wire_msgs_per_sec: f64,
     /// Pheme's wire messages per CPU-second over the limit's.
@@ -142,7 +163,11 @@ struct NodeProcess {
 }
 
 impl NodeProcess {
-    async fn start(config: &IngestConfig, genesis_time: u64) -> Result<(Self, Ready), BenchError> {
+    async fn start(
+        config: &IngestConfig,
+        router: RouterKind,
+        genesis_time: u64,
+    ) -> Result<(Self, Ready), BenchError> {
         let (program, args) = &config.node_command;
         let mut cmd = Command::new(program);
         cmd.args(args)
@@ -150,11 +175,16 @@ impl NodeProcess {
             .arg(genesis_time.to_string())
             .arg("--peers")
             .arg(config.peers.to_string())
+            .arg("--router")
+            .arg(router.name())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true);
         if !config.scoring {
             cmd.arg("--no-scoring");
+        }
+        if let Some(ms) = config.forward_delay_ms {
+            cmd.arg("--forward-delay-ms").arg(ms.to_string());
         }
         let mut child = cmd.spawn()?;
         let pid = child
@@ -203,8 +233,12 @@ impl NodeProcess {
     }
 }
 
-/// Runs one load level.
-pub async fn run_level(config: &IngestConfig, load: f64) -> Result<LevelReport, BenchError> {
+/// Runs one load level against a node running `router`.
+pub async fn run_level(
+    config: &IngestConfig,
+    router: RouterKind,
+    load: f64,
+) -> Result<LevelReport, BenchError> {
     let genesis_time = genesis_slots_ago(1000);
     let chain = Arc::new(bench_chain(genesis_time)?);
     let clock = chain.clock();
@@ -214,7 +248,7 @@ pub async fn run_level(config: &IngestConfig, load: f64) -> Result<LevelReport, 
     let topics = traffic.topics();
     let hello = subscribe_frame(topics.iter().map(|t| &**t));
 
-    let (mut node, ready) = NodeProcess::start(config, genesis_time).await?;
+    let (mut node, ready) = NodeProcess::start(config, router, genesis_time).await?;
     let addr: Multiaddr = ready.addr.parse()?;
     let node_id: PeerId = ready
         .peer_id
@@ -270,13 +304,15 @@ pub async fn run_level(config: &IngestConfig, load: f64) -> Result<LevelReport, 
     }
     let sent_for = start.elapsed();
     let cpu1 = cpu_ns(node.pid)?;
+    let at_end = node.stats().await?;
     let own1 = cpu_ns(std::process::id())?;
     let mesh = peers.mesh();
-    let mesh_per_topic = topics
+    let sizes: Vec<usize> = topics
         .iter()
         .map(|t| mesh.get(&**t).map_or(0, Vec::len))
-        .sum::<usize>() as f64
-        / topics.len().max(1) as f64;
+        .collect();
+    let mesh_per_topic = sizes.iter().sum::<usize>() as f64 / sizes.len().max(1) as f64;
+    let min_mesh = sizes.iter().copied().min().unwrap_or(0);
 
     // Let the node finish what is queued: until every message has a verdict or nothing moves.
     let drain_start = Instant::now();
@@ -321,6 +357,7 @@ pub async fn run_level(config: &IngestConfig, load: f64) -> Result<LevelReport, 
     let unvalidated = sent.saturating_sub(unique);
     let queue_dropped = stats.queue_dropped - before.queue_dropped;
     Ok(LevelReport {
+        router,
         load,
         offered_wire_msgs_per_sec: offered,
         wire_msgs_per_sec: wire as f64 / secs,
@@ -331,6 +368,7 @@ pub async fn run_level(config: &IngestConfig, load: f64) -> Result<LevelReport, 
         } else {
             cpu_all * 1e3 / wire as f64 * 1000.0
         },
+        wire_msgs_per_cpu_sec: pheme_per_cpu_second,
         p50_us: stats.all.p50_us,
         p99_us: stats.all.p99_us,
         attestation_p50_us: stats.attestations.p50_us,
@@ -350,6 +388,11 @@ pub async fn run_level(config: &IngestConfig, load: f64) -> Result<LevelReport, 
         negative_peers: stats.negative_peers,
         min_score: stats.min_score,
         mesh_per_topic,
+        min_mesh,
+        router_tables: at_end.router_tables,
+        frames_out_per_sec: (stats.frames_out - before.frames_out) as f64 / secs,
+        msgs_per_frame_out: (stats.messages_out - before.messages_out) as f64
+            / (stats.frames_out - before.frames_out).max(1) as f64,
         limit_wire_msgs_per_sec: limit,
         ratio_to_limit: if limit > 0.0 {
             pheme_per_cpu_second / limit
@@ -383,29 +426,57 @@ fn senders(
     out
 }
 
-/// Runs every level of `config`, one node process each.
+/// Runs every level of `config` with every router (the routers back to back at each level),
+/// one node process each.
 pub async fn run(config: &IngestConfig) -> Result<Vec<LevelReport>, BenchError> {
     let mut out = Vec::new();
     for &load in &config.loads {
-        out.push(run_level(config, load).await?);
+        for &router in &config.routers {
+            out.push(run_level(config, router, load).await?);
+        }
     }
     Ok(out)
+}
+
+/// Per load level measured with both routers: Pheme's router's wire messages per CPU-second
+/// over libp2p-gossipsub's.
+pub fn speedups(levels: &[LevelReport]) -> Vec<(f64, f64)> {
+    let rate = |router, load| {
+        levels
+            .iter()
+            .find(|l| l.router == router && l.load == load)
+            .map(|l| l.wire_msgs_per_cpu_sec)
+    };
+    let mut loads: Vec<f64> = levels.iter().map(|l| l.load).collect();
+    loads.dedup();
+    loads
+        .into_iter()
+        .filter_map(|load| {
+            let (p, l) = (
+                rate(RouterKind::Pheme, load)?,
+                rate(RouterKind::Libp2p, load)?,
+            );
+            (l > 0.0).then_some((load, p / l))
+        })
+        .collect()
 }
 
 /// A plain-text table of the levels.
 pub fn table(levels: &[LevelReport]) -> String {
     let mut s = String::from(
-        "load  offered/s  wire/s   unique/s  cpu    ms/1k  p50us  p99us  att_p99  blk_p50  blk_p99  dropped  rss_MB  id/uniq  limit/s   ratio\n",
+        "router  load  offered/s  wire/s   unique/s  cpu    ms/1k  wire/cpu-s  p50us  p99us  att_p99  blk_p50  blk_p99  dropped  rss_MB  mesh_min  neg  id/uniq  limit/s   ratio\n",
     );
     for l in levels {
         s.push_str(&format!(
-            "{:<5} {:<10.0} {:<8.0} {:<9.0} {:<6.2} {:<6.2} {:<6} {:<6} {:<8} {:<8} {:<8} {:<8} {:<7.1} {:<8.3} {:<9.0} {:.2}\n",
+            "{:<7} {:<5} {:<10.0} {:<8.0} {:<9.0} {:<6.2} {:<6.2} {:<11.0} {:<6} {:<6} {:<8} {:<8} {:<8} {:<8} {:<7.1} {:<9} {:<4} {:<8.3} {:<9.0} {:.3}\n",
+            l.router.name(),
             l.load,
             l.offered_wire_msgs_per_sec,
             l.wire_msgs_per_sec,
             l.unique_msgs_per_sec,
             l.cpu_cores,
             l.cpu_ms_per_1000,
+            l.wire_msgs_per_cpu_sec,
             l.p50_us,
             l.p99_us,
             l.attestation_p99_us,
@@ -413,9 +484,16 @@ pub fn table(levels: &[LevelReport]) -> String {
             l.block_p99_us,
             l.dropped,
             l.rss_mb,
+            l.min_mesh,
+            l.negative_peers,
             l.msgid_per_unique,
             l.limit_wire_msgs_per_sec,
             l.ratio_to_limit,
+        ));
+    }
+    for (load, x) in speedups(levels) {
+        s.push_str(&format!(
+            "load {load}: pheme handles {x:.1}x libp2p-gossipsub's wire messages per CPU-second\n"
         ));
     }
     s

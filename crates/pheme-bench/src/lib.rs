@@ -26,7 +26,8 @@ mod traffic;
 mod wire;
 
 pub use ingest::{
-    DEFAULT_PEERS, DEFAULT_SECONDS, IngestConfig, LevelReport, MESH_WARMUP, run, run_level, table,
+    DEFAULT_PEERS, DEFAULT_SECONDS, IngestConfig, LevelReport, MESH_WARMUP, run, run_level,
+    speedups, table,
 };
 pub use limit::limit_wire_per_sec;
 pub use node::{Latency, NodeArgs, NodeStats, Ready, run_node};

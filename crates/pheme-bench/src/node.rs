@@ -23,6 +23,10 @@ pub struct NodeArgs {
     pub peers: usize,
     /// Peer scoring on.
     pub scoring: bool,
+    /// The gossipsub router.
+    pub router: pheme_network::RouterKind,
+    /// Pheme's router's forward delay (`None`: the default).
+    pub forward_delay: Option<std::time::Duration>,
 }
 
 /// The node's first line: where to reach it.
@@ -102,6 +106,12 @@ pub struct NodeStats {
     pub min_score: (f64, f64),
     /// Peers with a negative score.
     pub negative_peers: usize,
+    /// Frames the router wrote (Pheme's router only).
+    pub frames_out: u64,
+    /// Messages it queued to peers (forwards, publishes, IWANT answers).
+    pub messages_out: u64,
+    /// Message records, seen ids, and messages queued to peers, in Pheme's router now.
+    pub router_tables: (u64, u64, u64),
 }
 
 /// Sum of every series of `name` in a Prometheus text rendering.
@@ -111,6 +121,14 @@ fn metric_sum(text: &str, name: &str) -> u64 {
             l.strip_prefix(name)
                 .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
         })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// The value of the series of `name` whose labels contain `label`.
+fn metric_one(text: &str, name: &str, label: &str) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l.contains(label))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum::<f64>() as u64
 }
@@ -182,6 +200,11 @@ pub async fn run_node(args: NodeArgs) -> Result<(), BenchError> {
         .subnets(Subnets::All)
         .active_validators(BENCH_ACTIVE_VALIDATORS)
         .scoring(args.scoring)
+        .router(args.router)
+        .forward_delay(
+            args.forward_delay
+                .unwrap_or(pheme_network::DEFAULT_FORWARD_DELAY),
+        )
         // Every load peer dials from 127.0.0.1: on loopback, colocation says nothing.
         .ip_colocation_whitelist(vec![std::net::Ipv4Addr::LOCALHOST.into()])
         .metrics(metrics)
@@ -230,6 +253,13 @@ pub async fn run_node(args: NodeArgs) -> Result<(), BenchError> {
                         queue_dropped: metric_sum(&text, "pheme_gossip_queue_dropped_total"),
                         events_dropped: metric_sum(&text, "pheme_events_dropped_total"),
                         peers: snap.peers,
+                        frames_out: metric_one(&text, "pheme_router_frames_total", "direction=\"out\""),
+                        messages_out: metric_one(&text, "pheme_router_messages_total", "event=\"forwarded\""),
+                        router_tables: (
+                            metric_sum(&text, "pheme_router_message_records"),
+                            metric_sum(&text, "pheme_router_seen_ids"),
+                            metric_sum(&text, "pheme_router_queued_messages"),
+                        ),
                         min_score,
                         negative_peers,
                         ..collected.stats()

@@ -21,11 +21,15 @@ pub const DEFAULT_PORT: u16 = 9000;
 pub const DEFAULT_VALIDATION_QUEUE: usize = 16_384;
 /// Events waiting for the node before new ones are dropped (and counted).
 pub const DEFAULT_EVENT_QUEUE: usize = 16_384;
+/// How long Pheme's router lets a small forward (an attestation, an aggregate) wait for others
+/// to the same peer before it sends them in one frame: the per-hop latency traded for writes.
+pub const DEFAULT_FORWARD_DELAY: Duration = Duration::from_millis(5);
 /// How long a graylisted or misbehaving peer stays banned.
 pub const DEFAULT_BAN_DURATION: Duration = Duration::from_secs(30 * 60);
 
 /// Which gossipsub router the service runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RouterKind {
     /// Pheme's own router (`pheme-router`), the default.
     #[default]
@@ -124,6 +128,7 @@ pub struct NetworkConfig {
     pub(crate) router: RouterKind,
     pub(crate) router_seed: Option<u64>,
     pub(crate) peer_exchange: Option<bool>,
+    pub(crate) forward_delay: Duration,
 }
 
 impl NetworkConfig {
@@ -152,6 +157,7 @@ impl NetworkConfig {
                 router: RouterKind::default(),
                 router_seed: None,
                 peer_exchange: None,
+                forward_delay: DEFAULT_FORWARD_DELAY,
             },
         }
     }
@@ -290,6 +296,14 @@ impl NetworkConfigBuilder {
     /// above `accept_px_threshold` is dialled.
     pub fn peer_exchange(mut self, on: bool) -> Self {
         self.config.peer_exchange = Some(on);
+        self
+    }
+
+    /// How long Pheme's router lets a small forward wait for others to the same peer, so that
+    /// they leave in one frame ([`DEFAULT_FORWARD_DELAY`]; zero sends each at once). Blocks,
+    /// blobs and columns (1,000 bytes and more) never wait.
+    pub fn forward_delay(mut self, delay: Duration) -> Self {
+        self.config.forward_delay = delay;
         self
     }
 

@@ -72,9 +72,9 @@ mod validation;
 
 pub use blocks::block_slot_and_root;
 pub use config::{
-    ConfigError, DEFAULT_BAN_DURATION, DEFAULT_EVENT_QUEUE, DEFAULT_PEER_EXCESS, DEFAULT_PORT,
-    DEFAULT_TARGET_PEERS, DEFAULT_VALIDATION_QUEUE, NetworkConfig, NetworkConfigBuilder,
-    RouterKind, Subnets, UnknownRouter,
+    ConfigError, DEFAULT_BAN_DURATION, DEFAULT_EVENT_QUEUE, DEFAULT_FORWARD_DELAY,
+    DEFAULT_PEER_EXCESS, DEFAULT_PORT, DEFAULT_TARGET_PEERS, DEFAULT_VALIDATION_QUEUE,
+    NetworkConfig, NetworkConfigBuilder, RouterKind, Subnets, UnknownRouter,
 };
 pub use handle::{GossipReceived, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot};
 pub use meshsub::{Handler as MeshsubHandler, HandlerIn, HandlerOut, Meshsub, MeshsubUpgrade};

@@ -80,13 +80,18 @@ pub const DEFAULT_MAX_CONTROL_PER_FRAME: usize = 15 * 1024;
 pub const DEFAULT_MAX_FORWARD_QUEUE: usize = 8192;
 /// A forward older than this when its turn comes is dropped.
 pub const DEFAULT_MAX_FORWARD_AGE: Duration = Duration::from_secs(2);
+/// How long a small forward may wait for others to the same peer, so that they leave in one
+/// frame (0: at once). Messages of `idontwant_threshold` bytes or more never wait.
+pub const DEFAULT_FORWARD_DELAY: Duration = Duration::ZERO;
 /// Frames handed to the transport and not yet confirmed written, per peer.
 pub const DEFAULT_SEND_WINDOW: u32 = 2;
 /// A message without a verdict for this long is dropped as IGNOREd.
 pub const DEFAULT_VALIDATION_TIMEOUT: Duration = Duration::from_secs(12);
-/// How long a message's delivery record (who sent it, its verdict) is kept, for mesh delivery
-/// credit and for penalising late copies of an invalid message.
-pub const DEFAULT_DELIVERY_RECORD_TTL: Duration = Duration::from_secs(12);
+/// How long a message's delivery record (who sent it, its verdict) is kept at least, for mesh
+/// delivery credit and for penalising late copies of an invalid message. The router keeps
+/// records longer when a topic's `mesh_message_deliveries_window` or the mcache needs it, and
+/// a message still without a verdict until `validation_timeout`.
+pub const DEFAULT_DELIVERY_RECORD_TTL: Duration = Duration::from_secs(4);
 
 /// A configuration refused by [`RouterConfigBuilder::build`] or a parameter check.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -147,6 +152,7 @@ pub struct RouterConfig {
     pub(crate) max_control_per_frame: usize,
     pub(crate) max_forward_queue: usize,
     pub(crate) max_forward_age: Duration,
+    pub(crate) forward_delay: Duration,
     pub(crate) send_window: u32,
     pub(crate) validation_timeout: Duration,
     pub(crate) delivery_record_ttl: Duration,
@@ -192,6 +198,7 @@ impl Default for RouterConfig {
             max_control_per_frame: DEFAULT_MAX_CONTROL_PER_FRAME,
             max_forward_queue: DEFAULT_MAX_FORWARD_QUEUE,
             max_forward_age: DEFAULT_MAX_FORWARD_AGE,
+            forward_delay: DEFAULT_FORWARD_DELAY,
             send_window: DEFAULT_SEND_WINDOW,
             validation_timeout: DEFAULT_VALIDATION_TIMEOUT,
             delivery_record_ttl: DEFAULT_DELIVERY_RECORD_TTL,
@@ -285,6 +292,8 @@ getters! {
     max_forward_queue: usize;
     /// Forwards older than this are dropped when their turn comes.
     max_forward_age: Duration;
+    /// How long a small forward may wait to be batched with others to the same peer.
+    forward_delay: Duration;
     /// Frames in flight per peer.
     send_window: u32;
     /// Time to a verdict before a message counts as IGNOREd.

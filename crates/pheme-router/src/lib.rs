@@ -91,6 +91,7 @@
 
 mod config;
 mod event;
+mod mcache;
 mod queue;
 mod router;
 mod score;

@@ -86,9 +86,16 @@ pub(crate) struct Dropped {
 #[derive(Debug, Default)]
 pub(crate) struct OutQueue {
     pub subs: VecDeque<Bytes>,
+    /// GRAFT, PRUNE, IWANT, IDONTWANT waiting (IHAVE is in `ihave`).
     pub control: ControlMessage,
+    /// Pre-encoded `ControlMessage.ihave` entries, shared with other peers' queues.
+    pub ihave: VecDeque<Bytes>,
+    /// Ids in `ihave`.
+    pub ihave_ids: usize,
     pub priority: VecDeque<Item>,
     pub forward: VecDeque<Item>,
+    /// Bytes of the entries in `forward`.
+    pub forward_bytes: usize,
     pub in_flight: u32,
     pub scheduled: bool,
 }
@@ -114,7 +121,7 @@ impl OutQueue {
     pub fn has_control(&self) -> bool {
         let c = &self.control;
         !(self.subs.is_empty()
-            && c.ihave.is_empty()
+            && self.ihave.is_empty()
             && c.iwant.is_empty()
             && c.graft.is_empty()
             && c.prune.is_empty()
@@ -126,21 +133,34 @@ impl OutQueue {
     }
 
     /// Takes as much pending control as fits `budget` bytes, in this order: GRAFT and PRUNE,
-    /// IDONTWANT, IWANT, IHAVE. Lists of ids are split across frames.
-    fn take_control(&mut self, mut budget: usize) -> Option<ControlMessage> {
+    /// IDONTWANT, IWANT, IHAVE. Lists of ids are split across frames. Returns the RPC's
+    /// control field as parts (header and structured part, then shared IHAVE entries).
+    fn take_control(&mut self, mut budget: usize) -> Vec<Bytes> {
         let c = &mut self.control;
         let mut out = ControlMessage::default();
         take_whole(&mut c.graft, &mut out.graft, &mut budget);
         take_whole(&mut c.prune, &mut out.prune, &mut budget);
         take_id_lists(&mut c.idontwant, &mut out.idontwant, &mut budget);
         take_id_lists(&mut c.iwant, &mut out.iwant, &mut budget);
-        take_id_lists(&mut c.ihave, &mut out.ihave, &mut budget);
-        let empty = out.ihave.is_empty()
-            && out.iwant.is_empty()
-            && out.graft.is_empty()
-            && out.prune.is_empty()
-            && out.idontwant.is_empty();
-        (!empty).then_some(out)
+        let mut raw = Vec::new();
+        while let Some(e) = self.ihave.front() {
+            if e.len() > budget && !(raw.is_empty() && out == ControlMessage::default()) {
+                break;
+            }
+            budget = budget.saturating_sub(e.len());
+            raw.extend(self.ihave.pop_front());
+        }
+        if raw.is_empty() && out == ControlMessage::default() {
+            return Vec::new();
+        }
+        if self.ihave.is_empty() {
+            self.ihave_ids = 0;
+        }
+        let raw_len = raw.iter().map(Bytes::len).sum();
+        let mut parts = Vec::with_capacity(raw.len() + 1);
+        parts.push(wire::encode_control_head(&out, raw_len));
+        parts.extend(raw);
+        parts
     }
 
     /// Builds the next frame: subscriptions and control up to `max_control` bytes, then own
@@ -166,9 +186,7 @@ impl OutQueue {
             budget = budget.saturating_sub(s.len());
             body.extend(self.subs.pop_front());
         }
-        if let Some(control) = self.take_control(budget) {
-            body.push(wire::encode_control_entry(&control));
-        }
+        body.extend(self.take_control(budget));
         let mut batch = 0usize;
         let mut taken = 0usize;
         'queues: for forward in [false, true] {
@@ -179,12 +197,16 @@ impl OutQueue {
             };
             while let Some(item) = q.front() {
                 if unwanted(item.key) {
-                    q.pop_front();
+                    if let (true, Some(old)) = (forward, q.pop_front()) {
+                        self.forward_bytes -= old.entry.len();
+                    }
                     dropped.cancelled += 1;
                     continue;
                 }
                 if forward && now.saturating_duration_since(item.at) > max_age {
-                    q.pop_front();
+                    if let Some(old) = q.pop_front() {
+                        self.forward_bytes -= old.entry.len();
+                    }
                     dropped.stale += 1;
                     continue;
                 }
@@ -194,6 +216,9 @@ impl OutQueue {
                 batch += item.entry.len();
                 taken += 1;
                 if let Some(item) = q.pop_front() {
+                    if forward {
+                        self.forward_bytes -= item.entry.len();
+                    }
                     body.push(item.entry);
                 }
             }
@@ -244,21 +269,6 @@ macro_rules! id_only_list {
 }
 
 id_only_list!(wire::ControlIWant, wire::ControlIDontWant);
-
-impl IdList for wire::ControlIHave {
-    fn ids(&mut self) -> &mut Vec<Bytes> {
-        &mut self.message_ids
-    }
-    fn like(&self, message_ids: Vec<Bytes>) -> Self {
-        Self {
-            topic_id: self.topic_id.clone(),
-            message_ids,
-        }
-    }
-    fn head_len(&self) -> usize {
-        ENTRY_OVERHEAD + 2 + self.topic_id.as_ref().map_or(0, Bytes::len)
-    }
-}
 
 /// Moves entries, splitting the last one's ids, while they fit.
 fn take_id_lists<T: IdList>(from: &mut Vec<T>, to: &mut Vec<T>, budget: &mut usize) {

@@ -352,6 +352,37 @@ pub fn encode_control_entry(control: &ControlMessage) -> Bytes {
     buf.freeze()
 }
 
+/// A `ControlMessage` as the RPC's field 3 whose body is the encoding of `head` followed by
+/// `raw` pieces (pre-encoded repeated entries of `ControlMessage`, which protobuf concatenates):
+/// the header and `head`'s encoding, to be followed by the pieces.
+pub fn encode_control_head(head: &ControlMessage, raw_len: usize) -> Bytes {
+    let len = head.encoded_len();
+    let mut buf = BytesMut::with_capacity(len + 6);
+    put_field_header(&mut buf, 3, len + raw_len);
+    head.encode(&mut buf).ok();
+    buf.freeze()
+}
+
+/// A message-id as `ControlIHave.message_ids` (field 2) encodes it.
+pub fn id_field(id: &[u8]) -> BytesMut {
+    let mut buf = BytesMut::with_capacity(id_entry_len(id.len()));
+    put_field_header(&mut buf, 2, id.len());
+    buf.put_slice(id);
+    buf
+}
+
+/// A `ControlMessage.ihave` entry (field 1) for `topic` whose ids are `ids`, already encoded
+/// as [`id_field`]s: built once, shared by every peer the gossip goes to.
+pub fn ihave_entry(topic: &[u8], ids: &[u8]) -> Bytes {
+    let inner = 1 + varint_len(topic.len() as u64) + topic.len() + ids.len();
+    let mut buf = BytesMut::with_capacity(inner + 6);
+    put_field_header(&mut buf, 1, inner);
+    put_field_header(&mut buf, 1, topic.len());
+    buf.put_slice(topic);
+    buf.put_slice(ids);
+    buf.freeze()
+}
+
 /// The unsigned-varint length prefix of a frame of `len` bytes.
 pub fn length_prefix(len: usize) -> Bytes {
     let mut buf = BytesMut::with_capacity(10);
@@ -407,6 +438,42 @@ mod tests {
         assert_eq!(parts.decode_control().unwrap(), control);
         let m = WireMessage::decode(parts.messages[0].clone()).unwrap();
         assert!(!m.is_signed());
+    }
+
+    #[test]
+    fn ihave_entries_concatenate_into_a_control_message() {
+        let ids: Vec<Bytes> = (0..5u8).map(|i| Bytes::from(vec![i; 20])).collect();
+        let pieces: Vec<Bytes> = ids
+            .chunks(2)
+            .map(|c| {
+                let body: Vec<u8> = c.iter().flat_map(|id| id_field(id).to_vec()).collect();
+                ihave_entry(b"/t", &body)
+            })
+            .collect();
+        assert_eq!(pieces.len(), 3);
+        let head = ControlMessage {
+            graft: vec![ControlGraft {
+                topic_id: Some(Bytes::from_static(b"/g")),
+            }],
+            ..Default::default()
+        };
+        let raw: usize = pieces.iter().map(Bytes::len).sum();
+        let mut frame = BytesMut::new();
+        frame.put_slice(&encode_control_head(&head, raw));
+        for p in &pieces {
+            frame.put_slice(p);
+        }
+        let rpc = Rpc::decode(frame.freeze()).unwrap();
+        let c = rpc.control.unwrap();
+        assert_eq!(c.graft, head.graft);
+        assert_eq!(c.ihave.len(), 3);
+        let got: Vec<Bytes> = c.ihave.iter().flat_map(|i| i.message_ids.clone()).collect();
+        assert_eq!(got, ids);
+        assert!(
+            c.ihave
+                .iter()
+                .all(|i| i.topic_id.as_deref() == Some(&b"/t"[..]))
+        );
     }
 
     #[test]

@@ -19,6 +19,11 @@ use pheme_router::{Frame, Protocol};
 
 use super::io::{FrameReader, FrameWriter, ReadItem};
 
+/// Frames handed to the behaviour in one event at most.
+const MAX_FRAMES_PER_EVENT: usize = 256;
+/// Bytes of frames handed to the behaviour in one event (a frame over it goes alone).
+const MAX_BYTES_PER_EVENT: usize = 1 << 20;
+
 /// The meshsub protocols, newest first.
 #[derive(Debug, Clone)]
 pub struct MeshsubUpgrade;
@@ -68,8 +73,8 @@ pub enum HandlerIn {
 pub enum HandlerOut {
     /// A stream negotiated this protocol (the first one settles the peer's features).
     Negotiated(Protocol),
-    /// A frame arrived.
-    Frame(Bytes),
+    /// Frames arrived (every whole one at hand, in order).
+    Frames(Vec<Bytes>),
     /// A frame over the limit was skipped.
     Oversized(usize),
     /// A frame handed in was written and flushed.
@@ -237,10 +242,20 @@ impl ConnectionHandler for Handler {
             });
         }
         self.poll_outbound(cx);
-        if let Some(stream) = self.inbound.as_mut() {
+        // Every whole frame at hand goes to the behaviour in one event.
+        let mut frames = Vec::new();
+        let mut bytes = 0;
+        while let Some(stream) = self.inbound.as_mut() {
+            if frames.len() >= MAX_FRAMES_PER_EVENT || bytes >= MAX_BYTES_PER_EVENT {
+                // More may be buffered: come back for it.
+                cx.waker().wake_by_ref();
+                break;
+            }
             match self.reader.poll_next(stream, cx) {
                 Poll::Ready(Some(Ok(ReadItem::Frame(b)))) => {
-                    self.events.push_back(HandlerOut::Frame(b));
+                    bytes += b.len();
+                    frames.push(b);
+                    continue;
                 }
                 Poll::Ready(Some(Ok(ReadItem::Oversized(n)))) => {
                     self.events.push_back(HandlerOut::Oversized(n));
@@ -260,6 +275,10 @@ impl ConnectionHandler for Handler {
                 }
                 Poll::Pending => {}
             }
+            break;
+        }
+        if !frames.is_empty() {
+            self.events.push_front(HandlerOut::Frames(frames));
         }
         match self.events.pop_front() {
             Some(e) => Poll::Ready(ConnectionHandlerEvent::NotifyBehaviour(e)),

@@ -35,6 +35,8 @@ pub(crate) enum ReadItem {
 #[derive(Debug)]
 pub(crate) struct FrameReader {
     buf: BytesMut,
+    /// Where reads land (zeroed once, reused), before the bytes read join `buf`.
+    scratch: Vec<u8>,
     skip: usize,
     max: usize,
 }
@@ -43,6 +45,7 @@ impl FrameReader {
     pub fn new(max: usize) -> Self {
         Self {
             buf: BytesMut::new(),
+            scratch: Vec::new(),
             skip: 0,
             max,
         }
@@ -93,29 +96,21 @@ impl FrameReader {
                     }
                 }
             }
-            // Read more: into the buffer, or (skipping) into its reused space.
-            let start = self.buf.len();
+            // Read more, into the scratch buffer (zeroed once: a read of a few bytes costs a
+            // copy of those bytes, not the zeroing of a whole chunk).
             let chunk = if self.skip > 0 {
                 READ_CHUNK.min(self.skip)
             } else {
                 READ_CHUNK
             };
-            self.buf.resize(start + chunk, 0);
-            let read = Pin::new(&mut *io).poll_read(cx, &mut self.buf[start..]);
-            match read {
-                Poll::Ready(Ok(0)) => {
-                    self.buf.truncate(start);
-                    return Poll::Ready(None);
-                }
-                Poll::Ready(Ok(n)) => self.buf.truncate(start + n),
-                Poll::Ready(Err(e)) => {
-                    self.buf.truncate(start);
-                    return Poll::Ready(Some(Err(e)));
-                }
-                Poll::Pending => {
-                    self.buf.truncate(start);
-                    return Poll::Pending;
-                }
+            if self.scratch.len() < chunk {
+                self.scratch.resize(READ_CHUNK, 0);
+            }
+            match Pin::new(&mut *io).poll_read(cx, &mut self.scratch[..chunk]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(None),
+                Poll::Ready(Ok(n)) => self.buf.extend_from_slice(&self.scratch[..n]),
+                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(e))),
+                Poll::Pending => return Poll::Pending,
             }
         }
     }

@@ -40,7 +40,7 @@ struct Conn {
 pub struct Meshsub {
     router: Router<Eth2Transform>,
     conns: HashMap<PeerId, Conn>,
-    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    timer: Option<(Instant, Pin<Box<tokio::time::Sleep>>)>,
     out: VecDeque<ToSwarm<Event, HandlerIn>>,
     waker: Option<Waker>,
     max_frame: usize,
@@ -66,7 +66,7 @@ impl Meshsub {
     }
 
     /// The router, to subscribe, publish, report verdicts and set scores; the behaviour is
-    /// woken to send what that queued.
+    /// woken (once until its next poll) to send what that queued.
     pub fn router_mut(&mut self) -> &mut Router<Eth2Transform> {
         if let Some(w) = self.waker.take() {
             w.wake();
@@ -169,9 +169,11 @@ impl NetworkBehaviour for Meshsub {
                     self.router.add_peer(now, peer, info);
                 }
             }
-            HandlerOut::Frame(frame) => {
+            HandlerOut::Frames(frames) => {
                 if conn.added {
-                    self.router.handle_rpc(now, &peer, frame);
+                    for frame in frames {
+                        self.router.handle_rpc(now, &peer, frame);
+                    }
                 }
             }
             HandlerOut::Oversized(len) => self.router.oversized_frame(now, &peer, len),
@@ -187,17 +189,21 @@ impl NetworkBehaviour for Meshsub {
             return Poll::Ready(e);
         }
         let now = Instant::now();
-        let due = self.router.poll_timeout();
-        let expired = match self.timer.as_mut() {
-            Some(t) => t.as_mut().poll(cx).is_ready(),
-            None => true,
-        };
-        if expired || now >= due {
+        if now >= self.router.poll_timeout() {
             self.router.tick(now);
-            let next = self.router.poll_timeout();
-            let mut t = Box::pin(tokio::time::sleep_until(next.into()));
-            let _ = t.as_mut().poll(cx);
-            self.timer = Some(t);
+        }
+        // One timer, always set to the router's next timeout (the heartbeat, or a batched
+        // forward due before it).
+        let due = self.router.poll_timeout();
+        let (at, timer) = self
+            .timer
+            .get_or_insert_with(|| (due, Box::pin(tokio::time::sleep_until(due.into()))));
+        if *at != due {
+            *at = due;
+            timer.as_mut().reset(due.into());
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            cx.waker().wake_by_ref();
         }
         while let Some(t) = self.router.poll_transmit(now) {
             match self.conns.get(&t.peer) {

@@ -380,6 +380,10 @@ impl Service {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.on_tick();
         loop {
+            // The swarm is always ready under load and never spends tokio's budget itself:
+            // spend a unit per event, so that the validation task (and the rest of the runtime)
+            // gets its turn instead of its queue filling up.
+            tokio::task::consume_budget().await;
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm(event),
                 Some(report) = self.reports.recv() => self.on_report(report),

@@ -59,13 +59,12 @@ pub(crate) fn build(
         RouterKind::Pheme => {
             let transform = Eth2Transform::new(chain.clone());
             let counters = transform.counters();
-            let mut router_cfg = router_config(current)?;
+            let mut builder = pheme_router::RouterConfig::builder_from(router_config(current)?)
+                .forward_delay(config.forward_delay);
             if let Some(px) = config.peer_exchange {
-                router_cfg = pheme_router::RouterConfig::builder_from(router_cfg)
-                    .do_px(px)
-                    .build()
-                    .map_err(ParamsError::from)?;
+                builder = builder.do_px(px);
             }
+            let router_cfg = builder.build().map_err(ParamsError::from)?;
             let scoring = if config.scoring {
                 Some(pheme_router::ScoringConfig {
                     params: router_score_params(&by_digest(presets), &config.ip_whitelist)?,

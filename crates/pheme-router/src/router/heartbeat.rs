@@ -12,7 +12,6 @@ use rand::seq::SliceRandom;
 use super::{Router, State};
 use crate::event::{Event, Initiator, PruneReason};
 use crate::types::MessageTransform;
-use crate::wire;
 
 /// Heartbeats between sweeps of expired backoffs.
 const BACKOFF_SWEEP_TICKS: u64 = 15;
@@ -37,7 +36,9 @@ impl<T: MessageTransform> Router<T> {
         self.broken_promises(now);
         self.decay_if_due(now);
         self.refresh_scores(now);
-        let gossip = self.gossip_ids();
+        // The current window closes: its ids and the previous windows' are the gossip.
+        let topics = &self.topics;
+        let gossip = self.mcache.shift(|t| topics[t as usize].bytes.clone());
         let topics: Vec<u32> = (0..self.topics.len() as u32)
             .filter(|&t| self.topics[t as usize].subscribed)
             .collect();
@@ -49,7 +50,6 @@ impl<T: MessageTransform> Router<T> {
             }
         }
         self.maintain_fanout(now, &gossip);
-        self.shift_mcache();
         self.expire(now);
     }
 
@@ -226,7 +226,7 @@ impl<T: MessageTransform> Router<T> {
 
     /// Fanout topics idle for `fanout_ttl` are dropped; the rest lose peers that left or fell
     /// below the publish threshold, are topped up to D, and gossiped.
-    fn maintain_fanout(&mut self, now: Instant, gossip: &HashMap<u32, Vec<Bytes>>) {
+    fn maintain_fanout(&mut self, now: Instant, gossip: &HashMap<u32, Vec<(Bytes, usize)>>) {
         let ttl = self.config.fanout_ttl;
         for t in 0..self.topics.len() as u32 {
             let Some(last) = self.topics[t as usize].fanout_last else {
@@ -246,28 +246,25 @@ impl<T: MessageTransform> Router<T> {
         }
     }
 
-    /// Ids of the valid messages in the last `history_gossip` windows, per topic.
-    fn gossip_ids(&self) -> HashMap<u32, Vec<Bytes>> {
-        let mut out: HashMap<u32, Vec<Bytes>> = HashMap::new();
-        for window in self.mcache.iter().rev().take(self.config.history_gossip) {
-            for key in window {
-                if let Some(r) = self.records.get(key)
-                    && matches!(r.state, State::Valid(_))
-                    && r.entry.is_some()
-                {
-                    out.entry(r.topic).or_default().push(r.id.0.clone());
-                }
-            }
-        }
-        out
-    }
-
     /// IHAVE to max(D_lazy, gossip_factor x eligible) peers of `t` outside `exclude` at or
     /// above the gossip threshold.
-    fn emit_gossip(&mut self, t: u32, exclude: &[u32], ids: &[Bytes]) {
-        if ids.is_empty() {
+    fn emit_gossip(&mut self, t: u32, exclude: &[u32], entries: &[(Bytes, usize)]) {
+        if entries.is_empty() {
             return;
         }
+        // At most max_ihave_length ids, the newest first.
+        let max_len = self.config.max_ihave_length;
+        let mut n = 0;
+        let take = entries
+            .iter()
+            .take_while(|(_, c)| {
+                let fits = n == 0 || n + c <= max_len;
+                n += c;
+                fits
+            })
+            .count();
+        let entries = &entries[..take];
+        let n: usize = entries.iter().map(|e| e.1).sum();
         let threshold = self.thresholds.gossip;
         let mut eligible: Vec<u32> = self.topics[t as usize]
             .peers
@@ -284,58 +281,43 @@ impl<T: MessageTransform> Router<T> {
             .min(eligible.len());
         eligible.shuffle(&mut self.rng);
         let max_len = self.config.max_ihave_length;
-        let topic = self.topics[t as usize].bytes.clone();
         for idx in eligible.into_iter().take(target) {
-            let mut ids = ids.to_vec();
-            if ids.len() > max_len {
-                ids.shuffle(&mut self.rng);
-                ids.truncate(max_len);
-            }
             let Some(p) = self.peer_mut(idx) else {
                 continue;
             };
-            let pending: usize = p
-                .queue
-                .control
-                .ihave
-                .iter()
-                .map(|i| i.message_ids.len())
-                .sum();
-            if pending >= max_len {
+            if p.queue.ihave_ids >= max_len {
                 // Gossip is lossy: a peer still holding a full IHAVE gets no more.
                 continue;
             }
-            p.queue.control.ihave.push(wire::ControlIHave {
-                topic_id: Some(topic.clone()),
-                message_ids: ids,
-            });
+            p.queue.ihave.extend(entries.iter().map(|e| e.0.clone()));
+            p.queue.ihave_ids += n;
             self.stats.ihave_sent += 1;
             self.schedule(idx);
         }
     }
 
-    fn shift_mcache(&mut self) {
-        self.mcache.push_back(Vec::new());
-        while self.mcache.len() > self.config.history_length {
-            for key in self.mcache.pop_front().unwrap_or_default() {
-                if let Some(r) = self.records.get_mut(&key) {
-                    r.entry = None;
-                }
-            }
-        }
-    }
-
-    fn expire(&mut self, now: Instant) {
+    /// Drops records and copy fingerprints past their time. Called at every tick, so the work
+    /// is spread out instead of landing on the heartbeat.
+    pub(crate) fn expire_records(&mut self, now: Instant) {
+        let timeout = self.config.validation_timeout;
         while let Some(&(until, key)) = self.record_order.front() {
             if until > now {
                 break;
             }
             self.record_order.pop_front();
-            if let Some(r) = self.records.remove(&key)
-                && r.state == State::Pending
-            {
+            let Some(r) = self.records.get(&key) else {
+                continue;
+            };
+            if r.state == State::Pending {
+                // Still validating: kept until the validation timeout.
+                let deadline = r.first_seen + timeout;
+                if deadline > now {
+                    self.record_order.push_back((deadline, key));
+                    continue;
+                }
                 self.stats.validation_timeouts += 1;
             }
+            self.records.remove(&key);
         }
         while let Some(&(until, fast)) = self.fast_order.front() {
             if until > now {
@@ -344,6 +326,9 @@ impl<T: MessageTransform> Router<T> {
             self.fast_order.pop_front();
             self.fast.remove(&fast);
         }
+    }
+
+    fn expire(&mut self, now: Instant) {
         self.seen.rotate(now);
         if self.heartbeats.is_multiple_of(BACKOFF_SWEEP_TICKS) {
             let slack = self.config.heartbeat_interval * (self.config.backoff_slack + 1);

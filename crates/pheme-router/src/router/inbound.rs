@@ -192,9 +192,11 @@ impl<T: MessageTransform> Router<T> {
                             id: r.id.clone().unwrap_or_else(|| MessageId(Bytes::new())),
                             topic: t,
                             state: State::Invalid,
-                            deliverers: vec![pr],
+                            first_seen: now,
+                            deliverers: smallvec::smallvec![pr],
                             wire: None,
                             entry: None,
+                            mcache_until: None,
                             iwant_served: Vec::new(),
                         },
                     );
@@ -224,9 +226,11 @@ impl<T: MessageTransform> Router<T> {
                 id: decoded.id.clone(),
                 topic: t,
                 state: State::Pending,
-                deliverers: vec![pr],
+                first_seen: now,
+                deliverers: smallvec::smallvec![pr],
                 wire: Some(data),
                 entry: None,
+                mcache_until: None,
                 iwant_served: Vec::new(),
             },
         );
@@ -464,7 +468,11 @@ impl<T: MessageTransform> Router<T> {
             let Some(rec) = self.records.get_mut(&key) else {
                 continue;
             };
-            let Some(entry) = rec.entry.clone() else {
+            let Some(entry) = rec
+                .entry
+                .clone()
+                .filter(|_| rec.mcache_until.is_some_and(|u| now < u))
+            else {
                 continue;
             };
             let served = match rec.iwant_served.iter().position(|(r, _)| *r == pr) {

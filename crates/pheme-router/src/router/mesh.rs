@@ -227,22 +227,42 @@ impl<T: MessageTransform> Router<T> {
     }
 
     /// Puts a message in a peer's queue (a forward, droppable, or a priority send) and
-    /// schedules the peer. Forwards over the queue's bound push out the oldest.
+    /// schedules the peer: at once for a priority send, a large message or a full batch, else
+    /// when the first waiting forward has waited `forward_delay`. Forwards over the queue's
+    /// bound push out the oldest.
     pub(crate) fn enqueue(&mut self, idx: u32, item: Item, forward: bool) {
-        let max_queue = self.config.max_forward_queue;
+        let c = &self.config;
+        let (max_queue, delay) = (c.max_forward_queue, c.forward_delay);
+        let (max_bytes, max_msgs) = (c.max_batch_bytes, c.max_batch_messages);
+        let large = item.entry.len() >= c.idontwant_threshold;
         let Some(p) = self.peers.get_mut(idx as usize).and_then(Option::as_mut) else {
             return;
         };
-        if forward {
-            if p.queue.forward.len() >= max_queue {
-                p.queue.forward.pop_front();
-                self.stats.dropped_queue_full += 1;
-            }
-            p.queue.forward.push_back(item);
-        } else {
+        if !forward {
             p.queue.priority.push_back(item);
+            self.schedule(idx);
+            return;
         }
-        self.schedule(idx);
+        if p.queue.forward.len() >= max_queue
+            && let Some(old) = p.queue.forward.pop_front()
+        {
+            p.queue.forward_bytes -= old.entry.len();
+            self.stats.dropped_queue_full += 1;
+        }
+        let first = p.queue.forward.is_empty();
+        let due = item.at + delay;
+        p.queue.forward_bytes += item.entry.len();
+        p.queue.forward.push_back(item);
+        let full = p.queue.forward_bytes >= max_bytes || p.queue.forward.len() >= max_msgs;
+        if large || full || delay.is_zero() {
+            self.schedule(idx);
+        } else if first {
+            let r = PeerRef {
+                idx,
+                generation: p.generation,
+            };
+            self.delayed.push_back((due, r));
+        }
     }
 
     /// Queues an accepted message for the mesh and the direct peers, minus whoever delivered

@@ -16,6 +16,7 @@ use libp2p_identity::PeerId;
 use nohash_hasher::BuildNoHashHasher;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use smallvec::SmallVec;
 
 use crate::config::{
     ConfigError, PeerScoreParams, RouterConfig, ScoringConfig, Thresholds, TopicScoreParams,
@@ -149,13 +150,16 @@ pub(crate) enum State {
 pub(crate) struct Record {
     pub id: MessageId,
     pub topic: u32,
+    pub first_seen: Instant,
     pub state: State,
     /// Peers that delivered it, the first copy's sender first.
-    pub deliverers: Vec<PeerRef>,
+    pub deliverers: SmallVec<[PeerRef; 4]>,
     /// The wire data, while its verdict is pending.
     pub wire: Option<Bytes>,
-    /// The encoded `publish` entry, while in the mcache.
+    /// The encoded `publish` entry, once accepted or published.
     pub entry: Option<Bytes>,
+    /// Until when IWANT is answered (its `history_length` heartbeats in the mcache).
+    pub mcache_until: Option<Instant>,
     pub iwant_served: Vec<(PeerRef, u32)>,
 }
 
@@ -182,10 +186,12 @@ pub struct Router<T> {
     pub(crate) fast: NoHashMap<u64>,
     pub(crate) fast_order: VecDeque<(Instant, u64)>,
     pub(crate) seen: Seen,
-    pub(crate) mcache: VecDeque<Vec<u64>>,
+    pub(crate) mcache: crate::mcache::GossipWindows,
     pub(crate) promises: NoHashMap<Vec<(PeerRef, Instant)>>,
     pub(crate) promise_order: VecDeque<(Instant, u64)>,
     pub(crate) ready: VecDeque<PeerRef>,
+    /// Peers whose first waiting forward is due, in due order (the delay is constant).
+    pub(crate) delayed: VecDeque<(Instant, PeerRef)>,
     pub(crate) events: VecDeque<Event>,
     pub(crate) next_heartbeat: Instant,
     pub(crate) heartbeats: u64,
@@ -194,6 +200,8 @@ pub struct Router<T> {
     pub(crate) peer_records: HashMap<PeerId, Bytes, Hasher>,
     pub(crate) direct: HashSet<PeerId, Hasher>,
     pub(crate) score_event_delta: f64,
+    /// [`Router::record_ttl`], kept current.
+    pub(crate) record_ttl: std::time::Duration,
     pub(crate) stats: RouterStats,
 }
 
@@ -219,7 +227,7 @@ impl<T: MessageTransform> Router<T> {
         let mut router = Self {
             seen: Seen::new(config.seen_ttl, now),
             next_heartbeat: now + config.heartbeat_interval,
-            mcache: (0..config.history_length).map(|_| Vec::new()).collect(),
+            mcache: crate::mcache::GossipWindows::new(config.history_gossip),
             config,
             scoring: None,
             thresholds,
@@ -242,6 +250,7 @@ impl<T: MessageTransform> Router<T> {
             promises: NoHashMap::default(),
             promise_order: VecDeque::new(),
             ready: VecDeque::new(),
+            delayed: VecDeque::new(),
             events: VecDeque::new(),
             heartbeats: 0,
             next_decay: now + decay.unwrap_or(std::time::Duration::from_secs(1)),
@@ -249,11 +258,13 @@ impl<T: MessageTransform> Router<T> {
             peer_records: HashMap::with_hasher(hasher.clone()),
             direct: HashSet::with_hasher(hasher),
             score_event_delta: 1.0,
+            record_ttl: std::time::Duration::ZERO,
             stats: RouterStats::default(),
         };
         if let Some(params) = scoring {
             router.set_score_params(params)?;
         }
+        router.record_ttl = router.record_ttl();
         Ok(router)
     }
 
@@ -293,6 +304,7 @@ impl<T: MessageTransform> Router<T> {
             p.stats.recompute(&params, &self.topic_params);
         }
         self.scoring = Some(params);
+        self.record_ttl = self.record_ttl();
         Ok(())
     }
 
@@ -506,8 +518,19 @@ impl<T: MessageTransform> Router<T> {
         }
     }
 
-    /// Time passed: runs the heartbeat when it is due.
+    /// Time passed: batched forwards whose wait is over become ready, and the heartbeat runs
+    /// when it is due.
     pub fn tick(&mut self, now: Instant) {
+        while let Some(&(due, r)) = self.delayed.front() {
+            if due > now {
+                break;
+            }
+            self.delayed.pop_front();
+            if let Some(idx) = self.resolve(r) {
+                self.schedule(idx);
+            }
+        }
+        self.expire_records(now);
         if now >= self.next_heartbeat {
             // A late tick runs one heartbeat, not the missed ones.
             self.next_heartbeat = now + self.config.heartbeat_interval;
@@ -515,9 +538,13 @@ impl<T: MessageTransform> Router<T> {
         }
     }
 
-    /// When [`tick`](Self::tick) should next be called.
+    /// When [`tick`](Self::tick) should next be called: the heartbeat, or the first batched
+    /// forward due before it.
     pub fn poll_timeout(&self) -> Instant {
-        self.next_heartbeat
+        match self.delayed.front() {
+            Some(&(due, _)) => due.min(self.next_heartbeat),
+            None => self.next_heartbeat,
+        }
     }
 
     /// The next frame to write, for a peer whose window has room.
@@ -692,15 +719,16 @@ impl<T: MessageTransform> Router<T> {
                 id: id.clone(),
                 topic: t,
                 state: State::Valid(now),
-                deliverers: Vec::new(),
+                first_seen: now,
+                deliverers: SmallVec::new(),
                 wire: None,
                 entry: Some(entry.clone()),
+                mcache_until: Some(now + self.mcache_span()),
                 iwant_served: Vec::new(),
             },
         );
-        if let Some(w) = self.mcache.back_mut() {
-            w.push(key);
-        }
+        self.mcache
+            .push(t, &self.topics[t as usize].bytes, id.as_bytes());
         for idx in recipients {
             self.stats.publish_sends += 1;
             let item = Item {
@@ -726,6 +754,7 @@ impl<T: MessageTransform> Router<T> {
         }
         let topic = rec.topic;
         let deliverers = rec.deliverers.clone();
+        let span = self.config.heartbeat_interval * self.config.history_length as u32;
         match verdict {
             Verdict::Accept => {
                 self.stats.accepted += 1;
@@ -734,9 +763,9 @@ impl<T: MessageTransform> Router<T> {
                 let entry =
                     wire::encode_publish_entry(&self.topics[topic as usize].bytes, &wire_data);
                 rec.entry = Some(entry.clone());
-                if let Some(w) = self.mcache.back_mut() {
-                    w.push(key);
-                }
+                rec.mcache_until = Some(now + span);
+                self.mcache
+                    .push(topic, &self.topics[topic as usize].bytes, rec.id.as_bytes());
                 for (i, d) in deliverers.iter().enumerate() {
                     self.credit_delivery(*d, topic, i == 0);
                 }
@@ -926,12 +955,29 @@ impl<T: MessageTransform> Router<T> {
         self.ready.push_back(r);
     }
 
-    pub(crate) fn insert_record(&mut self, now: Instant, key: u64, rec: Record) {
-        let ttl = self
-            .config
+    /// How long a message stays in the mcache (IWANT is answered).
+    pub(crate) fn mcache_span(&self) -> std::time::Duration {
+        self.config.heartbeat_interval * self.config.history_length as u32
+    }
+
+    /// How long a message's record is kept: the configured time, or longer when the mcache
+    /// or a topic's mesh delivery window needs it.
+    pub(crate) fn record_ttl(&self) -> std::time::Duration {
+        let window = self
+            .topic_params
+            .iter()
+            .flatten()
+            .map(|p| p.mesh_message_deliveries_window)
+            .max()
+            .unwrap_or_default();
+        self.config
             .delivery_record_ttl
             .max(self.config.heartbeat_interval * self.config.history_length as u32)
-            .max(self.config.validation_timeout);
+            .max(window + self.config.heartbeat_interval)
+    }
+
+    pub(crate) fn insert_record(&mut self, now: Instant, key: u64, rec: Record) {
+        let ttl = self.record_ttl;
         self.records.insert(key, rec);
         self.record_order.push_back((now + ttl, key));
     }

@@ -336,3 +336,34 @@ fn direct_peers_get_every_message_and_are_never_meshed() {
     lab.pump();
     assert_eq!(flatten(&lab.take(&direct)).messages.len(), 1);
 }
+
+#[test]
+fn small_forwards_wait_up_to_the_forward_delay_and_large_ones_go_at_once() {
+    let cfg = RouterConfig::builder()
+        .forward_delay(Duration::from_millis(5))
+        .build()
+        .unwrap();
+    let mut lab = Lab::new(cfg, None);
+    let peers = lab.joined(2, true);
+    let (src, dst) = (peers[0], peers[1]);
+    for i in 0..10u32 {
+        lab.recv(src, msg(TOPIC, &i.to_le_bytes()));
+        for id in validated(&lab.take_events()) {
+            lab.r.report(lab.now, &id, Verdict::Accept);
+        }
+        lab.pump();
+    }
+    assert!(flatten(&lab.take(&dst)).messages.is_empty(), "held back");
+    assert_eq!(lab.r.poll_timeout(), lab.now + Duration::from_millis(5));
+    lab.advance(Duration::from_millis(5));
+    let frames = lab.take(&dst);
+    assert_eq!(frames.len(), 1, "ten forwards in one frame");
+    assert_eq!(flatten(&frames).messages.len(), 10);
+    // A block-sized message is not held.
+    lab.recv(src, msg(TOPIC, &[7u8; 2000]));
+    for id in validated(&lab.take_events()) {
+        lab.r.report(lab.now, &id, Verdict::Accept);
+    }
+    lab.pump();
+    assert_eq!(flatten(&lab.take(&dst)).messages.len(), 1);
+}

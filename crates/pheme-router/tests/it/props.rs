@@ -111,7 +111,8 @@ fn run(actions: &[Action], t0: Instant, check: bool) -> Vec<String> {
             Action::Graft(i, t) => r.handle_rpc(now, &peer(i), frame(graft(TOPICS[t]))),
             Action::Prune(i, t, b) => {
                 let backoff = if b == 0 { 60 } else { u64::from(b) };
-                if !r.is_connected(&peer(i)) {
+                // A PRUNE from a peer that is not connected, or graylisted, is dropped.
+                if !r.is_connected(&peer(i)) || r.score(&peer(i)) < r.thresholds().graylist {
                     continue;
                 }
                 r.handle_rpc(
