@@ -70,10 +70,10 @@ pub const DEFAULT_IDONTWANT_TTL: Duration = Duration::from_secs(3);
 /// Bytes of messages batched into one outbound frame (a larger message goes alone). With
 /// [`DEFAULT_MAX_CONTROL_PER_FRAME`] it keeps a frame under libp2p-gossipsub's default 64 KiB
 /// `max_transmit_size`.
-pub const DEFAULT_MAX_BATCH_BYTES: usize = 32 * 1024;
+pub const DEFAULT_MAX_BATCH_BYTES: usize = 48 * 1024;
 /// Messages batched into one outbound frame (libp2p-gossipsub refuses a frame of more than
 /// 500 and closes the stream).
-pub const DEFAULT_MAX_BATCH_MESSAGES: usize = 64;
+pub const DEFAULT_MAX_BATCH_MESSAGES: usize = 128;
 /// Subscriptions and control in one outbound frame (under libp2p-gossipsub's 16 KiB default).
 pub const DEFAULT_MAX_CONTROL_PER_FRAME: usize = 15 * 1024;
 /// Forwards queued for one peer before the oldest are dropped.
@@ -84,7 +84,7 @@ pub const DEFAULT_MAX_FORWARD_AGE: Duration = Duration::from_secs(2);
 /// frame (0: at once). Messages of `idontwant_threshold` bytes or more never wait.
 pub const DEFAULT_FORWARD_DELAY: Duration = Duration::ZERO;
 /// Frames handed to the transport and not yet confirmed written, per peer.
-pub const DEFAULT_SEND_WINDOW: u32 = 2;
+pub const DEFAULT_SEND_WINDOW: u32 = 4;
 /// A message without a verdict for this long is dropped as IGNOREd.
 pub const DEFAULT_VALIDATION_TIMEOUT: Duration = Duration::from_secs(12);
 /// How long a message's delivery record (who sent it, its verdict) is kept at least, for mesh

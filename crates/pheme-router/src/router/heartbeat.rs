@@ -13,6 +13,8 @@ use super::{Router, State};
 use crate::event::{Event, Initiator, PruneReason};
 use crate::types::MessageTransform;
 
+/// Decay steps one heartbeat runs at most (after a long pause the rest are skipped).
+const MAX_DECAY_CATCH_UP: u32 = 64;
 /// Heartbeats between sweeps of expired backoffs.
 const BACKOFF_SWEEP_TICKS: u64 = 15;
 
@@ -57,18 +59,20 @@ impl<T: MessageTransform> Router<T> {
         let Some(params) = &self.scoring else {
             return;
         };
-        if now < self.next_decay {
-            return;
+        // One decay step per interval that has passed (the factors assume the interval), a
+        // late heartbeat catching up. Retained scores do not decay: a peer cannot reset a
+        // negative score by staying away.
+        let mut steps = 0;
+        while self.next_decay <= now && steps < MAX_DECAY_CATCH_UP {
+            self.next_decay += params.decay_interval;
+            steps += 1;
+            for p in self.peers.iter_mut().flatten() {
+                p.stats.decay(params, &self.topic_params);
+            }
         }
-        self.next_decay = now + params.decay_interval;
-        for p in self.peers.iter_mut().flatten() {
-            p.stats.decay(params, &self.topic_params);
+        if self.next_decay <= now {
+            self.next_decay = now + params.decay_interval;
         }
-        for (_, s) in self.retained.values_mut() {
-            s.decay(params, &self.topic_params);
-        }
-        self.retained
-            .retain(|_, (until, s)| *until > now && !s.is_zero());
     }
 
     /// Mesh times to `now`, every score recomputed from its counters; score and graylist
@@ -299,25 +303,40 @@ impl<T: MessageTransform> Router<T> {
     /// Drops records and copy fingerprints past their time. Called at every tick, so the work
     /// is spread out instead of landing on the heartbeat.
     pub(crate) fn expire_records(&mut self, now: Instant) {
-        let timeout = self.config.validation_timeout;
-        while let Some(&(until, key)) = self.record_order.front() {
-            if until > now {
-                break;
-            }
-            self.record_order.pop_front();
+        // Records come due in arrival order; one still validating, or validated late enough
+        // that its mcache time or mesh delivery window is not over, moves to a heap of later
+        // deadlines (few: most verdicts take milliseconds).
+        loop {
+            let key = match (self.record_order.front(), self.record_late.peek()) {
+                (Some(&(until, key)), _) if until <= now => {
+                    self.record_order.pop_front();
+                    key
+                }
+                (_, Some(&std::cmp::Reverse((until, key)))) if until <= now => {
+                    self.record_late.pop();
+                    key
+                }
+                _ => break,
+            };
             let Some(r) = self.records.get(&key) else {
                 continue;
             };
-            if r.state == State::Pending {
-                // Still validating: kept until the validation timeout.
-                let deadline = r.first_seen + timeout;
-                if deadline > now {
-                    self.record_order.push_back((deadline, key));
-                    continue;
+            let later = match r.state {
+                State::Pending => Some(r.first_seen + self.config.validation_timeout),
+                State::Valid(at) => Some(at + self.record_keep),
+                State::Invalid | State::Ignored => None,
+            };
+            match later {
+                Some(deadline) if deadline > now => {
+                    self.record_late.push(std::cmp::Reverse((deadline, key)));
                 }
-                self.stats.validation_timeouts += 1;
+                _ => {
+                    if r.state == State::Pending {
+                        self.stats.validation_timeouts += 1;
+                    }
+                    self.records.remove(&key);
+                }
             }
-            self.records.remove(&key);
         }
         while let Some(&(until, fast)) = self.fast_order.front() {
             if until > now {

@@ -9,6 +9,9 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use super::{PeerRef, Record, Router, State};
+
+/// IDONTWANT ids waiting for one peer (the newest kept).
+const MAX_PENDING_IDONTWANT: usize = 100;
 use crate::event::{Event, FrameRefusal, Initiator, PruneReason, Refusal};
 use crate::types::{MessageId, MessageTransform, Received};
 use crate::wire::{self, ControlMessage, FrameLimits, SubOpts, WireMessage};
@@ -317,7 +320,14 @@ impl<T: MessageTransform> Router<T> {
                 continue;
             }
             match p.queue.control.idontwant.first_mut() {
-                Some(d) => d.message_ids.push(id.0.clone()),
+                Some(d) => {
+                    // Its value is in being early: a peer that has not read the last ones
+                    // gets the newest.
+                    if d.message_ids.len() >= MAX_PENDING_IDONTWANT {
+                        d.message_ids.remove(0);
+                    }
+                    d.message_ids.push(id.0.clone());
+                }
                 None => p.queue.control.idontwant.push(wire::ControlIDontWant {
                     message_ids: vec![id.0.clone()],
                 }),
@@ -345,9 +355,8 @@ impl<T: MessageTransform> Router<T> {
             if p.dont_want.len() >= max {
                 break;
             }
-            if p.dont_want.insert(key, now + ttl).is_none() {
-                p.dont_want_order.push_back((now + ttl, key));
-            }
+            p.dont_want.insert(key, now + ttl);
+            p.dont_want_order.push_back((now + ttl, key));
             taken += 1;
         }
         self.stats.idontwant_received += taken;
@@ -385,15 +394,17 @@ impl<T: MessageTransform> Router<T> {
         let Some(p) = self.peer_mut(idx) else {
             return;
         };
+        // Counted per RPC, as go and rust count them (an RPC may carry one entry per topic).
+        p.ihaves += 1;
+        if p.ihaves > max_msgs {
+            self.stats.ihave_ignored += ihaves.len() as u64;
+            return;
+        }
         let asked = p.iwant_asked;
         let mut wanted: Vec<Bytes> = Vec::new();
         let mut ignored = 0;
         for ih in ihaves {
-            let Some(p) = self.peer_mut(idx) else {
-                return;
-            };
-            p.ihaves += 1;
-            if p.ihaves > max_msgs || asked + wanted.len() >= max_len {
+            if asked + wanted.len() >= max_len {
                 ignored += 1;
                 continue;
             }
@@ -438,6 +449,10 @@ impl<T: MessageTransform> Router<T> {
         if let Some(p) = self.peer_mut(idx) {
             p.iwant_asked += n;
             match p.queue.control.iwant.first_mut() {
+                Some(w) if w.message_ids.len() + n > max_len => {
+                    // The peer has not read our last IWANTs: replace them.
+                    w.message_ids = wanted;
+                }
                 Some(w) => w.message_ids.extend(wanted),
                 None => p.queue.control.iwant.push(wire::ControlIWant {
                     message_ids: wanted,
@@ -496,10 +511,17 @@ impl<T: MessageTransform> Router<T> {
         if answers.is_empty() {
             return;
         }
-        self.stats.iwant_answers += answers.len() as u64;
-        if let Some(p) = self.peer_mut(idx) {
-            p.queue.priority.extend(answers);
-        }
+        let max = self.config.max_forward_queue;
+        let Some(p) = self.peer_mut(idx) else {
+            return;
+        };
+        // A peer that asks but does not read gets no more than a full queue of answers.
+        let room = max.saturating_sub(p.queue.priority.len());
+        let taken = answers.len().min(room);
+        let dropped = answers.len() - taken;
+        p.queue.priority.extend(answers.into_iter().take(taken));
+        self.stats.dropped_queue_full += dropped as u64;
+        self.stats.iwant_answers += taken as u64;
         self.schedule(idx);
     }
 
@@ -570,6 +592,11 @@ impl<T: MessageTransform> Router<T> {
         let Some(&t) = self.topic_ids.get(name) else {
             return;
         };
+        if !self.topics[t as usize].subscribed {
+            return;
+        }
+        // PX is judged on the score before this PRUNE's mesh failure penalty (as go does).
+        let px_score = self.score_of(idx);
         self.prune(now, t, idx, PruneReason::Remote, None);
         let Some(p) = self.peer(idx) else {
             return;
@@ -584,7 +611,7 @@ impl<T: MessageTransform> Router<T> {
         *e = (*e).max(until);
         if !prune.peers.is_empty() {
             self.stats.px_received += 1;
-            if self.score_of(idx) >= self.thresholds.accept_px {
+            if px_score >= self.thresholds.accept_px {
                 self.accept_px(idx, t, prune.peers);
             }
         }

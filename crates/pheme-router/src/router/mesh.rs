@@ -97,6 +97,10 @@ impl<T: MessageTransform> Router<T> {
                 .control
                 .graft
                 .retain(|x| x.topic_id.as_ref() != Some(&bytes));
+            p.queue
+                .control
+                .prune
+                .retain(|x| x.topic_id.as_ref() != Some(&bytes));
             p.queue.control.prune.push(wire::ControlPrune {
                 topic_id: Some(bytes),
                 peers,
@@ -206,7 +210,8 @@ impl<T: MessageTransform> Router<T> {
             .iter()
             .copied()
             .filter(|&i| {
-                self.peer(i).is_some_and(|p| p.subscribed(t)) && self.score_of(i) >= threshold
+                self.peer(i).is_some_and(|p| p.subscribed(t) && !p.direct)
+                    && self.score_of(i) >= threshold
             })
             .collect();
         if fanout.len() < d {

@@ -183,6 +183,8 @@ pub struct Router<T> {
     pub(crate) ip_peers: HashMap<IpAddr, Vec<u32>, Hasher>,
     pub(crate) records: NoHashMap<Record>,
     pub(crate) record_order: VecDeque<(Instant, u64)>,
+    /// Records kept past their arrival-based time (pending, or validated late).
+    pub(crate) record_late: std::collections::BinaryHeap<std::cmp::Reverse<(Instant, u64)>>,
     pub(crate) fast: NoHashMap<u64>,
     pub(crate) fast_order: VecDeque<(Instant, u64)>,
     pub(crate) seen: Seen,
@@ -202,6 +204,9 @@ pub struct Router<T> {
     pub(crate) score_event_delta: f64,
     /// [`Router::record_ttl`], kept current.
     pub(crate) record_ttl: std::time::Duration,
+    /// How long past its verdict a valid message's record is kept: its mcache time and the
+    /// longest mesh delivery window.
+    pub(crate) record_keep: std::time::Duration,
     pub(crate) stats: RouterStats,
 }
 
@@ -245,6 +250,7 @@ impl<T: MessageTransform> Router<T> {
             ip_peers: HashMap::with_hasher(hasher.clone()),
             records: NoHashMap::default(),
             record_order: VecDeque::new(),
+            record_late: std::collections::BinaryHeap::new(),
             fast: NoHashMap::default(),
             fast_order: VecDeque::new(),
             promises: NoHashMap::default(),
@@ -259,12 +265,14 @@ impl<T: MessageTransform> Router<T> {
             direct: HashSet::with_hasher(hasher),
             score_event_delta: 1.0,
             record_ttl: std::time::Duration::ZERO,
+            record_keep: std::time::Duration::ZERO,
             stats: RouterStats::default(),
         };
         if let Some(params) = scoring {
             router.set_score_params(params)?;
         }
         router.record_ttl = router.record_ttl();
+        router.record_keep = router.record_keep();
         Ok(router)
     }
 
@@ -305,6 +313,7 @@ impl<T: MessageTransform> Router<T> {
         }
         self.scoring = Some(params);
         self.record_ttl = self.record_ttl();
+        self.record_keep = self.record_keep();
         Ok(())
     }
 
@@ -631,7 +640,7 @@ impl<T: MessageTransform> Router<T> {
                 t,
                 idx,
                 PruneReason::Unsubscribed,
-                Some((false, backoff)),
+                Some((true, backoff)),
             );
         }
         tracing::debug!(target: "pheme::router::topics", topic, "unsubscribed");
@@ -960,9 +969,9 @@ impl<T: MessageTransform> Router<T> {
         self.config.heartbeat_interval * self.config.history_length as u32
     }
 
-    /// How long a message's record is kept: the configured time, or longer when the mcache
-    /// or a topic's mesh delivery window needs it.
-    pub(crate) fn record_ttl(&self) -> std::time::Duration {
+    /// How long past its verdict a valid message's record is kept: its mcache time, and the
+    /// longest mesh delivery window (plus a heartbeat) so late copies still earn P3 credit.
+    pub(crate) fn record_keep(&self) -> std::time::Duration {
         let window = self
             .topic_params
             .iter()
@@ -970,10 +979,14 @@ impl<T: MessageTransform> Router<T> {
             .map(|p| p.mesh_message_deliveries_window)
             .max()
             .unwrap_or_default();
-        self.config
-            .delivery_record_ttl
-            .max(self.config.heartbeat_interval * self.config.history_length as u32)
+        self.mcache_span()
             .max(window + self.config.heartbeat_interval)
+    }
+
+    /// How long a message's record is kept from its first copy: the configured time, or
+    /// longer when the mcache or a topic's mesh delivery window needs it.
+    pub(crate) fn record_ttl(&self) -> std::time::Duration {
+        self.config.delivery_record_ttl.max(self.record_keep())
     }
 
     pub(crate) fn insert_record(&mut self, now: Instant, key: u64, rec: Record) {

@@ -151,14 +151,23 @@ fn ten_thousand_ihaves_in_one_rpc() {
         frame_refusals(&lab.take_events())[..],
         [FrameRefusal::Wire(WireError::ControlTooLarge { .. })]
     ));
-    // 2,000 entries fit the frame: only max_ihave_messages (10) of them are taken.
+    // 2,000 entries fit the frame: one RPC, counted once against max_ihave_messages (10),
+    // its ids asked for up to max_ihave_length; after ten RPCs in a heartbeat the rest are
+    // ignored.
     let rpc = control(ControlMessage {
         ihave: (0..2_000).map(entry).collect(),
         ..Default::default()
     });
     lab.recv(p, rpc);
-    assert_eq!(flatten(&lab.take(&p)).iwant_ids.len(), 10);
-    assert_eq!(lab.r.stats().ihave_ignored, 1_990);
+    assert_eq!(flatten(&lab.take(&p)).iwant_ids.len(), 2_000);
+    for i in 0..12u32 {
+        lab.recv(
+            p,
+            ihave(TOPIC, &[id_of(TOPIC, &(10_000 + i).to_le_bytes())]),
+        );
+    }
+    assert_eq!(flatten(&lab.take(&p)).iwant_ids.len(), 9);
+    assert_eq!(lab.r.stats().ihave_ignored, 3);
 }
 
 #[test]
@@ -176,6 +185,9 @@ fn a_graft_flood_drives_the_sender_to_the_graylist() {
             .take_events()
             .iter()
             .any(|e| matches!(e, Event::Graylisted { peer, .. } if *peer == p));
+        if graylisted {
+            break;
+        }
     }
     assert!(graylisted);
     assert!(lab.score(&p) < lab.r.thresholds().graylist);
@@ -256,4 +268,25 @@ fn too_many_messages_in_one_frame_are_refused() {
             limit: 100
         })]
     ));
+}
+
+#[test]
+fn records_of_accepted_messages_go_after_their_mcache_time() {
+    let mut lab = Lab::new(RouterConfig::default(), None);
+    let p = lab.peer_on(false, &[TOPIC]);
+    lab.r.subscribe(lab.now, TOPIC);
+    lab.pump();
+    for i in 0..1_000u32 {
+        let data = [&[1u8][..], &i.to_le_bytes()].concat();
+        lab.r
+            .handle_rpc(lab.now, &p, Bytes::from(msg(TOPIC, &data).encode_to_vec()));
+    }
+    lab.pump();
+    for id in validated(&lab.take_events()) {
+        lab.r.report(lab.now, &id, pheme_router::Verdict::Accept);
+    }
+    assert_eq!(lab.r.table_sizes().1, 1_000);
+    // 6 heartbeats of 0.7 s in the mcache, then gone.
+    lab.advance(Duration::from_millis(4300));
+    assert_eq!(lab.r.table_sizes().1, 0);
 }
