@@ -46,6 +46,8 @@ pub const SCORE_EVENT_DELTA: f64 = 1.0;
 pub const TICK: Duration = Duration::from_millis(500);
 /// How often static peers that are not connected are dialled again.
 pub const REDIAL_INTERVAL: Duration = Duration::from_secs(5);
+/// Verdicts applied per turn of the service loop at most (the rest wait one turn).
+const MAX_REPORTS_PER_TURN: usize = 1024;
 /// Identify's protocol version string (Lighthouse and Lodestar send the same).
 pub const IDENTIFY_PROTOCOL: &str = "eth2/1.0.0";
 
@@ -386,7 +388,17 @@ impl Service {
             tokio::task::consume_budget().await;
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm(event),
-                Some(report) = self.reports.recv() => self.on_report(report),
+                Some(report) = self.reports.recv() => {
+                    // Verdicts release forwards: take every one that is ready, not one per
+                    // turn of the loop, or they queue behind the swarm's events.
+                    self.on_report(report);
+                    for _ in 0..MAX_REPORTS_PER_TURN {
+                        match self.reports.try_recv() {
+                            Ok(r) => self.on_report(r),
+                            Err(_) => break,
+                        }
+                    }
+                }
                 cmd = self.commands.recv() => match cmd {
                     Some(cmd) => self.on_command(cmd),
                     None => break,
