@@ -70,6 +70,9 @@ pub struct ObserveArgs {
     /// Exempt these IPs from the IP colocation penalty (comma-separated).
     #[arg(long, value_delimiter = ',')]
     trusted_ips: Vec<IpAddr>,
+    /// The gossipsub router: `pheme` (Pheme's own) or `libp2p` (libp2p-gossipsub 0.50).
+    #[arg(long, default_value = "pheme")]
+    router: pheme_network::RouterKind,
 }
 
 fn subnets(arg: &str, chain: &ChainSpec) -> Result<Subnets, CliError> {
@@ -185,7 +188,8 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
         .target_peers(args.target_peers)
         .subnets(subnets)
         .active_validators(validators)
-        .ip_colocation_whitelist(args.trusted_ips.clone());
+        .ip_colocation_whitelist(args.trusted_ips.clone())
+        .router(args.router);
     for addr in listen_addrs(args.listen, args.port) {
         builder = builder.listen(addr);
     }
@@ -291,18 +295,21 @@ async fn print_scores(handle: &pheme_network::NetworkHandle) {
     };
     scores.sort_by(|a, b| b.total.total_cmp(&a.total));
     let mut out = String::from(
-        "peer                                                  total       p1       p2       p4       p5       p6  residual\n",
+        "peer                                                  total       p1       p2       p3      p3b       p4       p5       p6       p7  residual\n",
     );
     for s in &scores {
         out.push_str(&format!(
-            "{:<52} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>9.3}\n",
+            "{:<52} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>9.3}\n",
             s.peer.to_string(),
             s.total,
             s.p1,
             s.p2,
+            s.p3,
+            s.p3b,
             s.p4,
             s.p5,
             s.p6,
+            s.p7,
             s.residual
         ));
     }
