@@ -16,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 
 use crate::BenchError;
-use crate::limit::limit_wire_per_sec;
+use crate::limit::{limit_wire_per_sec, transport_limit_wire_per_sec};
 use crate::node::{NodeStats, Ready};
 use crate::peers::LoadPeers;
 use crate::probe::{cpu_ns, rss_bytes};
@@ -153,6 +153,11 @@ pub struct LevelReport {
     pub limit_wire_msgs_per_sec: f64,
     /// Pheme's wire messages per CPU-second over the limit's.
     pub ratio_to_limit: f64,
+    /// The transport limit: the same plus noise's decryption of every copy and encryption of
+    /// every forward, on one core.
+    pub transport_limit_wire_msgs_per_sec: f64,
+    /// The node's wire messages per CPU-second over the transport limit's.
+    pub ratio_to_transport_limit: f64,
 }
 
 struct NodeProcess {
@@ -338,6 +343,25 @@ pub async fn run_level(
     node.stop().await;
 
     let limit = limit_wire_per_sec(chain.clone(), digest, &mix, slot_now(), copies, config.seed)?;
+    // Forwards per unique message: what the node sent (Pheme's router counts them), else the
+    // mesh minus the copies' senders.
+    let forwards = if stats.messages_out > before.messages_out && stats.validated > before.validated
+    {
+        ((stats.messages_out - before.messages_out) as f64
+            / (stats.validated - before.validated) as f64)
+            .round() as usize
+    } else {
+        (mesh_per_topic.round() as usize).saturating_sub(copies)
+    };
+    let transport_limit = transport_limit_wire_per_sec(
+        chain.clone(),
+        digest,
+        &mix,
+        slot_now(),
+        copies,
+        forwards,
+        config.seed,
+    )?;
     let unique = stats.validated - before.validated;
     let wire = unique + (stats.duplicates - before.duplicates);
     let secs = sent_for.as_secs_f64();
@@ -396,6 +420,12 @@ pub async fn run_level(
         limit_wire_msgs_per_sec: limit,
         ratio_to_limit: if limit > 0.0 {
             pheme_per_cpu_second / limit
+        } else {
+            0.0
+        },
+        transport_limit_wire_msgs_per_sec: transport_limit,
+        ratio_to_transport_limit: if transport_limit > 0.0 {
+            pheme_per_cpu_second / transport_limit
         } else {
             0.0
         },

@@ -29,7 +29,7 @@ pub use ingest::{
     DEFAULT_PEERS, DEFAULT_SECONDS, IngestConfig, LevelReport, MESH_WARMUP, run, run_level,
     speedups, table,
 };
-pub use limit::limit_wire_per_sec;
+pub use limit::{limit_wire_per_sec, transport_limit_wire_per_sec};
 pub use node::{Latency, NodeArgs, NodeStats, Ready, run_node};
 pub use peers::LoadPeers;
 pub use probe::{cpu_ns, rss_bytes};
