@@ -9,7 +9,8 @@
 #   --seed     first (re)write the seed inputs: real encodings from fuzz_seeds, the
 #              consensus-spec-tests vectors ($SPEC_TESTS_DIR), bootnode ENRs and config.yaml files
 #   --cmin     afterwards, minimise each target's corpus (fuzz/corpus/TARGET, committed)
-#   TARGET     any of: gossip_decode topic_parse rpc_chunk enr_fields config_yaml (default: all)
+#   TARGET     any of: gossip_decode topic_parse rpc_chunk enr_fields config_yaml router_rpc
+#              (default: all)
 #
 # Crashes are left in fuzz/artifacts/TARGET/ and make the script exit 1; logs are in
 # fuzz/logs/TARGET.log. A crash found is a bug: fix it and keep the input as a regression test
@@ -31,7 +32,7 @@ while (($#)); do
         *) targets+=("$1"); shift ;;
     esac
 done
-((${#targets[@]})) || targets=(gossip_decode topic_parse rpc_chunk enr_fields config_yaml)
+((${#targets[@]})) || targets=(gossip_decode topic_parse rpc_chunk enr_fields config_yaml router_rpc)
 
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
 # No sanitizer (the code is safe Rust; -a keeps overflow checks and debug assertions on).

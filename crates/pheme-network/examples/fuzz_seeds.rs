@@ -1,7 +1,8 @@
-//! Writes the seed inputs of the `gossip_decode` and `rpc_chunk` fuzz targets (`fuzz/`) from
-//! real encodings: every gossip kind's valid message at a mainnet slot, as wire bytes and as SSZ
-//! (the targets' input layouts are described in their sources), and a request and a response of
-//! every req/resp protocol as Pheme's codec writes them.
+//! Writes the seed inputs of the `gossip_decode`, `rpc_chunk` and `router_rpc` fuzz targets
+//! (`fuzz/`) from real encodings: every gossip kind's valid message at a mainnet slot, as wire
+//! bytes and as SSZ (the targets' input layouts are described in their sources), a request and
+//! a response of every req/resp protocol as Pheme's codec writes them, and sequences of
+//! gossipsub RPCs (subscriptions, messages, control) into the router.
 //!
 //! `cargo run -p pheme-network --example fuzz_seeds -- fuzz/corpus` (run by `scripts/fuzz.sh
 //! --seed`); the spec-test vectors and bootnode ENRs are added by the script.
@@ -152,6 +153,114 @@ fn rpc(dir: &Path) -> usize {
     n
 }
 
+/// Router inputs: `[peer][len u16 LE][frame]` for a frame, `[4][n]` for time, `[5][v]` for a
+/// verdict (see `fuzz/fuzz_targets/router_rpc.rs`).
+fn router(dir: &Path) -> usize {
+    use bytes::Bytes;
+    use pheme_router::wire::{
+        ControlGraft, ControlIDontWant, ControlIHave, ControlIWant, ControlMessage, ControlPrune,
+        PeerInfo, Rpc, SubOpts, WireMessage,
+    };
+    use prost::Message as _;
+    let chain = Network::Mainnet.chain_spec().unwrap();
+    let digest = chain.fork_digest_at(SLOT / chain.slots_per_epoch());
+    let topic = |k| Bytes::from(pheme_network::topic_name(digest, k));
+    let kinds = [
+        GossipKind::BeaconBlock,
+        GossipKind::BeaconAggregateAndProof,
+        GossipKind::BeaconAttestation(3),
+        GossipKind::VoluntaryExit,
+        GossipKind::SyncCommittee(1),
+    ];
+    let frame = |peer: u8, rpc: Rpc| {
+        let body = rpc.encode_to_vec();
+        let mut out = vec![peer];
+        out.extend_from_slice(&(body.len() as u16).to_le_bytes());
+        out.extend_from_slice(&body);
+        out
+    };
+    let subs = Rpc {
+        subscriptions: kinds
+            .iter()
+            .map(|k| SubOpts {
+                subscribe: Some(true),
+                topic_id: Some(topic(*k)),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let messages = Rpc {
+        publish: common::valid_messages(&chain, SLOT, 42)
+            .into_iter()
+            .filter(|(k, _)| kinds.contains(k))
+            .map(|(k, ssz)| WireMessage {
+                data: Some(Bytes::from(pheme_codec::compress_block(&ssz))),
+                topic: Some(topic(k)),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let id = Bytes::from(vec![7u8; 20]);
+    let control = Rpc {
+        control: Some(ControlMessage {
+            ihave: vec![ControlIHave {
+                topic_id: Some(topic(kinds[0])),
+                message_ids: vec![id.clone()],
+            }],
+            iwant: vec![ControlIWant {
+                message_ids: vec![id.clone()],
+            }],
+            graft: vec![ControlGraft {
+                topic_id: Some(topic(kinds[1])),
+            }],
+            prune: vec![ControlPrune {
+                topic_id: Some(topic(kinds[2])),
+                peers: vec![PeerInfo {
+                    peer_id: Some(Bytes::from(libp2p::PeerId::random().to_bytes())),
+                    signed_peer_record: None,
+                }],
+                backoff: Some(60),
+            }],
+            idontwant: vec![ControlIDontWant {
+                message_ids: vec![id],
+            }],
+        }),
+        ..Default::default()
+    };
+    let mut n = 0;
+    let mut all = Vec::new();
+    for (name, seq) in [
+        ("subscribe", vec![frame(0, subs.clone())]),
+        (
+            "messages",
+            vec![
+                frame(0, subs.clone()),
+                frame(1, messages.clone()),
+                vec![5, 0],
+                vec![4, 80],
+                frame(2, messages.clone()),
+            ],
+        ),
+        (
+            "control",
+            vec![
+                frame(1, subs.clone()),
+                frame(1, control.clone()),
+                vec![4, 255],
+                vec![4, 255],
+            ],
+        ),
+    ] {
+        let bytes: Vec<u8> = seq.concat();
+        all.extend_from_slice(&bytes);
+        write(dir, name, &bytes);
+        n += 1;
+    }
+    write(dir, "everything", &all);
+    n + 1
+}
+
 fn main() {
     let root = PathBuf::from(
         std::env::args()
@@ -160,8 +269,9 @@ fn main() {
     );
     let g = gossip(&root.join("gossip_decode"));
     let r = rpc(&root.join("rpc_chunk"));
+    let m = router(&root.join("router_rpc"));
     println!(
-        "{g} gossip_decode seeds, {r} rpc_chunk seeds under {}",
+        "{g} gossip_decode seeds, {r} rpc_chunk seeds, {m} router_rpc seeds under {}",
         root.display()
     );
 }
