@@ -395,7 +395,7 @@ impl Service {
             // (and the rest of the runtime) gets its turn soon instead of its queue filling up.
             tokio::task::consume_budget().await;
             turns = turns.wrapping_add(1);
-            if turns % TURNS_BEFORE_YIELD == 0 {
+            if turns.is_multiple_of(TURNS_BEFORE_YIELD) {
                 tokio::task::yield_now().await;
             }
             tokio::select! {
