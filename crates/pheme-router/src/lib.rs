@@ -96,6 +96,7 @@ mod queue;
 mod router;
 mod score;
 mod seen;
+mod slab;
 mod types;
 pub mod wire;
 

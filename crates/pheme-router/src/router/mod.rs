@@ -181,7 +181,7 @@ pub struct Router<T> {
     pub(crate) gens: Vec<u32>,
     pub(crate) free: Vec<u32>,
     pub(crate) ip_peers: HashMap<IpAddr, Vec<u32>, Hasher>,
-    pub(crate) records: NoHashMap<Record>,
+    pub(crate) records: crate::slab::Slab<Record>,
     pub(crate) record_order: VecDeque<(Instant, u64)>,
     /// Records kept past their arrival-based time (pending, or validated late).
     pub(crate) record_late: std::collections::BinaryHeap<std::cmp::Reverse<(Instant, u64)>>,
@@ -248,7 +248,7 @@ impl<T: MessageTransform> Router<T> {
             gens: Vec::new(),
             free: Vec::new(),
             ip_peers: HashMap::with_hasher(hasher.clone()),
-            records: NoHashMap::default(),
+            records: crate::slab::Slab::default(),
             record_order: VecDeque::new(),
             record_late: std::collections::BinaryHeap::new(),
             fast: NoHashMap::default(),
