@@ -226,8 +226,12 @@ pub async fn run_node(args: NodeArgs) -> Result<(), BenchError> {
     write_line(&mut out, &ready).await?;
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut collected = Collected::default();
+    // Fold histogram samples into their buckets as a scraped node would (unscraped, the
+    // recorder keeps every sample and the node's resident memory with it).
+    let mut upkeep = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
         tokio::select! {
+            _ = upkeep.tick() => prometheus.run_upkeep(),
             event = events.recv() => match event {
                 Some(NetworkEvent::Gossip(g)) => {
                     let us = u32::try_from(g.verdict_latency.as_micros()).unwrap_or(u32::MAX);

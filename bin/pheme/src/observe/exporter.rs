@@ -17,6 +17,9 @@ use crate::error::CliError;
 const VALIDATION_BUCKETS: &[f64] = &[
     0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0,
 ];
+/// How often histogram samples are folded into their buckets when nobody scrapes: until then
+/// metrics-exporter-prometheus keeps every sample (8 bytes per gossip message).
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 /// Buckets of peer scores.
 const SCORE_BUCKETS: &[f64] = &[
     -16_000.0, -8_000.0, -4_000.0, -1_000.0, -100.0, -10.0, 0.0, 1.0, 5.0, 10.0, 50.0, 100.0,
@@ -70,6 +73,19 @@ pub fn start(addr: SocketAddr) -> Result<(SharedRecorder, Server), CliError> {
         libp2p: Arc::new(OnceLock::new()),
     };
     let libp2p = server.libp2p.clone();
+    let upkeep = handle.clone();
+    std::thread::Builder::new()
+        .name("pheme-metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                upkeep.run_upkeep();
+            }
+        })
+        .map_err(|e| CliError::Io {
+            path: "metrics upkeep thread".into(),
+            source: e,
+        })?;
     std::thread::Builder::new()
         .name("pheme-metrics".into())
         .spawn(move || {
