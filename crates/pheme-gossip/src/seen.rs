@@ -76,11 +76,44 @@ impl<K: Hash + Eq + Clone> SeenSet<K> {
     }
 }
 
+/// A bitfield packed 64 bits to a word (an aggregate's bits: 8 times smaller than `Vec<bool>`,
+/// and compared a word at a time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Packed {
+    len: usize,
+    words: Box<[u64]>,
+}
+
+impl Packed {
+    fn of(bits: &[bool]) -> Self {
+        let mut words = vec![0u64; bits.len().div_ceil(64)];
+        for (i, _) in bits.iter().enumerate().filter(|(_, b)| **b) {
+            if let Some(w) = words.get_mut(i / 64) {
+                *w |= 1 << (i % 64);
+            }
+        }
+        Self {
+            len: bits.len(),
+            words: words.into_boxed_slice(),
+        }
+    }
+
+    /// Whether every bit of `other` is set here too.
+    fn covers(&self, other: &Packed) -> bool {
+        self.len == other.len
+            && self
+                .words
+                .iter()
+                .zip(other.words.iter())
+                .all(|(have, want)| want & !have == 0)
+    }
+}
+
 /// Bitfields seen per key, for the "no non-strict superset already seen" rules of aggregates
 /// and contributions.
 #[derive(Debug, Clone)]
 pub struct SeenBits<K> {
-    by_slot: BTreeMap<u64, HashMap<K, Vec<Vec<bool>>>>,
+    by_slot: BTreeMap<u64, HashMap<K, Vec<Packed>>>,
 }
 
 impl<K> Default for SeenBits<K> {
@@ -94,14 +127,11 @@ impl<K> Default for SeenBits<K> {
 impl<K: Hash + Eq> SeenBits<K> {
     /// Whether some recorded bitfield for `key` has every bit of `bits` set.
     pub fn has_superset(&self, slot: u64, key: &K, bits: &[bool]) -> bool {
-        self.by_slot
-            .get(&slot)
-            .and_then(|m| m.get(key))
-            .is_some_and(|seen| {
-                seen.iter().any(|s| {
-                    s.len() == bits.len() && s.iter().zip(bits).all(|(have, want)| *have || !*want)
-                })
-            })
+        let Some(seen) = self.by_slot.get(&slot).and_then(|m| m.get(key)) else {
+            return false;
+        };
+        let want = Packed::of(bits);
+        seen.iter().any(|s| s.covers(&want))
     }
 
     /// Records a bitfield (at most 64 per key and slot; more are not needed to answer).
@@ -113,12 +143,40 @@ impl<K: Hash + Eq> SeenBits<K> {
             .entry(key)
             .or_default();
         if list.len() < 64 {
-            list.push(bits);
+            list.push(Packed::of(&bits));
         }
     }
 
     /// Forgets everything before `min_slot`.
     pub fn prune(&mut self, min_slot: u64) {
         self.by_slot = self.by_slot.split_off(&min_slot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bits(len: usize, set: &[usize]) -> Vec<bool> {
+        (0..len).map(|i| set.contains(&i)).collect()
+    }
+
+    #[test]
+    fn a_recorded_bitfield_covers_its_subsets_across_words() {
+        let mut s = SeenBits::default();
+        s.insert(5, "k", bits(130, &[0, 63, 64, 129]));
+        assert!(s.has_superset(5, &"k", &bits(130, &[0, 63, 64, 129])));
+        assert!(s.has_superset(5, &"k", &bits(130, &[64, 129])));
+        assert!(s.has_superset(5, &"k", &bits(130, &[])));
+        assert!(!s.has_superset(5, &"k", &bits(130, &[1])));
+        assert!(!s.has_superset(5, &"k", &bits(130, &[128])));
+        // Other lengths, keys and slots are other committees.
+        assert!(!s.has_superset(5, &"k", &bits(129, &[0])));
+        assert!(!s.has_superset(5, &"j", &bits(130, &[0])));
+        assert!(!s.has_superset(6, &"k", &bits(130, &[0])));
+        s.insert(6, "k", bits(130, &[1]));
+        s.prune(6);
+        assert!(!s.has_superset(5, &"k", &bits(130, &[0])));
+        assert!(s.has_superset(6, &"k", &bits(130, &[1])));
     }
 }
