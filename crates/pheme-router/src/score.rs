@@ -118,6 +118,10 @@ impl TopicStats {
     }
 }
 
+/// A topic sum this close to zero after incremental updates is zero (the smallest real term,
+/// a counter at `decay_to_zero` times a weight, is many orders above it).
+const ROUNDING_FLOOR: f64 = 1e-9;
+
 /// A peer's counters, indexed by the router's topic ids, and its cached score.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PeerStats {
@@ -209,6 +213,12 @@ impl PeerStats {
         let after = tp.map_or(0.0, |tp| ts.value(tp));
         if after != before {
             self.topic_sum += after - before;
+            // Adding and taking away the same terms leaves rounding (-1e-19 where the
+            // components sum to 0), and a score a hair below zero is negative to every
+            // decision: a GRAFT refused, a mesh peer pruned. Below this it is zero.
+            if self.topic_sum.abs() < ROUNDING_FLOOR {
+                self.topic_sum = 0.0;
+            }
             self.refresh_total(p);
         }
     }
@@ -469,6 +479,21 @@ mod tests {
         assert_eq!(b.topic_sum, 1.0);
         assert_eq!((b.p5, b.p6, b.p7), (2.0, -4.0, -4.0));
         assert_eq!(b.score, 1.0 + 2.0 - 4.0 - 4.0);
+    }
+
+    #[test]
+    fn terms_that_cancel_leave_a_score_of_exactly_zero() {
+        let gp = PeerScoreParams::default();
+        let params = [Some(tp()), Some(tp())];
+        let mut s = PeerStats::default();
+        // 0.1 + 0.2 - 0.1 - 0.2 is 2.8e-17 in floating point, not 0.
+        for (topic, n) in [(0, 0.1), (1, 0.2), (0, -0.1), (1, -0.2)] {
+            s.update_topic(topic, params[topic].as_ref(), &gp, |ts, _| {
+                ts.first_message_deliveries += n;
+            });
+        }
+        assert_eq!(s.score, 0.0);
+        assert!(s.score >= 0.0, "a peer at zero is not negative");
     }
 
     #[test]
