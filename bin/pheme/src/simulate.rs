@@ -45,6 +45,14 @@ pub struct SimulateArgs {
     /// The markdown report (docs/simulation.md).
     #[arg(long)]
     markdown: bool,
+    /// `sockets`: real Pheme network services over loopback TCP; `virtual`: Pheme's router
+    /// cores in a deterministic discrete-event simulation (baseline, silent and covert-flash
+    /// so far).
+    #[arg(long, default_value = "sockets", value_parser = ["sockets", "virtual"])]
+    engine: String,
+    /// Virtual engine: upload bandwidth of every node, Mbit/s.
+    #[arg(long, default_value_t = pheme_sim::vsim::net::DEFAULT_UPLOAD_BPS / 1_000_000)]
+    upload_mbps: u64,
 }
 
 /// Runs `pheme simulate`.
@@ -74,6 +82,9 @@ pub fn run(args: SimulateArgs) -> Result<(), CliError> {
         (_, true) => &[true],
         _ => &[true, false],
     };
+    if args.engine == "virtual" {
+        return run_virtual(&args, &scenarios, profile, modes);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -85,14 +96,7 @@ pub fn run(args: SimulateArgs) -> Result<(), CliError> {
     let mut reports: Vec<RunReport> = Vec::new();
     for scenario in scenarios {
         for scoring in modes {
-            let mut cfg = SimConfig::new(scenario);
-            cfg.scoring = *scoring;
-            cfg.honest = args.honest;
-            cfg.sybils = args.sybils;
-            cfg.slots = args.slots;
-            cfg.seed = args.seed;
-            cfg.slot_ms = args.slot_ms;
-            cfg.profile = profile;
+            let cfg = sim_config(&args, scenario, *scoring, profile);
             let report = rt.block_on(pheme_sim::run(&cfg))?;
             eprintln!(
                 "{} scoring {}: delivered {:.2}%, p99 {} ms ({:.0} s)",
@@ -119,6 +123,79 @@ pub fn run(args: SimulateArgs) -> Result<(), CliError> {
         emit(&markdown(&args, &reports, started.elapsed().as_secs()))?;
     } else if !args.json {
         emit(&pheme_sim::table(&reports))?;
+    }
+    Ok(())
+}
+
+/// One run's configuration from the command line.
+fn sim_config(
+    args: &SimulateArgs,
+    scenario: Scenario,
+    scoring: bool,
+    profile: pheme_scoring::Profile,
+) -> SimConfig {
+    let mut cfg = SimConfig::new(scenario);
+    cfg.scoring = scoring;
+    cfg.honest = args.honest;
+    cfg.sybils = args.sybils;
+    cfg.slots = args.slots;
+    cfg.seed = args.seed;
+    cfg.slot_ms = args.slot_ms;
+    cfg.profile = profile;
+    cfg
+}
+
+/// `--engine virtual`: every run on the virtual engine, one line of figures each (or JSON).
+fn run_virtual(
+    args: &SimulateArgs,
+    scenarios: &[Scenario],
+    profile: pheme_scoring::Profile,
+    modes: &[bool],
+) -> Result<(), CliError> {
+    if args.markdown {
+        return Err(CliError::Usage(
+            "--markdown is the socket engine's report; use --json with --engine virtual".into(),
+        ));
+    }
+    let net = pheme_sim::vsim::NetModel {
+        upload_bps: args.upload_mbps.max(1) * 1_000_000,
+        ..Default::default()
+    };
+    let mut lines = String::from(
+        "scenario        scoring  honest  sybils  delivered  p50_ms  p99_ms  honest<0  graylisted  after_ms  wall_s\n",
+    );
+    for scenario in scenarios {
+        for scoring in modes {
+            let cfg = sim_config(args, *scenario, *scoring, profile);
+            let r = pheme_sim::vsim::run_virtual(&cfg, &net)?;
+            let opt = |v: Option<u64>| v.map_or("-".to_owned(), |v| v.to_string());
+            let line = format!(
+                "{:<15} {:<8} {:>6}  {:>6}  {:>8.2}%  {:>6}  {:>6}  {:>8}  {:>9.0}%  {:>8}  {:>6.1}\n",
+                scenario.to_string(),
+                if *scoring { "on" } else { "off" },
+                r.honest,
+                r.sybils,
+                r.delivered_ratio * 100.0,
+                opt(r.p50_ms),
+                opt(r.p99_ms),
+                r.honest_peers_below_zero,
+                r.graylisted_share * 100.0,
+                opt(r.attackers_graylisted_after_ms),
+                r.wall_ms as f64 / 1000.0
+            );
+            eprint!("{line}");
+            if args.json {
+                let json = serde_json::to_string(&r).map_err(|e| CliError::Render {
+                    format: "json",
+                    reason: e.to_string(),
+                })?;
+                emit(&format!("{json}\n"))?;
+            }
+            lines.push_str(&line);
+        }
+    }
+    if !args.json {
+        emit(&lines)?;
     }
     Ok(())
 }

@@ -14,6 +14,10 @@
 //! graylist on every honest node that saw them, and honest peers ever scored below zero, next
 //! to what the preset predicts ([`Prediction`]).
 //!
+//! [`vsim`] is the second engine: Pheme's router cores driven directly in a deterministic
+//! discrete-event simulation (virtual time, a latency and bandwidth model, no sockets), for
+//! sizes the socket engine cannot reach (1,000 honest nodes and 4,000 Sybils).
+//!
 //! ```no_run
 //! use pheme_sim::{Scenario, SimConfig, run, table};
 //!
@@ -37,6 +41,7 @@ mod run;
 mod scenario;
 mod schedule;
 mod sybil;
+pub mod vsim;
 
 pub use predict::{Prediction, predict};
 pub use raw::{
@@ -71,6 +76,15 @@ pub enum SimError {
     /// An address did not parse.
     #[error(transparent)]
     Addr(#[from] libp2p::multiaddr::Error),
+    /// A preset did not map onto the router's parameters.
+    #[error(transparent)]
+    Params(#[from] pheme_network::ParamsError),
+    /// The router refused its configuration.
+    #[error(transparent)]
+    Router(#[from] pheme_router::ConfigError),
+    /// The scenario has no virtual implementation yet.
+    #[error("the virtual engine does not run the {0} scenario yet (use --engine sockets)")]
+    NotVirtual(Scenario),
     /// A seeded key was refused.
     #[error("key: {0}")]
     Key(String),

@@ -298,7 +298,7 @@ async fn start_attackers(
 
 /// Each honest node dials `honest_degree` others; in the eclipse, node 0 is left to two
 /// honest peers (nodes 1 and 2 dial it) and dials nobody.
-fn honest_edges(cfg: &SimConfig, rng: &mut StdRng) -> Vec<(usize, usize)> {
+pub(crate) fn honest_edges(cfg: &SimConfig, rng: &mut StdRng) -> Vec<(usize, usize)> {
     let n = cfg.honest;
     let eclipse = cfg.scenario == Scenario::Eclipse;
     let mut edges = Vec::new();
@@ -320,7 +320,7 @@ fn honest_edges(cfg: &SimConfig, rng: &mut StdRng) -> Vec<(usize, usize)> {
 
 /// The honest nodes each attacker connects to: `sybil_degree` of them; in the eclipse every
 /// attacker includes node 0, in the censorship half of them do.
-fn sybil_targets(cfg: &SimConfig, rng: &mut StdRng) -> Vec<Vec<usize>> {
+pub(crate) fn sybil_targets(cfg: &SimConfig, rng: &mut StdRng) -> Vec<Vec<usize>> {
     let n = cfg.honest;
     (0..cfg.attackers())
         .map(|i| {

@@ -72,3 +72,46 @@ async fn scoring_delivers_everything_and_graylists_attackers_in_time() {
     );
     graylisted_in_time(&lighthouse);
 }
+
+/// A small silent-Sybil run on the virtual engine.
+fn small_virtual(seed: u64) -> pheme_sim::vsim::VirtualReport {
+    let mut cfg = SimConfig::new(Scenario::Silent);
+    cfg.honest = 16;
+    cfg.sybils = 32;
+    cfg.slots = 8;
+    cfg.warmup_slots = 1;
+    cfg.seed = seed;
+    let mut r = pheme_sim::vsim::run_virtual(&cfg, &pheme_sim::vsim::NetModel::default()).unwrap();
+    r.wall_ms = 0;
+    r
+}
+
+#[test]
+fn the_virtual_engine_gives_the_same_run_for_the_same_seed() {
+    let a = small_virtual(11);
+    let b = small_virtual(11);
+    assert_eq!(a, b);
+    assert!(a.counters.frames > 1_000, "{:?}", a.counters);
+    let c = small_virtual(12);
+    assert_ne!(a.counters, c.counters, "another seed, another run");
+}
+
+#[test]
+fn virtual_silent_sybils_go_negative_within_the_prediction() {
+    let r = small_virtual(7);
+    // Virtual time has no loaded machine: every honest message reaches every honest node.
+    assert_eq!(r.delivered_ratio, 1.0, "{r:#?}");
+    assert!(r.messages > 100, "{r:#?}");
+    let predicted = r
+        .predicted
+        .below_zero_ms
+        .expect("a predicted time below zero");
+    assert!(r.attackers_in_p3_mesh > 0, "{r:#?}");
+    assert_eq!(r.p3_mesh_below_zero_share, 1.0, "{r:#?}");
+    let measured = r.p3_mesh_below_zero_after_ms.expect("all below zero");
+    // One poll (500 ms) and one heartbeat (700 ms) of slack.
+    assert!(
+        measured <= predicted + 1_200,
+        "below zero after {measured} ms, predicted {predicted} ms"
+    );
+}

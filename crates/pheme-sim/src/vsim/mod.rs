@@ -1,0 +1,467 @@
+//! The virtual engine: a deterministic discrete-event simulation that drives Pheme's router
+//! cores ([`pheme_router::Router`]) directly, with no sockets, no libp2p swarms and no tokio.
+//!
+//! Honest nodes run the real router with the real derived preset (mesh parameters, score
+//! parameters and thresholds, one to one as a Pheme node builds them), the real transform
+//! (snappy and the spec's message-id) and Pheme's real stateless validation of real SSZ
+//! messages from the scenario's Ethereum schedule; validation takes a cost per kind on a queue
+//! per node. Frames leave each node through an upload link of [`NetModel::upload_bps`] and
+//! arrive after the link's latency (nodes placed in [`net::REGIONS`]). Attackers are router
+//! cores whose handling of messages is changed ([`engine::Role`]).
+//!
+//! Virtual time is the only clock: the same configuration and seed give the same report, bit
+//! for bit ([`VirtualReport::wall_ms`] aside). Scenarios of this engine so far: baseline,
+//! silent and covert flash; the others run on the socket engine ([`crate::run`]).
+//!
+//! ```
+//! use pheme_sim::{Scenario, SimConfig, vsim};
+//!
+//! let mut cfg = SimConfig::new(Scenario::Silent);
+//! cfg.honest = 12;
+//! cfg.sybils = 12;
+//! cfg.slots = 2;
+//! cfg.warmup_slots = 1;
+//! let report = vsim::run_virtual(&cfg, &vsim::NetModel::default()).unwrap();
+//! assert!(report.delivered_ratio > 0.9);
+//! ```
+
+mod engine;
+pub mod net;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use pheme_gossip::{GossipValidator, NoState};
+use pheme_network::{
+    Eth2Transform, router_config, router_score_params, router_thresholds, topic_name,
+};
+use pheme_scoring::sanity;
+use pheme_scoring::{DeriveInput, derive};
+use pheme_spec::GossipKind;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+pub use engine::Counters;
+pub use net::NetModel;
+
+use crate::predict::{Prediction, predict};
+use crate::scenario::{Scenario, SimConfig};
+use crate::{SimError, fixtures, schedule};
+use engine::{Engine, Input, Node, Role};
+
+/// The virtual chain's genesis (unix seconds): fixed, so that slots, messages and ids are the
+/// same in every run.
+pub const VIRTUAL_GENESIS: u64 = 1_700_000_000;
+/// Slots between genesis and the run's first slot.
+const START_SLOT: u64 = 1_000;
+/// How often scores are read (virtual time).
+const POLL_US: u64 = 500_000;
+
+/// What a virtual run measured.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VirtualReport {
+    /// Always `virtual`.
+    pub engine: &'static str,
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Whether honest nodes scored peers.
+    pub scoring: bool,
+    /// Honest nodes.
+    pub honest: usize,
+    /// Attackers.
+    pub sybils: usize,
+    /// The seed.
+    pub seed: u64,
+    /// Messages published in the measured slots.
+    pub messages: usize,
+    /// Publications the router refused.
+    pub publish_failures: usize,
+    /// Honest messages received by honest nodes, over (messages x (honest - 1)).
+    pub delivered_ratio: f64,
+    /// Median publish-to-receipt latency.
+    pub p50_ms: Option<u64>,
+    /// 99th percentile publish-to-receipt latency.
+    pub p99_ms: Option<u64>,
+    /// Distinct honest peers that any honest node scored below zero at a poll.
+    pub honest_peers_below_zero: usize,
+    /// The lowest score an honest node gave an honest peer at a poll.
+    pub honest_min_score: f64,
+    /// When the last (honest node, attacker) connection fell below graylist, after the attack
+    /// started; `None` unless all did.
+    pub attackers_graylisted_after_ms: Option<u64>,
+    /// Share of (honest node, attacker) connections below graylist at some poll.
+    pub graylisted_share: f64,
+    /// Share of (honest node, attacker) connections where the attacker was in a mesh at a
+    /// poll.
+    pub attackers_in_mesh_share: f64,
+    /// (Honest node, attacker) connections where the attacker stayed in the mesh of a topic
+    /// whose mesh-delivery scoring (P3) makes a silent peer negative in the predicted time, at
+    /// least that long (plus two polls), or went below zero while there.
+    pub attackers_in_p3_mesh: usize,
+    /// Share of those that went below zero during such a stint.
+    pub p3_mesh_below_zero_share: f64,
+    /// If all did: the longest time from joining the P3-scored mesh to below zero.
+    pub p3_mesh_below_zero_after_ms: Option<u64>,
+    /// The preset's prediction.
+    pub predicted: Prediction,
+    /// Events, frames and bytes.
+    pub counters: Counters,
+    /// Virtual time simulated.
+    pub virtual_ms: u64,
+    /// Wall-clock time the run took (the only figure that differs between identical runs).
+    pub wall_ms: u64,
+}
+
+/// Runs `cfg`'s scenario on the virtual engine over `net`.
+pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, SimError> {
+    let started = Instant::now();
+    let attack_role = match cfg.scenario {
+        Scenario::Baseline => Role::Silent,
+        Scenario::Silent => Role::Silent,
+        Scenario::CovertFlash => Role::Forwarder,
+        other => return Err(SimError::NotVirtual(other)),
+    };
+    // The chain, the preset and its prediction, at a fixed genesis.
+    let mut chain = fixtures::chain(cfg.slot_ms, cfg.slots_per_epoch, 0, 0, &[])?;
+    chain.genesis_time = VIRTUAL_GENESIS;
+    let chain = Arc::new(chain);
+    let clock = chain.clock();
+    let preset = derive(&DeriveInput {
+        chain: &chain,
+        active_validators: cfg.active_validators,
+        current_slot: START_SLOT,
+        mesh_n: None,
+        profile: cfg.profile,
+    })?;
+    let sanity_report = sanity::check(&preset, &chain);
+    let predicted = predict(cfg, &preset, &sanity_report);
+    let digest = chain.fork_digest_at(chain.epoch_of(START_SLOT));
+    // The topics where a silent mesh peer goes negative as fast as the prediction says.
+    let p3_topics: Vec<String> = sanity_report
+        .topics
+        .iter()
+        .filter(|t| {
+            t.silent_negative_after_ms.is_some()
+                && t.silent_negative_after_ms <= predicted.below_zero_ms
+        })
+        .map(|t| topic_name(digest, t.topic))
+        .collect();
+    let cps = chain.committees_per_slot(cfg.active_validators);
+    let mut topics = vec![
+        topic_name(digest, GossipKind::BeaconBlock),
+        topic_name(digest, GossipKind::BeaconAggregateAndProof),
+    ];
+    topics.extend(
+        (0..cfg.slots_per_epoch.min(chain.attestation_subnet_count))
+            .map(|s| topic_name(digest, GossipKind::BeaconAttestation(s))),
+    );
+    let router_cfg = router_config(&preset)?;
+    let router_cfg = pheme_router::RouterConfig::builder_from(router_cfg)
+        .forward_delay(pheme_network::DEFAULT_FORWARD_DELAY)
+        .build()?;
+    let scoring = pheme_router::ScoringConfig {
+        params: router_score_params(&[(digest, &preset)], &[])?,
+        thresholds: router_thresholds(&preset)?,
+    };
+    let graylist = scoring.thresholds.graylist;
+
+    // Nodes: honest first, then attackers.
+    let start_unix_ms = clock.slot_start_ms(START_SLOT);
+    let t0 = Instant::now();
+    let mut engine = Engine::new(net.clone(), cfg.seed, start_unix_ms, t0);
+    let mut rng = StdRng::seed_from_u64(cfg.seed);
+    let attackers = cfg.attackers();
+    let regions = net.place(cfg.honest + attackers, &mut rng);
+    for i in 0..cfg.honest + attackers {
+        let honest = i < cfg.honest;
+        let key = crate::honest::seeded_keypair(cfg.seed, if honest { 1 } else { 2 }, i)?;
+        let router = pheme_router::Router::new(
+            router_cfg.clone(),
+            (honest && cfg.scoring).then(|| scoring.clone()),
+            Eth2Transform::new(chain.clone()),
+            cfg.seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            t0,
+        )?;
+        let validator = honest.then(|| {
+            let mut v = GossipValidator::new((*chain).clone(), NoState);
+            v.committees_per_slot = Some(cps);
+            v
+        });
+        let role = if honest { Role::Honest } else { attack_role };
+        let region = regions.get(i).copied().unwrap_or(0);
+        engine.add(Node::new(
+            key.public().to_peer_id(),
+            router,
+            validator,
+            role,
+            region,
+            i as u32,
+        ));
+    }
+    let n = engine.nodes.len() as u32;
+    for i in 0..n {
+        for t in &topics {
+            engine.subscribe(i, t);
+        }
+    }
+
+    // Timeline: honest nodes connect at 0 and publish from the next slot; attackers connect
+    // two slots later; the warm-up's messages are not measured.
+    let us_at = |unix_ms: u64| unix_ms.saturating_sub(start_unix_ms) * 1_000;
+    for (a, b) in crate::run::honest_edges(cfg, &mut rng) {
+        engine.at(
+            0,
+            Input::Connect {
+                a: a as u32,
+                b: b as u32,
+            },
+        );
+    }
+    let first = START_SLOT + 1;
+    let pre = 2 + cfg.warmup_slots;
+    let sybils_at = us_at(clock.slot_start_ms(first + 2));
+    for (j, targets) in crate::run::sybil_targets(cfg, &mut rng).iter().enumerate() {
+        let s = (cfg.honest + j) as u32;
+        for t in targets {
+            engine.at(sybils_at, Input::Connect { a: s, b: *t as u32 });
+        }
+    }
+    let mut whole = cfg.clone();
+    whole.slots = pre + cfg.slots;
+    let plan = schedule::plan(&whole, cps, None);
+    let end = us_at(clock.slot_start_ms(first + whole.slots + 1));
+    let measured_from = us_at(clock.slot_start_ms(first + pre));
+    let attack_at = match cfg.scenario {
+        Scenario::CovertFlash => measured_from + (end - measured_from) / 2,
+        _ => sybils_at,
+    };
+
+    enum Step {
+        Publish(usize),
+        Poll,
+        GoSilent,
+    }
+    let mut steps: Vec<Step> = Vec::new();
+    for (i, p) in plan.iter().enumerate() {
+        let at = us_at(clock.slot_start_ms(first + p.slot_offset) + p.at_ms);
+        engine.at(at, Input::Step(steps.len()));
+        steps.push(Step::Publish(i));
+    }
+    let mut t = POLL_US;
+    while t <= end {
+        engine.at(t, Input::Step(steps.len()));
+        steps.push(Step::Poll);
+        t += POLL_US;
+    }
+    if cfg.scenario == Scenario::CovertFlash {
+        engine.at(attack_at, Input::Step(steps.len()));
+        steps.push(Step::GoSilent);
+    }
+
+    // Measurement state.
+    let mut published: HashMap<pheme_router::MessageId, (u64, u32)> = HashMap::new();
+    let mut failures = 0usize;
+    let mut below_zero: HashSet<u32> = HashSet::new();
+    let mut min_score = 0.0f64;
+    let mut graylisted: HashMap<(u32, u32), u64> = HashMap::new();
+    let mut in_mesh: HashSet<(u32, u32)> = HashSet::new();
+    // (honest, attacker): its stints in a P3-scored mesh.
+    let mut p3_mesh: HashMap<(u32, u32), Stint> = HashMap::new();
+    let honest = cfg.honest;
+    let mut fault: Option<SimError> = None;
+    let mut step = |e: &mut Engine, i: usize| match steps.get(i) {
+        Some(Step::Publish(k)) => {
+            let Some(p) = plan.get(*k) else { return };
+            let slot = first + p.slot_offset;
+            let (kind, ssz) = match p.message(&chain, slot, cps) {
+                Ok(m) => m,
+                Err(err) => {
+                    fault.get_or_insert(err.into());
+                    return;
+                }
+            };
+            let topic = topic_name(digest, kind);
+            let publisher = p.publisher as u32;
+            match e.publish(publisher, &topic, &ssz) {
+                Some(id) if p.slot_offset >= pre => {
+                    published.insert(id, (e.now(), publisher));
+                }
+                Some(_) => {}
+                None if p.slot_offset >= pre => failures += 1,
+                None => {}
+            }
+        }
+        Some(Step::Poll) => {
+            e.honest_below_zero(honest, &mut below_zero, &mut min_score);
+            if e.now() >= sybils_at {
+                for h in 0..honest as u32 {
+                    for (p, s) in e.scores(h) {
+                        if (p as usize) < honest {
+                            continue;
+                        }
+                        if s < graylist {
+                            graylisted.entry((h, p)).or_insert(e.now());
+                        }
+                        if e.in_mesh(h, p, &topics) {
+                            in_mesh.insert((h, p));
+                        }
+                        let in_p3 = e.in_mesh(h, p, &p3_topics);
+                        if in_p3 || p3_mesh.contains_key(&(h, p)) {
+                            p3_mesh.entry((h, p)).or_default().poll(e.now(), in_p3, s);
+                        }
+                    }
+                }
+            }
+        }
+        Some(Step::GoSilent) => {
+            for node in e.nodes.iter_mut().skip(honest) {
+                node.role = Role::Silent;
+            }
+        }
+        None => {}
+    };
+    engine.run(end, &mut step);
+    if let Some(err) = fault {
+        return Err(err);
+    }
+
+    // Delivery and latency of the measured messages to the honest nodes that did not publish
+    // them.
+    let mut latencies: Vec<u64> = Vec::new();
+    for r in &engine.receipts {
+        if let Some((at, publisher)) = published.get(&r.id)
+            && *publisher != r.node
+        {
+            latencies.push(r.at.saturating_sub(*at));
+        }
+    }
+    latencies.sort_unstable();
+    let pct = |q: f64| {
+        (!latencies.is_empty()).then(|| {
+            let i = ((latencies.len() as f64 - 1.0) * q).round() as usize;
+            latencies[i] / 1_000
+        })
+    };
+    let expected = published.len() * honest.saturating_sub(1);
+    let connections: usize = (0..honest as u32)
+        .map(|h| {
+            engine.nodes[h as usize]
+                .peers
+                .iter()
+                .filter(|p| **p as usize >= honest)
+                .count()
+        })
+        .sum();
+    let all_graylisted = connections > 0 && graylisted.len() == connections;
+    let share = |k: usize| {
+        if connections == 0 {
+            0.0
+        } else {
+            k as f64 / connections as f64
+        }
+    };
+    let long_enough = predicted
+        .below_zero_ms
+        .map_or(u64::MAX, |ms| ms * 1_000 + 2 * POLL_US);
+    let qualifying: Vec<&Stint> = p3_mesh
+        .values()
+        .filter(|st| st.below_after.is_some() || st.longest >= long_enough)
+        .collect();
+    let below = qualifying
+        .iter()
+        .filter(|st| st.below_after.is_some())
+        .count();
+    let p3_after = qualifying
+        .iter()
+        .map(|st| st.below_after.map(|us| us / 1_000))
+        .collect::<Option<Vec<u64>>>()
+        .and_then(|v| v.into_iter().max());
+    Ok(VirtualReport {
+        engine: "virtual",
+        scenario: cfg.scenario,
+        scoring: cfg.scoring,
+        honest,
+        sybils: attackers,
+        seed: cfg.seed,
+        messages: published.len(),
+        publish_failures: failures,
+        delivered_ratio: if expected == 0 {
+            0.0
+        } else {
+            latencies.len() as f64 / expected as f64
+        },
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+        honest_peers_below_zero: below_zero.len(),
+        honest_min_score: min_score,
+        attackers_graylisted_after_ms: all_graylisted
+            .then(|| graylisted.values().max().copied())
+            .flatten()
+            .map(|t| t.saturating_sub(attack_at) / 1_000),
+        graylisted_share: share(graylisted.len()),
+        attackers_in_mesh_share: share(in_mesh.len()),
+        attackers_in_p3_mesh: qualifying.len(),
+        p3_mesh_below_zero_share: if qualifying.is_empty() {
+            0.0
+        } else {
+            below as f64 / qualifying.len() as f64
+        },
+        p3_mesh_below_zero_after_ms: p3_after,
+        predicted,
+        counters: engine.counters,
+        virtual_ms: end / 1_000,
+        wall_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+/// An attacker's time in one honest node's P3-scored meshes, as the polls saw it.
+#[derive(Debug, Default)]
+struct Stint {
+    /// When the current stint began.
+    since: Option<u64>,
+    /// The longest stint so far (µs).
+    longest: u64,
+    /// How long into a stint it was first seen below zero (µs).
+    below_after: Option<u64>,
+}
+
+impl Stint {
+    fn poll(&mut self, now: u64, in_mesh: bool, score: f64) {
+        if self.below_after.is_some() {
+            return;
+        }
+        if let Some(since) = self.since {
+            let d = now.saturating_sub(since);
+            self.longest = self.longest.max(d);
+            // Pruned at the heartbeat before this poll counts too: it left because it went
+            // negative.
+            if score < 0.0 {
+                self.below_after = Some(d);
+                return;
+            }
+        }
+        if in_mesh {
+            self.since.get_or_insert(now);
+        } else {
+            self.since = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_length_maps_to_virtual_time() {
+        let mut cfg = SimConfig::new(Scenario::Baseline);
+        cfg.honest = 4;
+        cfg.slots = 1;
+        cfg.warmup_slots = 0;
+        let r = run_virtual(&cfg, &NetModel::default()).unwrap();
+        // Publishing from the slot after the start, two pre slots, one measured, one to drain.
+        assert_eq!(r.virtual_ms, 5 * cfg.slot_ms);
+        assert_eq!(r.sybils, 0);
+    }
+}
