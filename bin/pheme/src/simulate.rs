@@ -46,8 +46,8 @@ pub struct SimulateArgs {
     #[arg(long)]
     markdown: bool,
     /// `sockets`: real Pheme network services over loopback TCP; `virtual`: Pheme's router
-    /// cores in a deterministic discrete-event simulation (baseline, silent and covert-flash
-    /// so far).
+    /// cores in a deterministic discrete-event simulation (virtual time, a latency and
+    /// bandwidth model).
     #[arg(long, default_value = "sockets", value_parser = ["sockets", "virtual"])]
     engine: String,
     /// Virtual engine: upload bandwidth of every node, Mbit/s.

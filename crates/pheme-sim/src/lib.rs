@@ -82,9 +82,6 @@ pub enum SimError {
     /// The router refused its configuration.
     #[error(transparent)]
     Router(#[from] pheme_router::ConfigError),
-    /// The scenario has no virtual implementation yet.
-    #[error("the virtual engine does not run the {0} scenario yet (use --engine sockets)")]
-    NotVirtual(Scenario),
     /// A seeded key was refused.
     #[error("key: {0}")]
     Key(String),

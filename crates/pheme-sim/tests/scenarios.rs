@@ -75,10 +75,14 @@ async fn scoring_delivers_everything_and_graylists_attackers_in_time() {
 
 /// A small silent-Sybil run on the virtual engine.
 fn small_virtual(seed: u64) -> pheme_sim::vsim::VirtualReport {
-    let mut cfg = SimConfig::new(Scenario::Silent);
+    small_virtual_of(Scenario::Silent, seed, 8)
+}
+
+fn small_virtual_of(scenario: Scenario, seed: u64, slots: u64) -> pheme_sim::vsim::VirtualReport {
+    let mut cfg = SimConfig::new(scenario);
     cfg.honest = 16;
     cfg.sybils = 32;
-    cfg.slots = 8;
+    cfg.slots = slots;
     cfg.warmup_slots = 1;
     cfg.seed = seed;
     let mut r = pheme_sim::vsim::run_virtual(&cfg, &pheme_sim::vsim::NetModel::default()).unwrap();
@@ -113,5 +117,23 @@ fn virtual_silent_sybils_go_negative_within_the_prediction() {
     assert!(
         measured <= predicted + 1_200,
         "below zero after {measured} ms, predicted {predicted} ms"
+    );
+}
+
+#[test]
+fn virtual_invalid_floods_are_graylisted_near_the_prediction() {
+    let r = small_virtual_of(Scenario::InvalidFlood, 5, 12);
+    assert_eq!(r.delivered_ratio, 1.0, "{r:#?}");
+    assert_eq!(
+        r.graylisted_share, 1.0,
+        "every flooding Sybil graylisted: {r:#?}"
+    );
+    let predicted = r.predicted.graylist_ms.expect("a predicted graylisting");
+    let measured = r.attackers_graylisted_after_ms.expect("all graylisted");
+    // The prediction counts from the first invalid block; two slots of slack for the
+    // flood's own pace and the polls.
+    assert!(
+        measured <= predicted + 4_000,
+        "graylisted after {measured} ms, predicted {predicted} ms"
     );
 }

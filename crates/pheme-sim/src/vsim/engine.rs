@@ -25,6 +25,13 @@ pub(crate) enum Role {
     Forwarder,
     /// Joins meshes and never forwards.
     Silent,
+    /// Forwards everything except what `victim` delivered first.
+    Censor {
+        /// The censored publisher.
+        victim: PeerId,
+    },
+    /// No router: a raw speaker whose frames the scenario writes; what it receives is dropped.
+    Raw,
 }
 
 /// A node: its router and what the engine keeps for it.
@@ -221,6 +228,9 @@ impl Engine {
             self.counters.events += 1;
             match ev.input {
                 Input::Deliver { to, from, frame } => {
+                    if self.nodes[to as usize].role == Role::Raw {
+                        continue;
+                    }
                     let now = self.instant(self.now);
                     let from_peer = self.nodes[from as usize].peer;
                     self.nodes[to as usize]
@@ -262,16 +272,33 @@ impl Engine {
             outbound,
             ip: Some(ip),
         };
-        self.nodes[a as usize]
-            .router
-            .add_peer(now, pb, conn(true, ib));
-        self.nodes[b as usize]
-            .router
-            .add_peer(now, pa, conn(false, ia));
+        for (x, peer, outbound, ip) in [(a, pb, true, ib), (b, pa, false, ia)] {
+            if self.nodes[x as usize].role != Role::Raw {
+                self.nodes[x as usize]
+                    .router
+                    .add_peer(now, peer, conn(outbound, ip));
+            }
+        }
         self.nodes[a as usize].peers.push(b);
         self.nodes[b as usize].peers.push(a);
-        self.flush(a);
-        self.flush(b);
+        for x in [a, b] {
+            if self.nodes[x as usize].role != Role::Raw {
+                self.flush(x);
+            }
+        }
+    }
+
+    /// Sends a raw frame body (a scripted attacker's) from `from` to `to` through `from`'s
+    /// upload link.
+    pub fn send_raw(&mut self, from: u32, to: u32, frame: Bytes) {
+        let up = self.net.serialise_us(frame.len());
+        let node = &mut self.nodes[from as usize];
+        let leaves = node.up_free.max(self.now) + up;
+        node.up_free = leaves;
+        self.counters.frames += 1;
+        self.counters.bytes += frame.len() as u64;
+        let arrives = leaves + self.link_latency(from, to);
+        self.at(arrives, Input::Deliver { to, from, frame });
     }
 
     /// Publishes `payload` on `topic` from `node`.
@@ -334,58 +361,68 @@ impl Engine {
     }
 
     fn on_message(&mut self, n: u32, m: pheme_router::Received) {
-        let role = self.nodes[n as usize].role;
-        match role {
-            Role::Silent => {}
-            Role::Forwarder => self.at(
+        let forward = match self.nodes[n as usize].role {
+            Role::Silent | Role::Raw => false,
+            Role::Forwarder => true,
+            Role::Censor { victim } => m.source != victim,
+            Role::Honest => {
+                self.validate(n, m);
+                return;
+            }
+        };
+        if forward {
+            self.at(
                 self.now,
                 Input::Verdict {
                     node: n,
                     id: m.id,
                     verdict: Verdict::Accept,
                 },
-            ),
-            Role::Honest => {
-                self.receipts.push(Receipt {
-                    node: n,
-                    id: m.id.clone(),
-                    at: self.now,
-                });
-                let unix_ms = self.start_unix_ms + self.now / 1_000;
-                let id: [u8; 20] = m.id.as_bytes().try_into().unwrap_or([0; 20]);
-                let node = &mut self.nodes[n as usize];
-                let Some(v) = node.validator.as_mut() else {
-                    return;
-                };
-                let outcome = v
-                    .validate_decoded(&m.topic, &m.payload, id, m.wire_len, unix_ms)
-                    .now_or_never();
-                let (verdict, kind) = match outcome {
-                    Some(o) => (
-                        match o.verdict {
-                            pheme_gossip::Verdict::Accept => Verdict::Accept,
-                            pheme_gossip::Verdict::Ignore => Verdict::Ignore,
-                            pheme_gossip::Verdict::Reject => Verdict::Reject,
-                        },
-                        o.kind,
-                    ),
-                    None => (Verdict::Ignore, None),
-                };
-                if kind.is_none() {
-                    self.unknown_topics += 1;
-                }
-                let done = node.cpu_free.max(self.now) + validation_cost_us(kind);
-                node.cpu_free = done;
-                self.at(
-                    done,
-                    Input::Verdict {
-                        node: n,
-                        id: m.id,
-                        verdict,
-                    },
-                );
-            }
+            );
         }
+    }
+
+    /// An honest node's first copy: recorded, validated for real, its verdict due after the
+    /// validation queue and the kind's cost.
+    fn validate(&mut self, n: u32, m: pheme_router::Received) {
+        self.receipts.push(Receipt {
+            node: n,
+            id: m.id.clone(),
+            at: self.now,
+        });
+        let unix_ms = self.start_unix_ms + self.now / 1_000;
+        let id: [u8; 20] = m.id.as_bytes().try_into().unwrap_or([0; 20]);
+        let node = &mut self.nodes[n as usize];
+        let Some(v) = node.validator.as_mut() else {
+            return;
+        };
+        let outcome = v
+            .validate_decoded(&m.topic, &m.payload, id, m.wire_len, unix_ms)
+            .now_or_never();
+        let (verdict, kind) = match outcome {
+            Some(o) => (
+                match o.verdict {
+                    pheme_gossip::Verdict::Accept => Verdict::Accept,
+                    pheme_gossip::Verdict::Ignore => Verdict::Ignore,
+                    pheme_gossip::Verdict::Reject => Verdict::Reject,
+                },
+                o.kind,
+            ),
+            None => (Verdict::Ignore, None),
+        };
+        if kind.is_none() {
+            self.unknown_topics += 1;
+        }
+        let done = node.cpu_free.max(self.now) + validation_cost_us(kind);
+        node.cpu_free = done;
+        self.at(
+            done,
+            Input::Verdict {
+                node: n,
+                id: m.id,
+                verdict,
+            },
+        );
     }
 
     /// The scores `node` gives each of its peers, in connection order.

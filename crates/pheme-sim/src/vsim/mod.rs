@@ -10,8 +10,11 @@
 //! cores whose handling of messages is changed ([`engine::Role`]).
 //!
 //! Virtual time is the only clock: the same configuration and seed give the same report, bit
-//! for bit ([`VirtualReport::wall_ms`] aside). Scenarios of this engine so far: baseline,
-//! silent and covert flash; the others run on the socket engine ([`crate::run`]).
+//! for bit ([`VirtualReport::wall_ms`] aside). Every scenario of the socket engine
+//! ([`crate::run`]) runs here too: Sybils that stay silent, forward then go silent, censor one
+//! publisher, or publish invalid blocks are router cores with their handling of messages
+//! changed; GRAFT floods and IHAVE spam come from raw speakers whose frames the scenario
+//! writes, as the socket engine's do.
 //!
 //! ```
 //! use pheme_sim::{Scenario, SimConfig, vsim};
@@ -103,6 +106,8 @@ pub struct VirtualReport {
     pub p3_mesh_below_zero_share: f64,
     /// If all did: the longest time from joining the P3-scored mesh to below zero.
     pub p3_mesh_below_zero_after_ms: Option<u64>,
+    /// Eclipse: delivery to node 0; censorship: delivery of node 0's messages.
+    pub target_delivered_ratio: Option<f64>,
     /// The preset's prediction.
     pub predicted: Prediction,
     /// Events, frames and bytes.
@@ -116,12 +121,6 @@ pub struct VirtualReport {
 /// Runs `cfg`'s scenario on the virtual engine over `net`.
 pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, SimError> {
     let started = Instant::now();
-    let attack_role = match cfg.scenario {
-        Scenario::Baseline => Role::Silent,
-        Scenario::Silent => Role::Silent,
-        Scenario::CovertFlash => Role::Forwarder,
-        other => return Err(SimError::NotVirtual(other)),
-    };
     // The chain, the preset and its prediction, at a fixed genesis.
     let mut chain = fixtures::chain(cfg.slot_ms, cfg.slots_per_epoch, 0, 0, &[])?;
     chain.genesis_time = VIRTUAL_GENESIS;
@@ -173,6 +172,15 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
     let mut rng = StdRng::seed_from_u64(cfg.seed);
     let attackers = cfg.attackers();
     let regions = net.place(cfg.honest + attackers, &mut rng);
+    let victim = crate::honest::seeded_keypair(cfg.seed, 1, 0)?
+        .public()
+        .to_peer_id();
+    let attack_role = match cfg.scenario {
+        Scenario::CovertFlash => Role::Forwarder,
+        Scenario::Censorship => Role::Censor { victim },
+        Scenario::GraftFlood | Scenario::IhaveSpam => Role::Raw,
+        _ => Role::Silent,
+    };
     for i in 0..cfg.honest + attackers {
         let honest = i < cfg.honest;
         let key = crate::honest::seeded_keypair(cfg.seed, if honest { 1 } else { 2 }, i)?;
@@ -190,46 +198,71 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         });
         let role = if honest { Role::Honest } else { attack_role };
         let region = regions.get(i).copied().unwrap_or(0);
-        engine.add(Node::new(
+        let mut node = Node::new(
             key.public().to_peer_id(),
             router,
             validator,
             role,
             region,
             i as u32,
-        ));
+        );
+        if !honest && cfg.scenario == Scenario::IpColocation {
+            node.ip = std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 255, 255, 254));
+        }
+        engine.add(node);
     }
     let n = engine.nodes.len() as u32;
     for i in 0..n {
+        if engine.nodes[i as usize].role == Role::Raw {
+            continue;
+        }
         for t in &topics {
             engine.subscribe(i, t);
         }
     }
 
     // Timeline: honest nodes connect at 0 and publish from the next slot; attackers connect
-    // two slots later; the warm-up's messages are not measured.
+    // two slots later (in the cold boot, attackers at 0 and honest nodes three slots later);
+    // the warm-up's messages are not measured.
     let us_at = |unix_ms: u64| unix_ms.saturating_sub(start_unix_ms) * 1_000;
+    let cold = cfg.scenario == Scenario::ColdBoot;
+    let (honest_at, first) = if cold {
+        (us_at(clock.slot_start_ms(START_SLOT + 3)), START_SLOT + 4)
+    } else {
+        (0, START_SLOT + 1)
+    };
+    let sybils_at = if cold {
+        0
+    } else {
+        us_at(clock.slot_start_ms(first + 2))
+    };
     for (a, b) in crate::run::honest_edges(cfg, &mut rng) {
         engine.at(
-            0,
+            honest_at,
             Input::Connect {
                 a: a as u32,
                 b: b as u32,
             },
         );
     }
-    let first = START_SLOT + 1;
     let pre = 2 + cfg.warmup_slots;
-    let sybils_at = us_at(clock.slot_start_ms(first + 2));
-    for (j, targets) in crate::run::sybil_targets(cfg, &mut rng).iter().enumerate() {
+    let sybil_targets = crate::run::sybil_targets(cfg, &mut rng);
+    for (j, targets) in sybil_targets.iter().enumerate() {
         let s = (cfg.honest + j) as u32;
         for t in targets {
-            engine.at(sybils_at, Input::Connect { a: s, b: *t as u32 });
+            // In the IP colocation, honest nodes dial the attackers.
+            let (a, b) = if cfg.scenario == Scenario::IpColocation {
+                (*t as u32, s)
+            } else {
+                (s, *t as u32)
+            };
+            engine.at(sybils_at, Input::Connect { a, b });
         }
     }
     let mut whole = cfg.clone();
     whole.slots = pre + cfg.slots;
-    let plan = schedule::plan(&whole, cps, None);
+    let proposer = (cfg.scenario == Scenario::Censorship).then_some(0);
+    let plan = schedule::plan(&whole, cps, proposer);
     let end = us_at(clock.slot_start_ms(first + whole.slots + 1));
     let measured_from = us_at(clock.slot_start_ms(first + pre));
     let attack_at = match cfg.scenario {
@@ -237,10 +270,19 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         _ => sybils_at,
     };
 
+    #[derive(Clone, Copy)]
     enum Step {
         Publish(usize),
         Poll,
         GoSilent,
+        /// An invalid-flood Sybil publishes its next invalid block.
+        Flood(u32),
+        /// A raw attacker's script towards one honest node, at its `phase`.
+        Raw {
+            from: u32,
+            to: u32,
+            phase: u8,
+        },
     }
     let mut steps: Vec<Step> = Vec::new();
     for (i, p) in plan.iter().enumerate() {
@@ -258,6 +300,32 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         engine.at(attack_at, Input::Step(steps.len()));
         steps.push(Step::GoSilent);
     }
+    if cfg.scenario == Scenario::InvalidFlood {
+        for j in 0..attackers {
+            engine.at(sybils_at, Input::Step(steps.len()));
+            steps.push(Step::Flood((cfg.honest + j) as u32));
+        }
+    }
+    if matches!(cfg.scenario, Scenario::GraftFlood | Scenario::IhaveSpam) {
+        for (j, targets) in sybil_targets.iter().enumerate() {
+            for t in targets {
+                engine.at(sybils_at, Input::Step(steps.len()));
+                steps.push(Step::Raw {
+                    from: (cfg.honest + j) as u32,
+                    to: *t as u32,
+                    phase: 0,
+                });
+            }
+        }
+    }
+    let flood_every = cfg.slot_ms * 1_000 / cfg.invalid_per_slot.max(1);
+    let raw_topics = [
+        topic_name(digest, GossipKind::BeaconBlock),
+        topic_name(digest, GossipKind::BeaconAggregateAndProof),
+    ];
+    let block_topic = raw_topics[0].clone();
+    let mut floods = 0u64;
+    let mut spam_ids = 0u64;
 
     // Measurement state.
     let mut published: HashMap<pheme_router::MessageId, (u64, u32)> = HashMap::new();
@@ -270,9 +338,9 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
     let mut p3_mesh: HashMap<(u32, u32), Stint> = HashMap::new();
     let honest = cfg.honest;
     let mut fault: Option<SimError> = None;
-    let mut step = |e: &mut Engine, i: usize| match steps.get(i) {
+    let mut step = |e: &mut Engine, i: usize| match steps.get(i).copied() {
         Some(Step::Publish(k)) => {
-            let Some(p) = plan.get(*k) else { return };
+            let Some(p) = plan.get(k) else { return };
             let slot = first + p.slot_offset;
             let (kind, ssz) = match p.message(&chain, slot, cps) {
                 Ok(m) => m,
@@ -319,6 +387,73 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
                 node.role = Role::Silent;
             }
         }
+        Some(Step::Flood(s)) => {
+            floods += 1;
+            let unix_ms = e.start_unix_ms + e.now() / 1_000;
+            let slot = clock.slot_at_ms(unix_ms).unwrap_or(first);
+            let seed = cfg.seed.wrapping_mul(1 << 20).wrapping_add(floods);
+            match fixtures::wrong_timestamp_block(&chain, slot, seed) {
+                Ok(bytes) => {
+                    e.publish(s, &block_topic, &bytes);
+                }
+                Err(err) => {
+                    fault.get_or_insert(err.into());
+                }
+            }
+            if e.now() + flood_every <= end {
+                e.at(e.now() + flood_every, Input::Step(steps.len()));
+                steps.push(Step::Flood(s));
+            }
+        }
+        Some(Step::Raw { from, to, phase }) => {
+            // As the socket engine's raw speakers: subscribe; a slot later GRAFT, PRUNE
+            // ourselves 300 ms after (the honest node sets a backoff), then GRAFT every 100
+            // ms; or IHAVE ten unknown ids per topic every 350 ms, never answering.
+            use crate::raw::Control;
+            let (items, next): (Vec<Control>, Option<(u64, u8)>) = match (cfg.scenario, phase) {
+                (_, 0) => (
+                    raw_topics.iter().cloned().map(Control::Subscribe).collect(),
+                    Some((cfg.slot_ms * 1_000, 1)),
+                ),
+                (Scenario::GraftFlood, 1) => (
+                    raw_topics.iter().cloned().map(Control::Graft).collect(),
+                    Some((300_000, 2)),
+                ),
+                (Scenario::GraftFlood, 2) => (
+                    raw_topics
+                        .iter()
+                        .map(|t| Control::Prune(t.clone(), 60))
+                        .collect(),
+                    Some((100_000, 3)),
+                ),
+                (Scenario::GraftFlood, _) => (
+                    raw_topics.iter().cloned().map(Control::Graft).collect(),
+                    Some((100_000, 3)),
+                ),
+                _ => (
+                    raw_topics
+                        .iter()
+                        .map(|t| {
+                            let ids = (0..10)
+                                .map(|_| {
+                                    spam_ids += 1;
+                                    fixtures::bytes(cfg.seed ^ (spam_ids << 24), 20)
+                                })
+                                .collect();
+                            Control::IHave(t.clone(), ids)
+                        })
+                        .collect(),
+                    Some((350_000, 1)),
+                ),
+            };
+            e.send_raw(from, to, frame_body(&crate::raw::encode_rpc(&items)));
+            if let Some((after, phase)) = next
+                && e.now() + after <= end
+            {
+                e.at(e.now() + after, Input::Step(steps.len()));
+                steps.push(Step::Raw { from, to, phase });
+            }
+        }
         None => {}
     };
     engine.run(end, &mut step);
@@ -344,6 +479,29 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         })
     };
     let expected = published.len() * honest.saturating_sub(1);
+    // Eclipse: delivery to node 0; censorship: delivery of node 0's messages.
+    let target_delivered_ratio = match cfg.scenario {
+        Scenario::Eclipse => {
+            let to_target = published.values().filter(|(_, p)| *p != 0).count();
+            let got = engine
+                .receipts
+                .iter()
+                .filter(|r| r.node == 0 && published.get(&r.id).is_some_and(|(_, p)| *p != 0))
+                .count();
+            (to_target > 0).then(|| got as f64 / to_target as f64)
+        }
+        Scenario::Censorship => {
+            let by_target = published.values().filter(|(_, p)| *p == 0).count();
+            let got = engine
+                .receipts
+                .iter()
+                .filter(|r| r.node != 0 && published.get(&r.id).is_some_and(|(_, p)| *p == 0))
+                .count();
+            let want = by_target * honest.saturating_sub(1);
+            (want > 0).then(|| got as f64 / want as f64)
+        }
+        _ => None,
+    };
     let connections: usize = (0..honest as u32)
         .map(|h| {
             engine.nodes[h as usize]
@@ -408,11 +566,18 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
             below as f64 / qualifying.len() as f64
         },
         p3_mesh_below_zero_after_ms: p3_after,
+        target_delivered_ratio,
         predicted,
         counters: engine.counters,
         virtual_ms: end / 1_000,
         wall_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     })
+}
+
+/// A framed RPC's body (its unsigned-varint length prefix dropped), as the router takes it.
+fn frame_body(framed: &[u8]) -> bytes::Bytes {
+    let prefix = framed.iter().take_while(|b| **b & 0x80 != 0).count() + 1;
+    bytes::Bytes::copy_from_slice(framed.get(prefix..).unwrap_or_default())
 }
 
 /// An attacker's time in one honest node's P3-scored meshes, as the polls saw it.
