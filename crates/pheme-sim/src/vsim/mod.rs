@@ -169,9 +169,14 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
     let start_unix_ms = clock.slot_start_ms(START_SLOT);
     let t0 = Instant::now();
     let mut engine = Engine::new(net.clone(), cfg.seed, start_unix_ms, t0);
+    // Topology from the seed as the socket engine draws it, placement from a stream of its
+    // own: honest nodes get the same regions and peers whatever the attack.
     let mut rng = StdRng::seed_from_u64(cfg.seed);
     let attackers = cfg.attackers();
-    let regions = net.place(cfg.honest + attackers, &mut rng);
+    let regions = net.place(
+        cfg.honest + attackers,
+        &mut StdRng::seed_from_u64(cfg.seed ^ 0x9e0_91ace),
+    );
     let victim = crate::honest::seeded_keypair(cfg.seed, 1, 0)?
         .public()
         .to_peer_id();
