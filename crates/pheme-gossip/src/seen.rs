@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
+use fixedbitset::FixedBitSet;
+
 type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -78,42 +80,17 @@ impl<K: Hash + Eq + Clone> SeenSet<K> {
 
 /// A bitfield packed 64 bits to a word (an aggregate's bits: 8 times smaller than `Vec<bool>`,
 /// and compared a word at a time).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Packed {
-    len: usize,
-    words: Box<[u64]>,
-}
-
-impl Packed {
-    fn of(bits: &[bool]) -> Self {
-        let mut words = vec![0u64; bits.len().div_ceil(64)];
-        for (i, _) in bits.iter().enumerate().filter(|(_, b)| **b) {
-            if let Some(w) = words.get_mut(i / 64) {
-                *w |= 1 << (i % 64);
-            }
-        }
-        Self {
-            len: bits.len(),
-            words: words.into_boxed_slice(),
-        }
-    }
-
-    /// Whether every bit of `other` is set here too.
-    fn covers(&self, other: &Packed) -> bool {
-        self.len == other.len
-            && self
-                .words
-                .iter()
-                .zip(other.words.iter())
-                .all(|(have, want)| want & !have == 0)
-    }
+fn packed(bits: &[bool]) -> FixedBitSet {
+    let mut set = FixedBitSet::with_capacity(bits.len());
+    set.extend(bits.iter().enumerate().filter(|(_, b)| **b).map(|(i, _)| i));
+    set
 }
 
 /// Bitfields seen per key, for the "no non-strict superset already seen" rules of aggregates
 /// and contributions.
 #[derive(Debug, Clone)]
 pub struct SeenBits<K> {
-    by_slot: BTreeMap<u64, HashMap<K, Vec<Packed>>>,
+    by_slot: BTreeMap<u64, HashMap<K, Vec<FixedBitSet>>>,
 }
 
 impl<K> Default for SeenBits<K> {
@@ -130,8 +107,9 @@ impl<K: Hash + Eq> SeenBits<K> {
         let Some(seen) = self.by_slot.get(&slot).and_then(|m| m.get(key)) else {
             return false;
         };
-        let want = Packed::of(bits);
-        seen.iter().any(|s| s.covers(&want))
+        let want = packed(bits);
+        seen.iter()
+            .any(|s| s.len() == want.len() && want.is_subset(s))
     }
 
     /// Records a bitfield (at most 64 per key and slot; more are not needed to answer).
@@ -143,7 +121,7 @@ impl<K: Hash + Eq> SeenBits<K> {
             .entry(key)
             .or_default();
         if list.len() < 64 {
-            list.push(Packed::of(&bits));
+            list.push(packed(&bits));
         }
     }
 

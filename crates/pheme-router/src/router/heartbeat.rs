@@ -9,7 +9,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use rand::seq::SliceRandom;
 
-use super::{Router, State};
+use super::Router;
 use crate::event::{Event, Initiator, PruneReason};
 use crate::types::MessageTransform;
 
@@ -297,53 +297,6 @@ impl<T: MessageTransform> Router<T> {
             p.queue.ihave_ids += n;
             self.stats.ihave_sent += 1;
             self.schedule(idx);
-        }
-    }
-
-    /// Drops records and copy fingerprints past their time. Called at every tick, so the work
-    /// is spread out instead of landing on the heartbeat.
-    pub(crate) fn expire_records(&mut self, now: Instant) {
-        // Records come due in arrival order; one still validating, or validated late enough
-        // that its mcache time or mesh delivery window is not over, moves to a heap of later
-        // deadlines (few: most verdicts take milliseconds).
-        loop {
-            let key = match (self.record_order.front(), self.record_late.peek()) {
-                (Some(&(until, key)), _) if until <= now => {
-                    self.record_order.pop_front();
-                    key
-                }
-                (_, Some(&std::cmp::Reverse((until, key)))) if until <= now => {
-                    self.record_late.pop();
-                    key
-                }
-                _ => break,
-            };
-            let Some(r) = self.records.get(&key) else {
-                continue;
-            };
-            let later = match r.state {
-                State::Pending => Some(r.first_seen + self.config.validation_timeout),
-                State::Valid(at) => Some(at + self.record_keep),
-                State::Invalid | State::Ignored => None,
-            };
-            match later {
-                Some(deadline) if deadline > now => {
-                    self.record_late.push(std::cmp::Reverse((deadline, key)));
-                }
-                _ => {
-                    if r.state == State::Pending {
-                        self.stats.validation_timeouts += 1;
-                    }
-                    self.records.remove(&key);
-                }
-            }
-        }
-        while let Some(&(until, fast)) = self.fast_order.front() {
-            if until > now {
-                break;
-            }
-            self.fast_order.pop_front();
-            self.fast.remove(&fast);
         }
     }
 

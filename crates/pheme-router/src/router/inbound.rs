@@ -9,12 +9,12 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use super::{PeerRef, Record, Router, State};
-
-/// IDONTWANT ids waiting for one peer (the newest kept).
-const MAX_PENDING_IDONTWANT: usize = 100;
 use crate::event::{Event, FrameRefusal, Initiator, PruneReason, Refusal};
 use crate::types::{MessageId, MessageTransform, Received};
 use crate::wire::{self, ControlMessage, FrameLimits, SubOpts, WireMessage};
+
+/// IDONTWANT ids waiting for one peer (the newest kept).
+const MAX_PENDING_IDONTWANT: usize = 100;
 
 impl<T: MessageTransform> Router<T> {
     /// One RPC frame from `peer` (without its length prefix).

@@ -4,6 +4,10 @@ mod heartbeat;
 mod inbound;
 mod mesh;
 pub(crate) mod px;
+mod query;
+mod records;
+
+pub(crate) use records::{Record, State};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
@@ -23,7 +27,7 @@ use crate::config::{
 };
 use crate::event::{Event, FrameRefusal, Initiator, PruneReason, RouterStats};
 use crate::queue::{Frame, Item, OutQueue};
-use crate::score::{PeerStats, ScoreBreakdown};
+use crate::score::PeerStats;
 use crate::seen::Seen;
 use crate::types::{MessageId, MessageTransform, PeerConnection, Verdict};
 use crate::wire;
@@ -137,32 +141,6 @@ pub(crate) struct Topic {
     pub duplicates: u64,
 }
 
-/// Where a message stands.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum State {
-    Pending,
-    Valid(Instant),
-    Invalid,
-    Ignored,
-}
-
-/// What the router keeps of a recent message.
-pub(crate) struct Record {
-    pub id: MessageId,
-    pub topic: u32,
-    pub first_seen: Instant,
-    pub state: State,
-    /// Peers that delivered it, the first copy's sender first.
-    pub deliverers: SmallVec<[PeerRef; 4]>,
-    /// The wire data, while its verdict is pending.
-    pub wire: Option<Bytes>,
-    /// The encoded `publish` entry, once accepted or published.
-    pub entry: Option<Bytes>,
-    /// Until when IWANT is answered (its `history_length` heartbeats in the mcache).
-    pub mcache_until: Option<Instant>,
-    pub iwant_served: Vec<(PeerRef, u32)>,
-}
-
 /// Gossipsub v1.1/v1.2 router core. It owns no sockets, timers or clock: every input comes
 /// with the time, every output is polled. See the crate documentation.
 pub struct Router<T> {
@@ -181,7 +159,7 @@ pub struct Router<T> {
     pub(crate) gens: Vec<u32>,
     pub(crate) free: Vec<u32>,
     pub(crate) ip_peers: HashMap<IpAddr, Vec<u32>, Hasher>,
-    pub(crate) records: crate::slab::Slab<Record>,
+    pub(crate) records: crate::slab::KeyedSlab<Record>,
     pub(crate) record_order: VecDeque<(Instant, u64)>,
     /// Records kept past their arrival-based time (pending, or validated late).
     pub(crate) record_late: std::collections::BinaryHeap<std::cmp::Reverse<(Instant, u64)>>,
@@ -248,7 +226,7 @@ impl<T: MessageTransform> Router<T> {
             gens: Vec::new(),
             free: Vec::new(),
             ip_peers: HashMap::with_hasher(hasher.clone()),
-            records: crate::slab::Slab::default(),
+            records: crate::slab::KeyedSlab::default(),
             record_order: VecDeque::new(),
             record_late: std::collections::BinaryHeap::new(),
             fast: NoHashMap::default(),
@@ -796,116 +774,6 @@ impl<T: MessageTransform> Router<T> {
         }
     }
 
-    // ----- queries -----
-
-    /// The counters.
-    pub fn stats(&self) -> &RouterStats {
-        &self.stats
-    }
-
-    /// A peer's score (0 with scoring off or for an unknown peer).
-    pub fn score(&self, peer: &PeerId) -> f64 {
-        self.peer_ids.get(peer).map_or(0.0, |&i| self.score_of(i))
-    }
-
-    /// Every component of a peer's score, summing to [`score`](Self::score); `None` for an
-    /// unknown peer or with scoring off.
-    pub fn score_breakdown(&self, peer: &PeerId) -> Option<ScoreBreakdown> {
-        let params = self.scoring.as_ref()?;
-        let p = self.peer(*self.peer_ids.get(peer)?)?;
-        Some(p.stats.breakdown(*peer, params, &self.topic_params, &|i| {
-            self.topics
-                .get(i)
-                .map_or_else(String::new, |t| t.name.to_string())
-        }))
-    }
-
-    /// Connected peers.
-    pub fn peers(&self) -> impl Iterator<Item = &PeerId> + '_ {
-        self.peer_ids.keys()
-    }
-
-    /// Whether a peer is connected.
-    pub fn is_connected(&self, peer: &PeerId) -> bool {
-        self.peer_ids.contains_key(peer)
-    }
-
-    /// The mesh of a topic.
-    pub fn mesh_peers(&self, topic: &str) -> Vec<PeerId> {
-        self.topic_ids
-            .get(topic.as_bytes())
-            .map(|&t| {
-                self.topics[t as usize]
-                    .mesh
-                    .iter()
-                    .filter_map(|&i| self.peer(i).map(|p| p.id))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Peers subscribed to a topic.
-    pub fn topic_peers(&self, topic: &str) -> Vec<PeerId> {
-        self.topic_ids
-            .get(topic.as_bytes())
-            .map(|&t| {
-                self.topics[t as usize]
-                    .peers
-                    .iter()
-                    .filter_map(|&i| self.peer(i).map(|p| p.id))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Topics this node is subscribed to, with their mesh sizes.
-    pub fn subscriptions(&self) -> impl Iterator<Item = (&Arc<str>, usize)> + '_ {
-        self.topics
-            .iter()
-            .filter(|t| t.subscribed)
-            .map(|t| (&t.name, t.mesh.len()))
-    }
-
-    /// Copies of already-received messages, per topic that had any.
-    pub fn duplicates_by_topic(&self) -> impl Iterator<Item = (&Arc<str>, u64)> + '_ {
-        self.topics
-            .iter()
-            .filter(|t| t.duplicates > 0)
-            .map(|t| (&t.name, t.duplicates))
-    }
-
-    /// Whether this node is subscribed to `topic`.
-    pub fn is_subscribed(&self, topic: &str) -> bool {
-        self.topic_ids
-            .get(topic.as_bytes())
-            .is_some_and(|&t| self.topics[t as usize].subscribed)
-    }
-
-    /// Messages (and frames' worth of control) queued for a peer, and frames in flight.
-    pub fn queue_len(&self, peer: &PeerId) -> Option<(usize, u32)> {
-        let p = self.peer(*self.peer_ids.get(peer)?)?;
-        Some((
-            p.queue.priority.len() + p.queue.forward.len(),
-            p.queue.in_flight,
-        ))
-    }
-
-    /// Sizes of the router's tables, for memory metrics: (seen ids, message records,
-    /// retained peer scores).
-    pub fn table_sizes(&self) -> (usize, usize, usize) {
-        (self.seen.len(), self.records.len(), self.retained.len())
-    }
-
-    /// The transform.
-    pub fn transform(&self) -> &T {
-        &self.transform
-    }
-
-    /// The transform, mutably.
-    pub fn transform_mut(&mut self) -> &mut T {
-        &mut self.transform
-    }
-
     // ----- internals shared by the submodules -----
 
     pub(crate) fn peer(&self, idx: u32) -> Option<&Peer> {
@@ -962,43 +830,6 @@ impl<T: MessageTransform> Router<T> {
             generation: p.generation,
         };
         self.ready.push_back(r);
-    }
-
-    /// How long a message stays in the mcache (IWANT is answered).
-    pub(crate) fn mcache_span(&self) -> std::time::Duration {
-        self.config.heartbeat_interval * self.config.history_length as u32
-    }
-
-    /// How long past its verdict a valid message's record is kept: its mcache time, and the
-    /// longest mesh delivery window (plus a heartbeat) so late copies still earn P3 credit.
-    pub(crate) fn record_keep(&self) -> std::time::Duration {
-        let window = self
-            .topic_params
-            .iter()
-            .flatten()
-            .map(|p| p.mesh_message_deliveries_window)
-            .max()
-            .unwrap_or_default();
-        self.mcache_span()
-            .max(window + self.config.heartbeat_interval)
-    }
-
-    /// How long a message's record is kept from its first copy: the configured time, or
-    /// longer when the mcache or a topic's mesh delivery window needs it.
-    pub(crate) fn record_ttl(&self) -> std::time::Duration {
-        self.config.delivery_record_ttl.max(self.record_keep())
-    }
-
-    pub(crate) fn insert_record(&mut self, now: Instant, key: u64, rec: Record) {
-        let ttl = self.record_ttl;
-        self.records.insert(key, rec);
-        self.record_order.push_back((now + ttl, key));
-    }
-
-    pub(crate) fn insert_fast(&mut self, now: Instant, fast: u64, key: u64) {
-        self.fast.insert(fast, key);
-        self.fast_order
-            .push_back((now + self.config.delivery_record_ttl, fast));
     }
 
     /// Updates one topic's counters of a peer and its cached score.

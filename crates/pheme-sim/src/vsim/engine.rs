@@ -154,8 +154,6 @@ pub(crate) struct Engine {
     pub counters: Counters,
     /// First copies at honest nodes, in order.
     pub receipts: Vec<Receipt>,
-    /// Messages whose topic no validator knew (a bug of the setup, not of the network).
-    pub unknown_topics: u64,
 }
 
 impl Engine {
@@ -172,7 +170,6 @@ impl Engine {
             net,
             counters: Counters::default(),
             receipts: Vec::new(),
-            unknown_topics: 0,
         }
     }
 
@@ -410,9 +407,6 @@ impl Engine {
             ),
             None => (Verdict::Ignore, None),
         };
-        if kind.is_none() {
-            self.unknown_topics += 1;
-        }
         let done = node.cpu_free.max(self.now) + validation_cost_us(kind);
         node.cpu_free = done;
         self.at(
@@ -434,25 +428,13 @@ impl Engine {
             .collect()
     }
 
-    /// Whether `peer` is in `node`'s mesh of any topic in `topics`.
-    pub fn in_mesh(&self, node: u32, peer: u32, topics: &[String]) -> bool {
-        let p = self.nodes[peer as usize].peer;
+    /// The nodes in `node`'s mesh of any topic in `topics`.
+    pub fn mesh_members(&self, node: u32, topics: &[String]) -> HashSet<u32> {
+        let router = &self.nodes[node as usize].router;
         topics
             .iter()
-            .any(|t| self.nodes[node as usize].router.mesh_peers(t).contains(&p))
-    }
-
-    /// Distinct honest nodes (of the first `honest`) with an honest peer scored below zero.
-    pub fn honest_below_zero(&self, honest: usize, seen: &mut HashSet<u32>, min: &mut f64) {
-        for i in 0..honest as u32 {
-            for (p, s) in self.scores(i) {
-                if (p as usize) < honest {
-                    *min = min.min(s);
-                    if s < 0.0 {
-                        seen.insert(p);
-                    }
-                }
-            }
-        }
+            .flat_map(|t| router.mesh_peers(t))
+            .filter_map(|p| self.index.get(&p).copied())
+            .collect()
     }
 }

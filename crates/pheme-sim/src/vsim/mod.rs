@@ -366,23 +366,34 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
             }
         }
         Some(Step::Poll) => {
-            e.honest_below_zero(honest, &mut below_zero, &mut min_score);
-            if e.now() >= sybils_at {
-                for h in 0..honest as u32 {
-                    for (p, s) in e.scores(h) {
-                        if (p as usize) < honest {
-                            continue;
+            let attacked = e.now() >= sybils_at;
+            for h in 0..honest as u32 {
+                // Mesh members once per node and poll, not once per peer.
+                let (mesh, p3) = if attacked {
+                    (e.mesh_members(h, &topics), e.mesh_members(h, &p3_topics))
+                } else {
+                    Default::default()
+                };
+                for (p, s) in e.scores(h) {
+                    if (p as usize) < honest {
+                        min_score = min_score.min(s);
+                        if s < 0.0 {
+                            below_zero.insert(p);
                         }
-                        if s < graylist {
-                            graylisted.entry((h, p)).or_insert(e.now());
-                        }
-                        if e.in_mesh(h, p, &topics) {
-                            in_mesh.insert((h, p));
-                        }
-                        let in_p3 = e.in_mesh(h, p, &p3_topics);
-                        if in_p3 || p3_mesh.contains_key(&(h, p)) {
-                            p3_mesh.entry((h, p)).or_default().poll(e.now(), in_p3, s);
-                        }
+                        continue;
+                    }
+                    if !attacked {
+                        continue;
+                    }
+                    if s < graylist {
+                        graylisted.entry((h, p)).or_insert(e.now());
+                    }
+                    if mesh.contains(&p) {
+                        in_mesh.insert((h, p));
+                    }
+                    let in_p3 = p3.contains(&p);
+                    if in_p3 || p3_mesh.contains_key(&(h, p)) {
+                        p3_mesh.entry((h, p)).or_default().poll(e.now(), in_p3, s);
                     }
                 }
             }
@@ -581,8 +592,8 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
 
 /// A framed RPC's body (its unsigned-varint length prefix dropped), as the router takes it.
 fn frame_body(framed: &[u8]) -> bytes::Bytes {
-    let prefix = framed.iter().take_while(|b| **b & 0x80 != 0).count() + 1;
-    bytes::Bytes::copy_from_slice(framed.get(prefix..).unwrap_or_default())
+    let body = unsigned_varint::decode::usize(framed).map_or(framed, |(_, rest)| rest);
+    bytes::Bytes::copy_from_slice(body)
 }
 
 /// An attacker's time in one honest node's P3-scored meshes, as the polls saw it.
