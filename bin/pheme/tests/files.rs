@@ -30,7 +30,7 @@ fn regenerate_then_check_and_catch_drift() {
         let text = std::fs::read_to_string(dir.join(format!("{network}.yaml"))).unwrap();
         assert!(
             text.starts_with(&format!(
-                "# Pheme score preset for {network}: profile recommendations, "
+                "# Pheme score preset for {network}: profile pheme, "
             )),
             "{network}"
         );
@@ -104,12 +104,7 @@ fn diff_networks_profiles_counts_and_files() {
             && l.contains("0.5")
             && l.contains("0.8")
     }));
-    let same = pheme(&[
-        "presets",
-        "diff",
-        "mainnet",
-        "mainnet:recommendations:1000000:8",
-    ]);
+    let same = pheme(&["presets", "diff", "mainnet", "mainnet:pheme:1000000:8"]);
     assert!(same.stdout.contains("are identical"), "{}", same.stdout);
     let dir = temp_dir("diff");
     let file = dir.join("hoodi.json");

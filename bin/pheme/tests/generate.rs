@@ -151,7 +151,7 @@ fn out_file_and_config_yaml_networks() {
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.starts_with(
-        "# Pheme score preset for pheme-devnet: profile recommendations, 64 active validators."
+        "# Pheme score preset for pheme-devnet: profile pheme, 64 active validators."
     ));
     let v: Value = serde_yaml_ng::from_str(&text).unwrap();
     assert_eq!(v["meta"]["slots_per_epoch"], 8);

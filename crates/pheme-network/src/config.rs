@@ -144,7 +144,7 @@ impl NetworkConfig {
                 max_peers: 0,
                 subnets: Subnets::All,
                 active_validators: 0,
-                profile: Profile::Recommendations,
+                profile: Profile::default(),
                 scoring: true,
                 validation_queue: DEFAULT_VALIDATION_QUEUE,
                 event_queue: DEFAULT_EVENT_QUEUE,

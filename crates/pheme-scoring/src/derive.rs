@@ -43,8 +43,16 @@ pub enum DeriveError {
     #[error(transparent)]
     InvalidChain(#[from] pheme_spec::SpecError),
     /// A profile name that does not exist.
-    #[error("unknown profile {0:?}: use recommendations, lighthouse, lodestar or prysm")]
+    #[error("unknown profile {0:?}: use pheme, recommendations, lighthouse, lodestar or prysm")]
     UnknownProfile(String),
+    /// A mesh threshold share the recipe cannot use.
+    #[error(
+        "mesh threshold share {0} must be above 0 and below the ramp share {1} (at most 1): a peer at the ramp would never reach the threshold"
+    )]
+    BadTuning(f64, f64),
+    /// Departures asked of a profile that copies a client's derivation.
+    #[error("{0} copies a client's derivation and takes no tuning; tune pheme or recommendations")]
+    TuningUnsupported(Profile),
     /// A derived number came out infinite or NaN (a defect; the inputs are checked first).
     #[error("derived {0} is not a finite number")]
     NotFinite(String),
@@ -108,6 +116,28 @@ impl Ctx<'_> {
 /// assert!((preset.peer_score_params.topic_score_cap - 53.75).abs() < 1e-9);
 /// ```
 pub fn derive(input: &DeriveInput<'_>) -> Result<ScorePreset, DeriveError> {
+    derive_tuned(input, &Tuning::default())
+}
+
+/// Departures from a profile's recipe, for measuring candidates (`pheme simulate --p3-share`).
+/// The default departs from nothing. Only the `pheme` and `recommendations` profiles take them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tuning {
+    /// Share of a topic's expected message rate a mesh peer must deliver within the mesh
+    /// window (the document's 1/4); it sets the P3 threshold, weight and activation.
+    pub mesh_threshold_share: Option<f64>,
+    /// Share of the expected rate a new mesh peer is assumed to deliver while it builds up to
+    /// the threshold (the document's 0.6 x 1/2); with the threshold it sets the activation.
+    pub ramp_share: Option<f64>,
+    /// Slots added to the activation (a topic published in one burst per slot reaches a peer
+    /// grafted just after a burst a slot late).
+    pub activation_extra_slots: Option<u64>,
+    /// The mesh-delivery window in milliseconds (the document's 400).
+    pub mesh_window_ms: Option<u64>,
+}
+
+/// [`derive`] with departures from the profile's recipe.
+pub fn derive_tuned(input: &DeriveInput<'_>, tuning: &Tuning) -> Result<ScorePreset, DeriveError> {
     let chain = input.chain;
     if chain.slot_duration_ms == 0 {
         return Err(DeriveError::ZeroSlotDuration);
@@ -140,7 +170,24 @@ pub fn derive(input: &DeriveInput<'_>) -> Result<ScorePreset, DeriveError> {
         topics: GossipKind::all_for_fork(chain, fork),
     };
     let mut recipe = match input.profile {
-        Profile::Recommendations => profiles::recommendations::derive(&ctx),
+        Profile::Recommendations | Profile::Pheme => {
+            let base = if input.profile == Profile::Pheme {
+                profiles::recommendations::MEASURED
+            } else {
+                profiles::recommendations::DOCUMENT
+            };
+            let knobs = base.tuned(tuning);
+            if !knobs.is_usable() {
+                return Err(DeriveError::BadTuning(
+                    knobs.threshold_share,
+                    knobs.ramp_share,
+                ));
+            }
+            profiles::recommendations::derive(&ctx, knobs)
+        }
+        _ if *tuning != Tuning::default() => {
+            return Err(DeriveError::TuningUnsupported(input.profile));
+        }
         Profile::Lighthouse => profiles::client::derive(&ctx, &profiles::client::LIGHTHOUSE)?,
         Profile::Lodestar => profiles::client::derive(&ctx, &profiles::client::LODESTAR)?,
         Profile::Prysm => profiles::prysm::derive(&ctx),

@@ -3,9 +3,12 @@
 //!
 //! [`derive`] is a pure function of ([`ChainSpec`](pheme_spec::ChainSpec), active validators,
 //! current slot, mesh degree, [`Profile`]) returning a [`ScorePreset`]: plain data with
-//! libp2p's field names, durations in milliseconds. Four profiles share one engine:
-//! `recommendations` (the ethereum recommendations document, generalised; the default),
-//! `lighthouse`, `lodestar` and `prysm` (those clients' derivations). [`sanity::check`] runs
+//! libp2p's field names, durations in milliseconds. Five profiles share one engine:
+//! `pheme` (the default: the ethereum recommendations document's recipe with the mesh-delivery
+//! threshold and activation chosen by Pheme's attack simulation), `recommendations` (the
+//! document, generalised and faithful to its assumptions), `lighthouse`, `lodestar` and `prysm`
+//! (those clients' derivations). [`derive_tuned`] departs from a recipe's P3 assumptions, for
+//! measuring candidates. [`sanity::check`] runs
 //! the checks every preset must pass and yields the figures of `pheme presets explain`;
 //! [`rederive`] decides when a running node should switch to a newly derived preset.
 //!
@@ -35,7 +38,9 @@ mod profiles;
 mod rederive;
 pub mod sanity;
 
-pub use derive::{DeriveError, DeriveInput, MAX_ACTIVE_VALIDATORS, MAX_MESH_N, derive};
+pub use derive::{
+    DeriveError, DeriveInput, MAX_ACTIVE_VALIDATORS, MAX_MESH_N, Tuning, derive, derive_tuned,
+};
 pub use math::{aggregators_per_slot, expected_rate};
 pub use model::{
     GossipsubParams, PeerScoreParams, PresetMeta, Profile, ScorePreset, Thresholds,

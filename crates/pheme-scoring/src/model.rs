@@ -11,8 +11,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
-    /// The recommendations document's recipe, generalised (the default).
+    /// The recommendations document's recipe with the mesh-delivery (P3) threshold and
+    /// activation the attack simulation chose (the default; `presets/README.md`).
     #[default]
+    Pheme,
+    /// The recommendations document's recipe, generalised, faithful to its assumptions.
     Recommendations,
     /// Lighthouse's derivation (`gossipsub_scoring_parameters.rs`).
     Lighthouse,
@@ -24,7 +27,8 @@ pub enum Profile {
 
 impl Profile {
     /// Every profile.
-    pub const ALL: [Profile; 4] = [
+    pub const ALL: [Profile; 5] = [
+        Profile::Pheme,
         Profile::Recommendations,
         Profile::Lighthouse,
         Profile::Lodestar,
@@ -34,6 +38,7 @@ impl Profile {
     /// The profile's name.
     pub fn name(self) -> &'static str {
         match self {
+            Profile::Pheme => "pheme",
             Profile::Recommendations => "recommendations",
             Profile::Lighthouse => "lighthouse",
             Profile::Lodestar => "lodestar",
@@ -46,7 +51,7 @@ impl Profile {
     pub fn default_mesh_n(self) -> usize {
         match self {
             Profile::Lighthouse => 5,
-            Profile::Recommendations | Profile::Lodestar | Profile::Prysm => 8,
+            Profile::Pheme | Profile::Recommendations | Profile::Lodestar | Profile::Prysm => 8,
         }
     }
 }

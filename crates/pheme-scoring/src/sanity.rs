@@ -52,6 +52,41 @@ pub fn simulate_topic(
     behaviour: Behaviour,
     horizon_ms: u64,
 ) -> Vec<(u64, f64)> {
+    simulate_topic_with(topic, globals, slot_ms, horizon_ms, |_| behaviour)
+}
+
+/// For a mesh peer that behaves like `before` for `before_ms` and then falls silent (the
+/// covert flash): how long after it falls silent its topic score goes negative, if within
+/// `horizon_ms` of that.
+pub fn turned_silent_negative_after_ms(
+    topic: &TopicScoreParams,
+    globals: &PeerScoreParams,
+    slot_ms: u64,
+    before: Behaviour,
+    before_ms: u64,
+    horizon_ms: u64,
+) -> Option<u64> {
+    let behaviour = |t: u64| {
+        if t <= before_ms {
+            before
+        } else {
+            Behaviour::SILENT
+        }
+    };
+    simulate_topic_with(topic, globals, slot_ms, before_ms + horizon_ms, behaviour)
+        .into_iter()
+        .find(|s| s.0 > before_ms && s.1 < 0.0)
+        .map(|s| s.0 - before_ms)
+}
+
+/// [`simulate_topic`] with a behaviour that changes with the time in mesh.
+fn simulate_topic_with(
+    topic: &TopicScoreParams,
+    globals: &PeerScoreParams,
+    slot_ms: u64,
+    horizon_ms: u64,
+    behaviour_at: impl Fn(u64) -> Behaviour,
+) -> Vec<(u64, f64)> {
     let interval = globals.decay_interval_ms.max(1);
     let per_tick = interval as f64 / slot_ms.max(1) as f64;
     let (mut first, mut mesh, mut invalid) = (0.0f64, 0.0f64, 0.0f64);
@@ -59,6 +94,7 @@ pub fn simulate_topic(
     let mut t = 0;
     while t < horizon_ms {
         t += interval;
+        let behaviour = behaviour_at(t);
         first =
             (first + behaviour.first_per_slot * per_tick).min(topic.first_message_deliveries_cap);
         mesh = (mesh + behaviour.mesh_per_slot * per_tick)
@@ -168,7 +204,10 @@ pub fn check(preset: &ScorePreset, chain: &ChainSpec) -> SanityReport {
     for (kind, p) in &preset.peer_score_params.topics {
         check_topic_ranges(*kind, p, &mut violations);
     }
-    if preset.meta.profile == Profile::Recommendations {
+    if matches!(
+        preset.meta.profile,
+        Profile::Pheme | Profile::Recommendations
+    ) {
         violations.append(&mut findings);
     }
     SanityReport {

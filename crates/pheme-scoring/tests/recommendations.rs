@@ -214,3 +214,107 @@ fn generalises_with_the_real_committee_structure() {
     assert_eq!(g.peer_score_params.decay_interval_ms, 5_000);
     assert_eq!(g.gossipsub.duplicate_cache_time_ms, 2 * 16 * 5_000);
 }
+
+/// The `pheme` profile (the default) is the same recipe with the P3 assumptions the attack
+/// simulation chose: 5 % of a topic's rate within the window, reached at a fifth of it, two
+/// slots more of activation. Everything else is the document's.
+#[test]
+fn pheme_profile_departs_only_in_mesh_deliveries() {
+    let doc = preset(&mainnet(), V, Profile::Recommendations, None);
+    let ours = preset(&mainnet(), V, Profile::Pheme, None);
+    assert_eq!(Profile::default(), Profile::Pheme);
+    assert_eq!(ours.thresholds, doc.thresholds);
+    assert_eq!(ours.gossipsub, doc.gossipsub);
+    let slot = 12_000;
+    for kind in [GossipKind::BeaconBlock, GossipKind::BeaconAggregateAndProof] {
+        let (d, p) = (topic(&doc, kind), topic(&ours, kind));
+        close(
+            p.mesh_message_deliveries_threshold,
+            d.mesh_message_deliveries_threshold * 0.05 / 0.25,
+            1e-12,
+        );
+        let t = p.mesh_message_deliveries_threshold;
+        close(p.mesh_message_deliveries_weight, -25.0 / (t * t), 1e-12);
+        close(p.mesh_failure_penalty_weight, -25.0 / (t * t), 1e-12);
+        let same = pheme_scoring::TopicScoreParams {
+            mesh_message_deliveries_threshold: d.mesh_message_deliveries_threshold,
+            mesh_message_deliveries_weight: d.mesh_message_deliveries_weight,
+            mesh_failure_penalty_weight: d.mesh_failure_penalty_weight,
+            mesh_message_deliveries_activation_ms: d.mesh_message_deliveries_activation_ms,
+            ..p
+        };
+        assert_eq!(
+            same, d,
+            "{kind}: only P3's threshold, weights and activation differ"
+        );
+    }
+    // Aggregates: ln(1 - 0.05/0.2) / ln(0.631) = 0.62 -> 1 slot, + 2.
+    assert_eq!(
+        topic(&ours, GossipKind::BeaconAggregateAndProof).mesh_message_deliveries_activation_ms,
+        3 * slot
+    );
+    // Blocks: ln(0.75) / ln(0.99283) = 40 slots -> 2 epochs, + 2 slots.
+    assert_eq!(
+        topic(&ours, GossipKind::BeaconBlock).mesh_message_deliveries_activation_ms,
+        (64 + 2) * slot
+    );
+    let mut same_meta = ours.meta.clone();
+    same_meta.profile = Profile::Recommendations;
+    assert_eq!(same_meta, doc.meta);
+}
+
+#[test]
+fn tuning_reaches_the_recipe_and_only_it() {
+    use pheme_scoring::{DeriveError, DeriveInput, Tuning, derive_tuned};
+    let chain = mainnet();
+    let input = |profile| DeriveInput {
+        chain: &chain,
+        active_validators: V,
+        current_slot: common::MATURE_SLOT,
+        mesh_n: None,
+        profile,
+    };
+    // The document's recipe tuned to the measured knobs is the pheme profile.
+    let tuned = derive_tuned(
+        &input(Profile::Recommendations),
+        &Tuning {
+            mesh_threshold_share: Some(0.05),
+            ramp_share: Some(0.2),
+            activation_extra_slots: Some(2),
+            mesh_window_ms: None,
+        },
+    )
+    .unwrap();
+    let ours = preset(&chain, V, Profile::Pheme, None);
+    assert_eq!(tuned.peer_score_params, ours.peer_score_params);
+    // And the other way round.
+    let back = derive_tuned(
+        &input(Profile::Pheme),
+        &Tuning {
+            mesh_threshold_share: Some(0.25),
+            ramp_share: Some(0.3),
+            activation_extra_slots: Some(0),
+            mesh_window_ms: Some(400),
+        },
+    )
+    .unwrap();
+    let doc = preset(&chain, V, Profile::Recommendations, None);
+    assert_eq!(back.peer_score_params, doc.peer_score_params);
+    let share = |s| Tuning {
+        mesh_threshold_share: Some(s),
+        ..Tuning::default()
+    };
+    assert!(matches!(
+        derive_tuned(&input(Profile::Pheme), &share(0.2)),
+        Err(DeriveError::BadTuning(..))
+    ));
+    assert!(matches!(
+        derive_tuned(&input(Profile::Pheme), &share(0.0)),
+        Err(DeriveError::BadTuning(..))
+    ));
+    assert!(matches!(
+        derive_tuned(&input(Profile::Lighthouse), &share(0.02)),
+        Err(DeriveError::TuningUnsupported(Profile::Lighthouse))
+    ));
+    assert!(derive_tuned(&input(Profile::Lighthouse), &Tuning::default()).is_ok());
+}

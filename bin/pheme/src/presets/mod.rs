@@ -43,7 +43,7 @@ pub struct DeriveArgs {
     #[arg(long)]
     beacon_api: Option<String>,
     /// Parameter set.
-    #[arg(long, default_value = "recommendations")]
+    #[arg(long, default_value = "pheme")]
     profile: String,
     /// Mesh degree D (default: the profile's).
     #[arg(long)]
