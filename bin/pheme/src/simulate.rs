@@ -30,8 +30,8 @@ pub struct SimulateArgs {
     /// Slot duration in milliseconds (the score parameters are derived for it).
     #[arg(long, default_value_t = pheme_sim::DEFAULT_SLOT_MS)]
     slot_ms: u64,
-    /// Score parameter set of every node: recommendations, lighthouse, lodestar or prysm.
-    #[arg(long, default_value = "recommendations")]
+    /// Score parameter set of every node: pheme, recommendations, lighthouse, lodestar or prysm.
+    #[arg(long, default_value = "pheme")]
     profile: String,
     /// Only run with scoring off (default: each scenario with scoring on, then off).
     #[arg(long, conflicts_with = "scoring_only")]
@@ -45,14 +45,32 @@ pub struct SimulateArgs {
     /// The markdown report (docs/simulation.md).
     #[arg(long)]
     markdown: bool,
-    /// `sockets`: real Pheme network services over loopback TCP; `virtual`: Pheme's router
-    /// cores in a deterministic discrete-event simulation (virtual time, a latency and
-    /// bandwidth model).
-    #[arg(long, default_value = "sockets", value_parser = ["sockets", "virtual"])]
+    /// `virtual`: Pheme's router cores in a deterministic discrete-event simulation (virtual
+    /// time, a latency and bandwidth model); `sockets`: real Pheme network services over
+    /// loopback TCP.
+    #[arg(long, default_value = "virtual", value_parser = ["virtual", "sockets"])]
     engine: String,
     /// Virtual engine: upload bandwidth of every node, Mbit/s.
     #[arg(long, default_value_t = pheme_sim::vsim::net::DEFAULT_UPLOAD_BPS / 1_000_000)]
     upload_mbps: u64,
+    /// Measure a candidate: the share of a topic's messages a mesh peer must deliver in the
+    /// mesh window (sets P3's threshold, weight and activation; profiles pheme and recommendations).
+    #[arg(long)]
+    p3_share: Option<f64>,
+    /// Measure a candidate: the share a new mesh peer is assumed to deliver while building up
+    /// to the threshold (sets P3's activation with `--p3-share`).
+    #[arg(long)]
+    p3_ramp: Option<f64>,
+    /// Measure a candidate: slots added to P3's activation.
+    #[arg(long)]
+    p3_extra_slots: Option<u64>,
+    /// Measure a candidate: P3's mesh-delivery window, milliseconds.
+    #[arg(long)]
+    p3_window_ms: Option<u64>,
+    /// Virtual engine: the share of messages the otherwise silent Sybils (silent, cold boot,
+    /// eclipse, IP colocation) forward, from 0 to 1.
+    #[arg(long, default_value_t = 0.0)]
+    sybil_forward_share: f64,
 }
 
 /// Runs `pheme simulate`.
@@ -75,6 +93,16 @@ pub fn run(args: SimulateArgs) -> Result<(), CliError> {
     };
     if args.honest < 3 {
         return Err(CliError::Usage("--honest must be at least 3".into()));
+    }
+    if !(0.0..=1.0).contains(&args.sybil_forward_share) {
+        return Err(CliError::Usage(
+            "--sybil-forward-share must be between 0 and 1".into(),
+        ));
+    }
+    if args.sybil_forward_share > 0.0 && args.engine != "virtual" {
+        return Err(CliError::Usage(
+            "--sybil-forward-share needs --engine virtual".into(),
+        ));
     }
     let profile: pheme_scoring::Profile = args.profile.parse()?;
     let modes: &[bool] = match (args.no_scoring, args.scoring_only) {
@@ -142,6 +170,13 @@ fn sim_config(
     cfg.seed = args.seed;
     cfg.slot_ms = args.slot_ms;
     cfg.profile = profile;
+    cfg.sybil_forward_share = args.sybil_forward_share;
+    cfg.tuning = pheme_scoring::Tuning {
+        mesh_threshold_share: args.p3_share,
+        ramp_share: args.p3_ramp,
+        activation_extra_slots: args.p3_extra_slots,
+        mesh_window_ms: args.p3_window_ms,
+    };
     cfg
 }
 
@@ -152,15 +187,12 @@ fn run_virtual(
     profile: pheme_scoring::Profile,
     modes: &[bool],
 ) -> Result<(), CliError> {
-    if args.markdown {
-        return Err(CliError::Usage(
-            "--markdown is the socket engine's report; use --json with --engine virtual".into(),
-        ));
-    }
     let net = pheme_sim::vsim::NetModel {
         upload_bps: args.upload_mbps.max(1) * 1_000_000,
         ..Default::default()
     };
+    let started = Instant::now();
+    let mut reports = Vec::new();
     let mut lines = String::from(
         "scenario        scoring  honest  sybils  delivered  p50_ms  p99_ms  honest<0  graylisted  after_ms  wall_s\n",
     );
@@ -192,9 +224,18 @@ fn run_virtual(
                 emit(&format!("{json}\n"))?;
             }
             lines.push_str(&line);
+            reports.push(r);
         }
     }
-    if !args.json {
+    if args.markdown {
+        let ctx = pheme_sim::vsim::ReportContext {
+            config: sim_config(args, Scenario::Baseline, true, profile),
+            net,
+            machine: machine(),
+            wall_s: started.elapsed().as_secs(),
+        };
+        emit(&pheme_sim::vsim::markdown(&reports, &ctx))?;
+    } else if !args.json {
         emit(&lines)?;
     }
     Ok(())

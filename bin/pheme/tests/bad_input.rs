@@ -26,6 +26,18 @@ fn fails_with(args: &[&str], expected: &str) {
 #[test]
 fn bad_inputs() {
     fails_with(
+        &["simulate", "--p3-share", "0.5", "--slots", "1"],
+        "mesh threshold share 0.5 must be above 0 and below the ramp share 0.2",
+    );
+    fails_with(
+        &["simulate", "--profile", "lighthouse", "--p3-share", "0.1"],
+        "lighthouse copies a client's derivation and takes no tuning",
+    );
+    fails_with(
+        &["simulate", "--sybil-forward-share", "2"],
+        "--sybil-forward-share must be between 0 and 1",
+    );
+    fails_with(
         &["presets", "generate", "--network", "mainnett"],
         "unknown network \"mainnett\"",
     );

@@ -178,3 +178,49 @@ fn closed_stdout_is_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.status.success());
 }
+
+/// `pheme simulate` runs on the virtual engine by default and writes the report's markdown.
+#[test]
+fn simulate_defaults_to_the_virtual_engine_and_reports() {
+    let run = pheme(&[
+        "simulate",
+        "--scenario",
+        "silent",
+        "--honest",
+        "8",
+        "--sybils",
+        "16",
+        "--slots",
+        "2",
+        "--markdown",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("# Attack simulation"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("- engine: virtual"), "{}", run.stdout);
+    assert!(run.stdout.contains("| silent | on |"), "{}", run.stdout);
+    assert!(run.stdout.contains("| silent | off |"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("## Targets (scoring on)"),
+        "{}",
+        run.stdout
+    );
+    let json = pheme(&[
+        "simulate",
+        "--scenario",
+        "baseline",
+        "--honest",
+        "6",
+        "--slots",
+        "1",
+        "--json",
+        "--scoring-only",
+    ]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let v: Value = serde_json::from_str(json.stdout.trim()).unwrap();
+    assert_eq!(v["engine"], "virtual");
+    assert_eq!(v["delivered_ratio"], 1.0);
+}

@@ -3,7 +3,7 @@
 //! penalties it does not tabulate (P6, P7) the same arithmetic on the preset's own weights.
 
 use pheme_scoring::ScorePreset;
-use pheme_scoring::sanity::SanityReport;
+use pheme_scoring::sanity::{Behaviour, SanityReport, turned_silent_negative_after_ms};
 use pheme_spec::GossipKind;
 
 use crate::scenario::{Scenario, SimConfig};
@@ -24,6 +24,34 @@ fn p7_count(preset: &ScorePreset, threshold: f64) -> Option<f64> {
     let p = &preset.peer_score_params;
     (p.behaviour_penalty_weight < 0.0)
         .then(|| p.behaviour_penalty_threshold + (threshold / p.behaviour_penalty_weight).sqrt())
+}
+
+/// How long after falling silent a mesh peer that forwarded honestly for `before_ms` goes
+/// negative, over the preset's mesh-scored topics (the fastest).
+fn covert_flash_negative_after_ms(
+    preset: &ScorePreset,
+    report: &SanityReport,
+    before_ms: u64,
+) -> Option<u64> {
+    let globals = &preset.peer_score_params;
+    let slot = preset.meta.slot_duration_ms;
+    report
+        .topics
+        .iter()
+        .filter_map(|r| Some((r, globals.topics.get(&r.topic)?)))
+        .filter(|(_, t)| t.mesh_message_deliveries_weight < 0.0)
+        .filter_map(|(r, t)| {
+            // The most a peer can build: first with every message, every message in the
+            // window (both counters reach their caps), so the prediction bounds every Sybil.
+            let best = Behaviour {
+                first_per_slot: r.expected_per_slot,
+                mesh_per_slot: r.expected_per_slot,
+                invalid_per_slot: 0.0,
+            };
+            let horizon = 3 * t.mesh_message_deliveries_activation_ms + 2 * 3_600_000;
+            turned_silent_negative_after_ms(t, globals, slot, best, before_ms, horizon)
+        })
+        .min()
 }
 
 /// The prediction for `cfg`'s scenario.
@@ -70,9 +98,28 @@ pub fn predict(cfg: &SimConfig, preset: &ScorePreset, report: &SanityReport) -> 
             basis: "presets explain: silent peer < 0 (fastest topic); P3 alone never graylists"
                 .into(),
         },
-        Scenario::CovertFlash | Scenario::Censorship => Prediction {
-            basis: "not tabulated by presets explain (scores built up before the attack)".into(),
-            ..Default::default()
+        Scenario::CovertFlash => {
+            // Sybils forward as honest mesh peers from their connection (two slots after the
+            // first) to the middle of the measured slots, then fall silent: the score they
+            // built up decays before P3's deficit outweighs it.
+            let before_ms = (cfg.warmup_slots + cfg.slots.div_ceil(2)) * cfg.slot_ms;
+            let after = covert_flash_negative_after_ms(preset, report, before_ms);
+            Prediction {
+                below_zero_ms: after,
+                graylist_ms: None,
+                basis: format!(
+                    "P1-P3 of the preset: a mesh peer at the first- and mesh-delivery caps for {:.0} s, then silent (fastest topic); P3 alone never graylists",
+                    before_ms as f64 / 1_000.0
+                ),
+            }
+        }
+        Scenario::Censorship => Prediction {
+            below_zero_ms: None,
+            graylist_ms: None,
+            basis: format!(
+                "censors deliver every message but the victim's ({:.1} % of each topic, above any mesh threshold): never negative",
+                100.0 * (1.0 - 1.0 / cfg.honest.max(1) as f64)
+            ),
         },
         Scenario::IpColocation => {
             let p = &preset.peer_score_params;
@@ -103,10 +150,11 @@ pub fn predict(cfg: &SimConfig, preset: &ScorePreset, report: &SanityReport) -> 
             }
         }
         Scenario::IhaveSpam => {
-            // libp2p-gossipsub tracks a promise per requested id: 2 IHAVEs of 10 ids every
-            // 350 ms. Below the gossip threshold no more IWANTs go out, but the promises already
-            // made (one follow-up time's worth) still break.
-            let rate_per_ms = 20.0 / 350.0;
+            // One RPC with an IHAVE of 10 ids per topic every 350 ms, answered by one IWANT
+            // that carries one promise (a random id of it must arrive: go-libp2p-pubsub and
+            // Pheme's router track one per IWANT). Below the gossip threshold no more IWANTs
+            // go out, but the promises already made (one follow-up time's worth) still break.
+            let rate_per_ms = 1.0 / 350.0;
             let followup = preset.gossipsub.iwant_followup_time_ms as f64;
             let gossip = p7_count(preset, preset.thresholds.gossip_threshold);
             let gray = p7_count(preset, graylist);
@@ -120,7 +168,8 @@ pub fn predict(cfg: &SimConfig, preset: &ScorePreset, report: &SanityReport) -> 
                     .filter(|_| reach)
                     .map(|c| (followup + c / rate_per_ms) as u64),
                 basis: format!(
-                    "P7 arithmetic: one broken promise per requested id, {:.0} to go below gossip, {:.0} to graylist",
+                    "P7 arithmetic: one broken promise per IWANT (every 350 ms) after the {:.0} s follow-up, {:.0} to go below gossip, {:.0} to graylist",
+                    followup / 1_000.0,
                     gossip.unwrap_or(f64::NAN),
                     gray.unwrap_or(f64::NAN)
                 ),

@@ -261,20 +261,75 @@ pub fn json_lines(reports: &[RunReport]) -> Result<String, serde_json::Error> {
 }
 
 /// The targets, judged per scored run: 100% delivery, p99 within 2x the scored baseline's,
-/// attackers graylisted (or out of the meshes) within the predicted time.
+/// no honest peer below zero, attackers below zero and graylisted within the predicted time.
 pub fn verdicts(reports: &[RunReport]) -> Vec<(String, bool, String)> {
-    let base = reports
+    let rows: Vec<Judged<'_>> = reports
+        .iter()
+        .map(|r| judged!(r, r.scenario.p3_prediction()))
+        .collect();
+    judge(&rows)
+}
+
+/// The [`Judged`] row of a report of either engine (they share these field names).
+macro_rules! judged {
+    ($r:expr, $p3_measured:expr) => {
+        Judged {
+            scenario: $r.scenario,
+            scoring: $r.scoring,
+            delivered_ratio: $r.delivered_ratio,
+            p99_ms: $r.p99_ms,
+            honest_peers_below_zero: $r.honest_peers_below_zero,
+            honest_min_score: $r.honest_min_score,
+            p3_measured: $p3_measured,
+            attackers_below_zero_after_ms: $r.attackers_below_zero_after_ms,
+            attackers_graylisted_after_ms: $r.attackers_graylisted_after_ms,
+            attackers_in_p3_mesh: $r.attackers_in_p3_mesh,
+            p3_mesh_below_zero_share: $r.p3_mesh_below_zero_share,
+            p3_mesh_below_zero_after_ms: $r.p3_mesh_below_zero_after_ms,
+            predicted: &$r.predicted,
+        }
+    };
+}
+pub(crate) use judged;
+
+/// One run as the targets see it, whichever engine ran it.
+pub(crate) struct Judged<'a> {
+    pub scenario: Scenario,
+    pub scoring: bool,
+    pub delivered_ratio: f64,
+    pub p99_ms: Option<u64>,
+    pub honest_peers_below_zero: usize,
+    pub honest_min_score: f64,
+    /// Whether "below zero" is measured over the stints in P3-scored meshes (silent Sybils)
+    /// rather than over every connection.
+    pub p3_measured: bool,
+    pub attackers_below_zero_after_ms: Option<u64>,
+    pub attackers_graylisted_after_ms: Option<u64>,
+    pub attackers_in_p3_mesh: usize,
+    pub p3_mesh_below_zero_share: f64,
+    pub p3_mesh_below_zero_after_ms: Option<u64>,
+    pub predicted: &'a Prediction,
+}
+
+pub(crate) fn secs(v: Option<u64>) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{:.1} s", v as f64 / 1_000.0))
+}
+
+/// The targets over `rows` (see [`verdicts`]): `(target, met, measured)`. Times get one poll
+/// and one heartbeat of slack (1.2 s): scores are read every 500 ms.
+pub(crate) fn judge(rows: &[Judged<'_>]) -> Vec<(String, bool, String)> {
+    let base = rows
         .iter()
         .find(|r| r.scenario == Scenario::Baseline && r.scoring)
         .and_then(|r| r.p99_ms);
     let mut out = Vec::new();
-    for r in reports.iter().filter(|r| r.scoring) {
+    for r in rows.iter().filter(|r| r.scoring) {
         let name = r.scenario.to_string();
         out.push((
-            format!("{name}: 100% delivery"),
+            format!("{name}: 100 % delivery"),
             r.delivered_ratio >= 1.0,
-            // Enough digits that a miss never prints as 100.00%.
-            format!("{:.3}%", r.delivered_ratio * 100.0),
+            // Enough digits that a miss never prints as 100.00 %.
+            format!("{:.3} %", r.delivered_ratio * 100.0),
         ));
         if let (Some(b), Some(p)) = (base, r.p99_ms) {
             out.push((
@@ -283,34 +338,44 @@ pub fn verdicts(reports: &[RunReport]) -> Vec<(String, bool, String)> {
                 format!("{p} ms"),
             ));
         }
-        let below_zero = if r.scenario.p3_prediction() {
+        out.push((
+            format!("{name}: no honest peer below zero"),
+            r.honest_peers_below_zero == 0,
+            format!(
+                "{} (lowest {:.2})",
+                r.honest_peers_below_zero, r.honest_min_score
+            ),
+        ));
+        let below_zero = if r.p3_measured {
             let m = r.p3_mesh_below_zero_after_ms;
             let shown = format!(
                 "{} ({} of {} P3-mesh stints)",
-                ms(m),
+                secs(m),
                 pct(r.p3_mesh_below_zero_share),
                 r.attackers_in_p3_mesh
             );
             (m, shown)
         } else {
             let m = r.attackers_below_zero_after_ms;
-            (m, ms(m))
+            (m, secs(m))
         };
         let graylisted = r.attackers_graylisted_after_ms;
         let checks = [
             (
                 "graylisted",
                 r.predicted.graylist_ms,
-                (graylisted, ms(graylisted)),
+                (graylisted, secs(graylisted)),
             ),
             ("below zero", r.predicted.below_zero_ms, below_zero),
         ];
         for (what, predicted, (measured, shown)) in checks {
             if let Some(p) = predicted {
-                // One poll and one heartbeat of slack: scores are read every 500 ms.
-                let ok = measured.is_some_and(|m| m <= p + 1_000);
+                let ok = measured.is_some_and(|m| m <= p + 1_200);
                 out.push((
-                    format!("{name}: attackers {what} within the predicted {p} ms (+1 s)"),
+                    format!(
+                        "{name}: attackers {what} within the predicted {}",
+                        secs(Some(p))
+                    ),
                     ok,
                     shown,
                 ));

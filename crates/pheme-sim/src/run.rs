@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use libp2p::{Multiaddr, PeerId};
 use pheme_network::{NetworkHandle, topic_hash};
 use pheme_scoring::sanity::{self, SanityReport};
-use pheme_scoring::{DeriveInput, ScorePreset, derive};
+use pheme_scoring::{DeriveInput, ScorePreset, derive_tuned};
 use pheme_spec::{ChainSpec, GossipKind, unix_now_ms};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -50,13 +50,16 @@ pub(crate) fn derive_preset(
         &[],
     )?);
     let slot = fixtures::slot_now(&chain);
-    let preset = derive(&DeriveInput {
-        chain: &chain,
-        active_validators: cfg.active_validators,
-        current_slot: slot,
-        mesh_n: None,
-        profile: cfg.profile,
-    })?;
+    let preset = derive_tuned(
+        &DeriveInput {
+            chain: &chain,
+            active_validators: cfg.active_validators,
+            current_slot: slot,
+            mesh_n: None,
+            profile: cfg.profile,
+        },
+        &cfg.tuning,
+    )?;
     let sanity_report = sanity::check(&preset, &chain);
     Ok((chain, slot, preset, sanity_report))
 }

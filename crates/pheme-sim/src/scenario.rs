@@ -167,6 +167,8 @@ pub struct SimConfig {
     pub active_validators: u64,
     /// The score derivation profile of every node's preset (honest nodes and Sybils' routers).
     pub profile: Profile,
+    /// Departures from the profile's recipe (the candidates a sweep measures).
+    pub tuning: pheme_scoring::Tuning,
     /// Honest peers each honest node dials.
     pub honest_degree: usize,
     /// Honest nodes each Sybil connects to.
@@ -179,6 +181,9 @@ pub struct SimConfig {
     pub attestations_per_slot: usize,
     /// Invalid blocks each flooding Sybil publishes per slot.
     pub invalid_per_slot: u64,
+    /// Virtual engine: the share of messages the otherwise silent Sybils (silent, cold boot,
+    /// eclipse, IP colocation) forward; 0 for silent.
+    pub sybil_forward_share: f64,
 }
 
 impl SimConfig {
@@ -195,13 +200,15 @@ impl SimConfig {
             slot_ms: DEFAULT_SLOT_MS,
             slots_per_epoch: 8,
             active_validators: 1_024,
-            profile: Profile::Recommendations,
+            profile: Profile::default(),
+            tuning: pheme_scoring::Tuning::default(),
             honest_degree: 6,
             sybil_degree: 8,
             warmup_slots: 4,
             aggregates_per_slot: 16,
             attestations_per_slot: 4,
             invalid_per_slot: 2,
+            sybil_forward_share: 0.0,
         }
     }
 

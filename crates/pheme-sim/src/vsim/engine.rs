@@ -25,6 +25,12 @@ pub(crate) enum Role {
     Forwarder,
     /// Joins meshes and never forwards.
     Silent,
+    /// Joins meshes and forwards `per_mille` of the messages it receives (chosen by a hash of
+    /// the message-id and the node, so the same ones every run).
+    Partial {
+        /// Messages forwarded per thousand.
+        per_mille: u16,
+    },
     /// Forwards everything except what `victim` delivered first.
     Censor {
         /// The censored publisher.
@@ -148,7 +154,7 @@ pub(crate) struct Engine {
     seq: u64,
     queue: BinaryHeap<Reverse<Timed>>,
     pub nodes: Vec<Node>,
-    index: HashMap<PeerId, u32>,
+    pub(crate) index: HashMap<PeerId, u32>,
     seed: u64,
     net: NetModel,
     pub counters: Counters,
@@ -361,6 +367,13 @@ impl Engine {
         let forward = match self.nodes[n as usize].role {
             Role::Silent | Role::Raw => false,
             Role::Forwarder => true,
+            Role::Partial { per_mille } => {
+                let h =
+                    m.id.0
+                        .iter()
+                        .fold(u64::from(n), |h, b| super::net::splitmix(h ^ u64::from(*b)));
+                h % 1_000 < u64::from(per_mille)
+            }
             Role::Censor { victim } => m.source != victim,
             Role::Honest => {
                 self.validate(n, m);

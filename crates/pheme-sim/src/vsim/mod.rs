@@ -30,6 +30,7 @@
 
 mod engine;
 pub mod net;
+mod report;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -40,13 +41,14 @@ use pheme_network::{
     Eth2Transform, router_config, router_score_params, router_thresholds, topic_name,
 };
 use pheme_scoring::sanity;
-use pheme_scoring::{DeriveInput, derive};
+use pheme_scoring::{DeriveInput, derive_tuned};
 use pheme_spec::GossipKind;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 pub use engine::Counters;
 pub use net::NetModel;
+pub use report::{ReportContext, markdown, verdicts};
 
 use crate::predict::{Prediction, predict};
 use crate::scenario::{Scenario, SimConfig};
@@ -90,6 +92,9 @@ pub struct VirtualReport {
     pub honest_peers_below_zero: usize,
     /// The lowest score an honest node gave an honest peer at a poll.
     pub honest_min_score: f64,
+    /// When the last (honest node, attacker) connection fell below zero, after the attack
+    /// started; `None` unless all did.
+    pub attackers_below_zero_after_ms: Option<u64>,
     /// When the last (honest node, attacker) connection fell below graylist, after the attack
     /// started; `None` unless all did.
     pub attackers_graylisted_after_ms: Option<u64>,
@@ -126,13 +131,16 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
     chain.genesis_time = VIRTUAL_GENESIS;
     let chain = Arc::new(chain);
     let clock = chain.clock();
-    let preset = derive(&DeriveInput {
-        chain: &chain,
-        active_validators: cfg.active_validators,
-        current_slot: START_SLOT,
-        mesh_n: None,
-        profile: cfg.profile,
-    })?;
+    let preset = derive_tuned(
+        &DeriveInput {
+            chain: &chain,
+            active_validators: cfg.active_validators,
+            current_slot: START_SLOT,
+            mesh_n: None,
+            profile: cfg.profile,
+        },
+        &cfg.tuning,
+    )?;
     let sanity_report = sanity::check(&preset, &chain);
     let predicted = predict(cfg, &preset, &sanity_report);
     let digest = chain.fork_digest_at(chain.epoch_of(START_SLOT));
@@ -184,6 +192,9 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         Scenario::CovertFlash => Role::Forwarder,
         Scenario::Censorship => Role::Censor { victim },
         Scenario::GraftFlood | Scenario::IhaveSpam => Role::Raw,
+        _ if cfg.sybil_forward_share > 0.0 => Role::Partial {
+            per_mille: (cfg.sybil_forward_share.clamp(0.0, 1.0) * 1_000.0).round() as u16,
+        },
         _ => Role::Silent,
     };
     for i in 0..cfg.honest + attackers {
@@ -270,8 +281,15 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
     let plan = schedule::plan(&whole, cps, proposer);
     let end = us_at(clock.slot_start_ms(first + whole.slots + 1));
     let measured_from = us_at(clock.slot_start_ms(first + pre));
+    // When the attack starts, which the predictions count from: the covert flash's Sybils
+    // fall silent in the middle of the measured slots; flooding and raw attackers start a
+    // slot after connecting, once subscriptions are exchanged (the raw speakers' first GRAFT
+    // or IHAVE, as in the socket engine); the rest attack from their connection.
     let attack_at = match cfg.scenario {
         Scenario::CovertFlash => measured_from + (end - measured_from) / 2,
+        Scenario::InvalidFlood | Scenario::GraftFlood | Scenario::IhaveSpam => {
+            sybils_at + cfg.slot_ms * 1_000
+        }
         _ => sybils_at,
     };
 
@@ -307,7 +325,7 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
     }
     if cfg.scenario == Scenario::InvalidFlood {
         for j in 0..attackers {
-            engine.at(sybils_at, Input::Step(steps.len()));
+            engine.at(attack_at, Input::Step(steps.len()));
             steps.push(Step::Flood((cfg.honest + j) as u32));
         }
     }
@@ -338,6 +356,7 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
     let mut below_zero: HashSet<u32> = HashSet::new();
     let mut min_score = 0.0f64;
     let mut graylisted: HashMap<(u32, u32), u64> = HashMap::new();
+    let mut negative: HashMap<(u32, u32), u64> = HashMap::new();
     let mut in_mesh: HashSet<(u32, u32)> = HashSet::new();
     // (honest, attacker): its stints in a P3-scored mesh.
     let mut p3_mesh: HashMap<(u32, u32), Stint> = HashMap::new();
@@ -385,13 +404,18 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
                     if !attacked {
                         continue;
                     }
+                    if s < 0.0 && e.now() >= attack_at {
+                        negative.entry((h, p)).or_insert(e.now());
+                    }
                     if s < graylist {
                         graylisted.entry((h, p)).or_insert(e.now());
                     }
                     if mesh.contains(&p) {
                         in_mesh.insert((h, p));
                     }
-                    let in_p3 = p3.contains(&p);
+                    // The covert flash's Sybils forward until the attack: their stints count
+                    // from it.
+                    let in_p3 = p3.contains(&p) && e.now() >= attack_at;
                     if in_p3 || p3_mesh.contains_key(&(h, p)) {
                         p3_mesh.entry((h, p)).or_default().poll(e.now(), in_p3, s);
                     }
@@ -528,6 +552,7 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         })
         .sum();
     let all_graylisted = connections > 0 && graylisted.len() == connections;
+    let all_negative = connections > 0 && negative.len() == connections;
     let share = |k: usize| {
         if connections == 0 {
             0.0
@@ -569,6 +594,10 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         p99_ms: pct(0.99),
         honest_peers_below_zero: below_zero.len(),
         honest_min_score: min_score,
+        attackers_below_zero_after_ms: all_negative
+            .then(|| negative.values().max().copied())
+            .flatten()
+            .map(|t| t.saturating_sub(attack_at) / 1_000),
         attackers_graylisted_after_ms: all_graylisted
             .then(|| graylisted.values().max().copied())
             .flatten()
