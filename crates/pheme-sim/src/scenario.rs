@@ -67,15 +67,15 @@ impl Scenario {
         match self {
             Scenario::Baseline => "no attackers",
             Scenario::InvalidFlood => {
-                "Sybils publish blocks with a wrong payload timestamp (REJECT), two per slot each, from the first measured slot"
+                "Sybils publish blocks with a wrong payload timestamp (REJECT), two per slot each, from the first measured slot (sockets) or a slot after connecting (virtual)"
             }
             Scenario::Silent => "Sybils subscribe, join meshes, never forward (IGNORE everything)",
             Scenario::CovertFlash => {
-                "Sybils forward everything for the first half of the run, then go silent"
+                "Sybils forward everything until the middle of the measured slots, then go silent"
             }
             Scenario::ColdBoot => "silent Sybils are connected before honest nodes dial each other",
             Scenario::Eclipse => {
-                "every Sybil (up to the peer limit) connects to node 0, which has two honest peers; Sybils silent"
+                "every Sybil connects to node 0 (sockets: up to its peer limit), which has two honest peers; Sybils silent"
             }
             Scenario::Censorship => {
                 "Sybils crowd node 0 (which proposes every block), forward all other messages, drop node 0's"

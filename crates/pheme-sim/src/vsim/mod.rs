@@ -223,7 +223,7 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
             i as u32,
         );
         if !honest && cfg.scenario == Scenario::IpColocation {
-            node.ip = std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 255, 255, 254));
+            node.ip = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 66));
         }
         engine.add(node);
     }
