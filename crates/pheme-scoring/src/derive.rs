@@ -8,6 +8,8 @@ use crate::profiles;
 
 /// Largest active validator count accepted (the registry limit, 2^40).
 pub const MAX_ACTIVE_VALIDATORS: u64 = 1 << 40;
+/// Most slots [`Tuning::activation_extra_slots`] may add to P3's activation.
+pub const MAX_ACTIVATION_EXTRA_SLOTS: u64 = 64;
 /// Largest mesh degree accepted.
 pub const MAX_MESH_N: usize = 64;
 
@@ -50,6 +52,16 @@ pub enum DeriveError {
         "mesh threshold share {0} must be above 0 and below the ramp share {1} (at most 1): a peer at the ramp would never reach the threshold"
     )]
     BadTuning(f64, f64),
+    /// A tuning knob past its limit.
+    #[error("{what} {value} is above its limit {max}")]
+    TuningOutOfRange {
+        /// The knob.
+        what: &'static str,
+        /// What was asked for.
+        value: u64,
+        /// Its limit.
+        max: u64,
+    },
     /// Departures asked of a profile that copies a client's derivation.
     #[error("{0} copies a client's derivation and takes no tuning; tune pheme or recommendations")]
     TuningUnsupported(Profile),
@@ -130,9 +142,9 @@ pub struct Tuning {
     /// the threshold (the document's 0.6 x 1/2); with the threshold it sets the activation.
     pub ramp_share: Option<f64>,
     /// Slots added to the activation (a topic published in one burst per slot reaches a peer
-    /// grafted just after a burst a slot late).
+    /// grafted just after a burst a slot late); at most [`MAX_ACTIVATION_EXTRA_SLOTS`].
     pub activation_extra_slots: Option<u64>,
-    /// The mesh-delivery window in milliseconds (the document's 400).
+    /// The mesh-delivery window in milliseconds (the document's 400), at most a slot.
     pub mesh_window_ms: Option<u64>,
 }
 
@@ -182,6 +194,20 @@ pub fn derive_tuned(input: &DeriveInput<'_>, tuning: &Tuning) -> Result<ScorePre
                     knobs.threshold_share,
                     knobs.ramp_share,
                 ));
+            }
+            if knobs.activation_extra_slots > MAX_ACTIVATION_EXTRA_SLOTS {
+                return Err(DeriveError::TuningOutOfRange {
+                    what: "activation extra slots",
+                    value: knobs.activation_extra_slots,
+                    max: MAX_ACTIVATION_EXTRA_SLOTS,
+                });
+            }
+            if knobs.window_ms > chain.slot_duration_ms {
+                return Err(DeriveError::TuningOutOfRange {
+                    what: "mesh window (ms)",
+                    value: knobs.window_ms,
+                    max: chain.slot_duration_ms,
+                });
             }
             profiles::recommendations::derive(&ctx, knobs)
         }

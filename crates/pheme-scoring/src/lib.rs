@@ -39,7 +39,8 @@ mod rederive;
 pub mod sanity;
 
 pub use derive::{
-    DeriveError, DeriveInput, MAX_ACTIVE_VALIDATORS, MAX_MESH_N, Tuning, derive, derive_tuned,
+    DeriveError, DeriveInput, MAX_ACTIVATION_EXTRA_SLOTS, MAX_ACTIVE_VALIDATORS, MAX_MESH_N,
+    Tuning, derive, derive_tuned,
 };
 pub use math::{aggregators_per_slot, expected_rate};
 pub use model::{

@@ -73,10 +73,16 @@ pub fn turned_silent_negative_after_ms(
             Behaviour::SILENT
         }
     };
-    simulate_topic_with(topic, globals, slot_ms, before_ms + horizon_ms, behaviour)
-        .into_iter()
-        .find(|s| s.0 > before_ms && s.1 < 0.0)
-        .map(|s| s.0 - before_ms)
+    simulate_topic_with(
+        topic,
+        globals,
+        slot_ms,
+        before_ms.saturating_add(horizon_ms),
+        behaviour,
+    )
+    .into_iter()
+    .find(|s| s.0 > before_ms && s.1 < 0.0)
+    .map(|s| s.0 - before_ms)
 }
 
 /// [`simulate_topic`] with a behaviour that changes with the time in mesh.
@@ -261,7 +267,9 @@ fn topic_report(
             "{kind}: an honest mesh peer goes negative ({honest_min:.3})"
         ));
     }
-    let silent_horizon = p.mesh_message_deliveries_activation_ms + 2 * 3_600_000;
+    let silent_horizon = p
+        .mesh_message_deliveries_activation_ms
+        .saturating_add(2 * 3_600_000);
     let silent_negative_after_ms =
         simulate_topic(p, globals, slot, Behaviour::SILENT, silent_horizon)
             .into_iter()

@@ -317,4 +317,20 @@ fn tuning_reaches_the_recipe_and_only_it() {
         Err(DeriveError::TuningUnsupported(Profile::Lighthouse))
     ));
     assert!(derive_tuned(&input(Profile::Lighthouse), &Tuning::default()).is_ok());
+    // Knobs that would make the sanity horizons or the router's records unbounded.
+    let huge = |t: Tuning| derive_tuned(&input(Profile::Pheme), &t);
+    assert!(matches!(
+        huge(Tuning {
+            activation_extra_slots: Some(u64::MAX),
+            ..Tuning::default()
+        }),
+        Err(DeriveError::TuningOutOfRange { .. })
+    ));
+    assert!(matches!(
+        huge(Tuning {
+            mesh_window_ms: Some(12_001),
+            ..Tuning::default()
+        }),
+        Err(DeriveError::TuningOutOfRange { .. })
+    ));
 }

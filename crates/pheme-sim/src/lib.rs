@@ -14,9 +14,12 @@
 //! graylist on every honest node that saw them, and honest peers ever scored below zero, next
 //! to what the preset predicts ([`Prediction`]).
 //!
-//! [`vsim`] is the second engine: Pheme's router cores driven directly in a deterministic
-//! discrete-event simulation (virtual time, a latency and bandwidth model, no sockets), for
-//! sizes the socket engine cannot reach (1,000 honest nodes and 4,000 Sybils).
+//! [`vsim`] is the second engine, and `pheme simulate`'s default: Pheme's router cores driven
+//! directly in a deterministic discrete-event simulation (virtual time, a latency and
+//! bandwidth model, no sockets), for sizes the socket engine cannot reach (1,000 honest nodes
+//! and 4,000 Sybils; `docs/simulation.md` comes from it). [`SimConfig::tuning`] and
+//! [`SimConfig::sybil_forward_share`] measure P3 candidates against Sybils that forward a
+//! share of what they receive.
 //!
 //! ```no_run
 //! use pheme_sim::{Scenario, SimConfig, run, table};

@@ -41,14 +41,18 @@ fn covert_flash_negative_after_ms(
         .filter_map(|r| Some((r, globals.topics.get(&r.topic)?)))
         .filter(|(_, t)| t.mesh_message_deliveries_weight < 0.0)
         .filter_map(|(r, t)| {
-            // The most a peer can build: first with every message, every message in the
-            // window (both counters reach their caps), so the prediction bounds every Sybil.
+            // The most a peer can build on the topic: first with every message, every
+            // message in the window (both counters reach their caps). A bound per topic: the
+            // other topics' P1 and P2 are left out.
             let best = Behaviour {
                 first_per_slot: r.expected_per_slot,
                 mesh_per_slot: r.expected_per_slot,
                 invalid_per_slot: 0.0,
             };
-            let horizon = 3 * t.mesh_message_deliveries_activation_ms + 2 * 3_600_000;
+            let horizon = t
+                .mesh_message_deliveries_activation_ms
+                .saturating_mul(3)
+                .saturating_add(2 * 3_600_000);
             turned_silent_negative_after_ms(t, globals, slot, best, before_ms, horizon)
         })
         .min()
@@ -99,10 +103,10 @@ pub fn predict(cfg: &SimConfig, preset: &ScorePreset, report: &SanityReport) -> 
                 .into(),
         },
         Scenario::CovertFlash => {
-            // Sybils forward as honest mesh peers from their connection (two slots after the
-            // first) to the middle of the measured slots, then fall silent: the score they
-            // built up decays before P3's deficit outweighs it.
-            let before_ms = (cfg.warmup_slots + cfg.slots.div_ceil(2)) * cfg.slot_ms;
+            // Sybils forward as honest mesh peers from their connection (the warm-up's third
+            // slot) to the middle of the measured slots and the closing one, then fall
+            // silent: the score they built up decays before P3's deficit outweighs it.
+            let before_ms = (2 * cfg.warmup_slots + cfg.slots + 1) * cfg.slot_ms / 2;
             let after = covert_flash_negative_after_ms(preset, report, before_ms);
             Prediction {
                 below_zero_ms: after,
@@ -113,14 +117,27 @@ pub fn predict(cfg: &SimConfig, preset: &ScorePreset, report: &SanityReport) -> 
                 ),
             }
         }
-        Scenario::Censorship => Prediction {
-            below_zero_ms: None,
-            graylist_ms: None,
-            basis: format!(
-                "censors deliver every message but the victim's ({:.1} % of each topic, above any mesh threshold): never negative",
-                100.0 * (1.0 - 1.0 / cfg.honest.max(1) as f64)
-            ),
-        },
+        Scenario::Censorship => {
+            // The victim proposes every block, so a censor delivers no block at all: silent on
+            // the block topic, (honest - 1) / honest of every other one.
+            let block = report
+                .topics
+                .iter()
+                .find(|t| t.topic == GossipKind::BeaconBlock)
+                .and_then(|t| t.silent_negative_after_ms);
+            Prediction {
+                below_zero_ms: None,
+                graylist_ms: None,
+                basis: format!(
+                    "censors deliver {:.1} % of every topic but the block topic, whose every message is the victim's: negative only once a block mesh's P3 is active ({} after joining it), not judged",
+                    100.0 * (1.0 - 1.0 / cfg.honest.max(1) as f64),
+                    block.map_or_else(
+                        || "never".to_owned(),
+                        |ms| format!("{:.0} s", ms as f64 / 1_000.0)
+                    )
+                ),
+            }
+        }
         Scenario::IpColocation => {
             let p = &preset.peer_score_params;
             let per_node = (cfg.sybils * cfg.sybil_degree) as f64 / cfg.honest.max(1) as f64;

@@ -192,9 +192,13 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         Scenario::CovertFlash => Role::Forwarder,
         Scenario::Censorship => Role::Censor { victim },
         Scenario::GraftFlood | Scenario::IhaveSpam => Role::Raw,
-        _ if cfg.sybil_forward_share > 0.0 => Role::Partial {
-            per_mille: (cfg.sybil_forward_share.clamp(0.0, 1.0) * 1_000.0).round() as u16,
-        },
+        Scenario::Silent | Scenario::ColdBoot | Scenario::Eclipse | Scenario::IpColocation
+            if cfg.sybil_forward_share > 0.0 =>
+        {
+            Role::Partial {
+                per_mille: (cfg.sybil_forward_share.clamp(0.0, 1.0) * 1_000.0).round() as u16,
+            }
+        }
         _ => Role::Silent,
     };
     for i in 0..cfg.honest + attackers {

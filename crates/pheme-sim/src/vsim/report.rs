@@ -40,6 +40,26 @@ pub fn verdicts(reports: &[VirtualReport]) -> Vec<(String, bool, String)> {
     judge(&rows)
 }
 
+/// The header's line for measured candidates and partial forwarders, if any.
+fn departures(c: &SimConfig) -> String {
+    let mut out = String::new();
+    if c.tuning != pheme_scoring::Tuning::default() {
+        let _ = writeln!(
+            out,
+            "- departures from the profile's P3 recipe: {:?}",
+            c.tuning
+        );
+    }
+    if c.sybil_forward_share > 0.0 {
+        let _ = writeln!(
+            out,
+            "- otherwise silent Sybils forward {:.1} % of what they receive",
+            c.sybil_forward_share * 100.0
+        );
+    }
+    out
+}
+
 /// `docs/simulation.md` for virtual runs.
 pub fn markdown(reports: &[VirtualReport], ctx: &ReportContext) -> String {
     let c = &ctx.config;
@@ -60,7 +80,7 @@ pub fn markdown(reports: &[VirtualReport], ctx: &ReportContext) -> String {
          - each honest node dials {} others; each attacker connects to {} honest nodes\n\
          - network: five regions, one-way latency 10-140 ms with ±10 % jitter per link; {} Mbit/s \
          upload per node; validation 5 ms a block, 1.5 ms an aggregate, 0.8 ms an attestation\n\
-         - machine: {}; all runs {} s\n\n",
+         {}- machine: {}; all runs {} s\n\n",
         c.honest,
         c.sybils,
         c.seed,
@@ -75,6 +95,7 @@ pub fn markdown(reports: &[VirtualReport], ctx: &ReportContext) -> String {
         c.honest_degree,
         c.sybil_degree,
         ctx.net.upload_bps / 1_000_000,
+        departures(c),
         ctx.machine,
         ctx.wall_s,
     );
