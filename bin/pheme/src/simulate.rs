@@ -301,8 +301,8 @@ fn markdown(args: &SimulateArgs, reports: &[RunReport], wall_s: u64) -> String {
          topic whose mesh-delivery scoring (P3) makes a silent peer negative within the predicted \
          time (the aggregate topic; the block topic's P3 activates after 64 slots) at least that \
          time plus two polls, the share \
-         of them that went below zero in such a stint, and the longest time from joining to below \
-         zero (- unless all did); \
+         of them that went below zero in such a stint, and the longest time from joining (the \
+         covert flash: from the flash) to below zero (- unless all did); \
          graylisted: share of those connections graylisted (Pheme bans and disconnects them); \
          honest<0: honest peers any honest node ever scored below zero.\n\n",
     );

@@ -64,7 +64,9 @@ pub(crate) struct ScoreLog {
 }
 
 impl ScoreLog {
-    /// Folds in one poll of node `node`'s peer scores at `now`.
+    /// Folds in one poll of node `node`'s peer scores at `now`. Stints in P3-scored meshes
+    /// count from `p3_from` on (the covert flash's Sybils forward until then).
+    #[allow(clippy::too_many_arguments)]
     pub fn observe(
         &mut self,
         node: usize,
@@ -73,6 +75,7 @@ impl ScoreLog {
         t: &Thresholds,
         now: u64,
         honest_too: bool,
+        p3_from: u64,
     ) {
         // Peers gone since the last poll are in no mesh.
         let present: HashSet<PeerId> = scores.iter().map(|s| s.peer).collect();
@@ -88,10 +91,10 @@ impl ScoreLog {
                 if c.in_mesh {
                     c.mesh_last = Some(now);
                 }
-                let scored = s
-                    .topics
-                    .iter()
-                    .any(|tc| tc.p1 > 0.0 && t.p3_topics.contains(&tc.topic));
+                let scored = now >= p3_from
+                    && s.topics
+                        .iter()
+                        .any(|tc| tc.p1 > 0.0 && t.p3_topics.contains(&tc.topic));
                 if scored {
                     let since = *c.scored_since.get_or_insert(now);
                     c.longest_scored_ms = c.longest_scored_ms.max(now - since);
@@ -368,17 +371,17 @@ mod tests {
         let mut log = ScoreLog::default();
         // In an unscored mesh (an attestation subnet) from 0 to 20 s: no stint.
         for now in [0, 10_000, 20_000] {
-            log.observe(0, &[poll("att", 0.5)], &attackers, &t, now, true);
+            log.observe(0, &[poll("att", 0.5)], &attackers, &t, now, true, 0);
         }
         assert_eq!(log.scored_mesh_crossing(5_000), (0, 0.0, None));
         // In the aggregate mesh from 20 s, negative 12 s later.
         for (now, total) in [(20_000, 0.5), (26_000, 0.2), (32_000, -3.0)] {
-            log.observe(0, &[poll("agg", total)], &attackers, &t, now, true);
+            log.observe(0, &[poll("agg", total)], &attackers, &t, now, true, 0);
         }
         assert_eq!(log.scored_mesh_crossing(5_000), (1, 1.0, Some(12_000)));
         // A second connection that stayed 8 s and never went negative: half crossed.
-        log.observe(1, &[poll("agg", 0.5)], &attackers, &t, 40_000, true);
-        log.observe(1, &[poll("agg", 0.5)], &attackers, &t, 48_000, true);
+        log.observe(1, &[poll("agg", 0.5)], &attackers, &t, 40_000, true, 0);
+        log.observe(1, &[poll("agg", 0.5)], &attackers, &t, 48_000, true, 0);
         assert_eq!(log.scored_mesh_crossing(5_000), (2, 0.5, None));
         assert_eq!(log.scored_mesh_crossing(10_000), (1, 1.0, Some(12_000)));
         // A third, pruned between two polls and negative at the first poll after: crossed
@@ -388,14 +391,14 @@ mod tests {
             (62_000, "agg", 0.2),
             (62_500, "att", -4.0),
         ] {
-            log.observe(2, &[poll(topic, total)], &attackers, &t, now, true);
+            log.observe(2, &[poll(topic, total)], &attackers, &t, now, true, 0);
         }
         for (now, topic, total) in [
             (70_000, "agg", 0.5),
             (82_000, "agg", 0.2),
             (87_000, "att", -4.0),
         ] {
-            log.observe(3, &[poll(topic, total)], &attackers, &t, now, true);
+            log.observe(3, &[poll(topic, total)], &attackers, &t, now, true, 0);
         }
         assert_eq!(log.scored_mesh_crossing(10_000), (3, 2.0 / 3.0, None));
         assert_eq!(log.attackers[&(2, a)].below_zero_into_stint, Some(12_500));

@@ -261,11 +261,13 @@ pub fn json_lines(reports: &[RunReport]) -> Result<String, serde_json::Error> {
 }
 
 /// The targets, judged per scored run: 100% delivery, p99 within 2x the scored baseline's,
-/// no honest peer below zero, attackers below zero and graylisted within the predicted time.
+/// no honest peer below zero, attackers below zero and graylisted within the predicted time
+/// (the silent kinds and the covert flash over their stints in P3-scored meshes, the covert
+/// flash's from the flash on).
 pub fn verdicts(reports: &[RunReport]) -> Vec<(String, bool, String)> {
     let rows: Vec<Judged<'_>> = reports
         .iter()
-        .map(|r| judged!(r, r.scenario.p3_prediction()))
+        .map(|r| judged!(r, r.scenario.p3_measured()))
         .collect();
     judge(&rows)
 }

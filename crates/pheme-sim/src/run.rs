@@ -108,11 +108,13 @@ pub async fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
             .collect(),
     };
     let honest_from = Arc::new(AtomicU64::new(u64::MAX));
+    // P3 stints count from the covert flash (its Sybils forward until then), else at once.
+    let p3_from = Arc::new(AtomicU64::new(0));
     let poller = tokio::spawn(poll_scores(
         nodes.iter().map(|n| n.handle.clone()).collect(),
         attacker_ids.clone(),
         scores.clone(),
-        (thresholds, honest_from.clone()),
+        (thresholds, honest_from.clone(), p3_from.clone()),
     ));
 
     // Topology and connections.
@@ -173,6 +175,9 @@ pub async fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
     };
     attack_from.store(reference, Ordering::Relaxed);
     honest_from.store(measure_ms, Ordering::Relaxed);
+    if cfg.scenario == Scenario::CovertFlash {
+        p3_from.store(reference, Ordering::Relaxed);
+    }
     let publisher = tokio::spawn(publish(handles, chain.clone(), plan, first, pre, cps));
     if cfg.scenario != Scenario::ColdBoot {
         sleep_until_ms(clock.slot_start_ms(first + 2)).await;
@@ -358,7 +363,7 @@ async fn poll_scores(
     handles: Vec<NetworkHandle>,
     attackers: HashSet<PeerId>,
     log: Arc<Mutex<ScoreLog>>,
-    (thresholds, honest_from): (Thresholds, Arc<AtomicU64>),
+    (thresholds, honest_from, p3_from): (Thresholds, Arc<AtomicU64>, Arc<AtomicU64>),
 ) {
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -371,7 +376,8 @@ async fn poll_scores(
             if let Ok(mut log) = log.lock() {
                 let now = unix_now_ms();
                 let honest = now >= honest_from.load(Ordering::Relaxed);
-                log.observe(i, &scores, &attackers, &thresholds, now, honest);
+                let p3 = p3_from.load(Ordering::Relaxed);
+                log.observe(i, &scores, &attackers, &thresholds, now, honest, p3);
             }
         }
     }

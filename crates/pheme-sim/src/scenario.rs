@@ -101,6 +101,13 @@ impl Scenario {
         )
     }
 
+    /// Whether "below zero" is judged over the attackers' stints in P3-scored meshes (the
+    /// silent kinds, and the covert flash's Sybils from the flash on) rather than over every
+    /// connection.
+    pub fn p3_measured(self) -> bool {
+        self.p3_prediction() || self == Scenario::CovertFlash
+    }
+
     /// Whether the attackers are raw `/meshsub/1.1.0` speakers rather than gossipsub swarms.
     pub fn raw_attackers(self) -> bool {
         matches!(self, Scenario::GraftFlood | Scenario::IhaveSpam)

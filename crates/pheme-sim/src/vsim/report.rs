@@ -25,17 +25,11 @@ fn pct(v: f64) -> String {
 }
 
 /// The targets of the simulation issue, checked on `reports` as the socket engine's are
-/// ([`crate::verdicts`]); the covert flash's Sybils are measured over their stints in
-/// P3-scored meshes after the flash. `(target, met, measured)`.
+/// ([`crate::verdicts`]). `(target, met, measured)`.
 pub fn verdicts(reports: &[VirtualReport]) -> Vec<(String, bool, String)> {
     let rows: Vec<Judged<'_>> = reports
         .iter()
-        .map(|r| {
-            judged!(
-                r,
-                r.scenario.p3_prediction() || r.scenario == Scenario::CovertFlash
-            )
-        })
+        .map(|r| judged!(r, r.scenario.p3_measured()))
         .collect();
     judge(&rows)
 }
