@@ -3,7 +3,9 @@
 //! penalties it does not tabulate (P6, P7) the same arithmetic on the preset's own weights.
 
 use pheme_scoring::ScorePreset;
-use pheme_scoring::sanity::{Behaviour, SanityReport, turned_silent_negative_after_ms};
+use pheme_scoring::sanity::{
+    Behaviour, SanityReport, TopicReport, turned_silent_negative_after_ms,
+};
 use pheme_spec::GossipKind;
 
 use crate::scenario::{Scenario, SimConfig};
@@ -58,6 +60,14 @@ fn covert_flash_negative_after_ms(
         .min()
 }
 
+/// The block topic's row of `presets explain`.
+fn block_topic(report: &SanityReport) -> Option<&TopicReport> {
+    report
+        .topics
+        .iter()
+        .find(|t| t.topic == GossipKind::BeaconBlock)
+}
+
 /// The prediction for `cfg`'s scenario.
 pub fn predict(cfg: &SimConfig, preset: &ScorePreset, report: &SanityReport) -> Prediction {
     let slot = cfg.slot_ms as f64;
@@ -73,11 +83,7 @@ pub fn predict(cfg: &SimConfig, preset: &ScorePreset, report: &SanityReport) -> 
             ..Default::default()
         },
         Scenario::InvalidFlood => {
-            let n = report
-                .topics
-                .iter()
-                .find(|t| t.topic == GossipKind::BeaconBlock)
-                .and_then(|t| t.invalid_to_graylist);
+            let n = block_topic(report).and_then(|t| t.invalid_to_graylist);
             // A flooding Sybil's router publishes each block to every connection when the preset
             // flood-publishes, else only to its mesh: D of its connections.
             let reach = if preset.gossipsub.flood_publish {
@@ -120,11 +126,7 @@ pub fn predict(cfg: &SimConfig, preset: &ScorePreset, report: &SanityReport) -> 
         Scenario::Censorship => {
             // The victim proposes every block, so a censor delivers no block at all: silent on
             // the block topic, (honest - 1) / honest of every other one.
-            let block = report
-                .topics
-                .iter()
-                .find(|t| t.topic == GossipKind::BeaconBlock)
-                .and_then(|t| t.silent_negative_after_ms);
+            let block = block_topic(report).and_then(|t| t.silent_negative_after_ms);
             Prediction {
                 below_zero_ms: None,
                 graylist_ms: None,
@@ -206,10 +208,7 @@ mod tests {
         let mut cfg = SimConfig::new(Scenario::InvalidFlood);
         cfg.profile = profile;
         let (_, _, preset, report) = crate::run::derive_preset(&cfg).expect("preset");
-        let n = report
-            .topics
-            .iter()
-            .find(|t| t.topic == GossipKind::BeaconBlock)
+        let n = block_topic(&report)
             .and_then(|t| t.invalid_to_graylist)
             .expect("invalid blocks graylist");
         let p = predict(&cfg, &preset, &report);

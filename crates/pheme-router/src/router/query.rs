@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use libp2p_identity::PeerId;
 
-use super::Router;
+use super::{Router, Topic};
 use crate::event::RouterStats;
 use crate::score::ScoreBreakdown;
 use crate::types::MessageTransform;
@@ -45,25 +45,20 @@ impl<T: MessageTransform> Router<T> {
 
     /// The mesh of a topic.
     pub fn mesh_peers(&self, topic: &str) -> Vec<PeerId> {
-        self.topic_ids
-            .get(topic.as_bytes())
-            .map(|&t| {
-                self.topics[t as usize]
-                    .mesh
-                    .iter()
-                    .filter_map(|&i| self.peer(i).map(|p| p.id))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.topic_members(topic, |t| &t.mesh)
     }
 
     /// Peers subscribed to a topic.
     pub fn topic_peers(&self, topic: &str) -> Vec<PeerId> {
+        self.topic_members(topic, |t| &t.peers)
+    }
+
+    /// The ids of one of a topic's peer lists (none for an unknown topic).
+    fn topic_members(&self, topic: &str, list: impl Fn(&Topic) -> &Vec<u32>) -> Vec<PeerId> {
         self.topic_ids
             .get(topic.as_bytes())
             .map(|&t| {
-                self.topics[t as usize]
-                    .peers
+                list(&self.topics[t as usize])
                     .iter()
                     .filter_map(|&i| self.peer(i).map(|p| p.id))
                     .collect()
