@@ -376,12 +376,9 @@ mod tests {
         let mut v = pheme_gossip::GossipValidator::new((*chain).clone(), pheme_gossip::NoState);
         v.committees_per_slot = Some(chain.committees_per_slot(BENCH_ACTIVE_VALIDATORS));
         let now = unix_now_ms();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
         for p in plan {
             let m = g.make(p, slot).unwrap();
-            let out = rt.block_on(v.validate(&m.topic, &m.wire, now));
+            let out = v.validate(&m.topic, &m.wire, now);
             assert_eq!(
                 out.verdict,
                 pheme_gossip::Verdict::Accept,

@@ -16,7 +16,7 @@ use pheme_spec::{Fork, Network};
 use sha2::{Digest, Sha256};
 
 mod support;
-use support::{SLOT, messages, ready};
+use support::{SLOT, messages};
 
 fn bench(c: &mut Criterion) {
     let chain = Network::Mainnet.chain_spec().unwrap();
@@ -89,13 +89,13 @@ fn bench(c: &mut Criterion) {
         let id = pheme_codec::message_id(Fork::Fulu, &topic, Ok(&ssz));
         group.bench_function("pheme: validate_decoded (router path)", |b| {
             b.iter(|| {
-                ready(validator.validate_decoded(
+                validator.validate_decoded(
                     std::hint::black_box(&topic),
                     std::hint::black_box(&ssz),
                     id,
                     wire.len(),
                     now,
-                ))
+                )
             })
         });
         group.finish();

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 #[path = "../benches/support/mod.rs"]
 mod support;
-use support::{SLOT, messages, ready};
+use support::{SLOT, messages};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -40,15 +40,16 @@ fn main() {
                 )
                 .reason
                 .len(),
-            "decoded" => ready(validator.validate_decoded(
-                std::hint::black_box(&topic),
-                std::hint::black_box(&ssz),
-                id,
-                wire.len(),
-                now,
-            ))
-            .reason
-            .len(),
+            "decoded" => validator
+                .validate_decoded(
+                    std::hint::black_box(&topic),
+                    std::hint::black_box(&ssz),
+                    id,
+                    wire.len(),
+                    now,
+                )
+                .reason
+                .len(),
             "limit" => {
                 let raw = snap::raw::Decoder::new()
                     .decompress_vec(std::hint::black_box(&wire))

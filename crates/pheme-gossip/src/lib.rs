@@ -36,7 +36,9 @@ mod fixed;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handlers;
+pub mod payload;
 mod seen;
+mod stateful;
 mod validator;
 mod verdict;
 
@@ -60,8 +62,10 @@ pub use handlers::sync::{
     ContributionError, ContributionHandler, ContributionView, SyncMessageError, SyncMessageHandler,
     is_sync_committee_aggregator,
 };
+pub use payload::{GossipPayload, PayloadError, SszError};
 pub use seen::{DEFAULT_SEEN_CAPACITY, SeenBits, SeenSet};
-pub use validator::{GossipValidator, Outcome};
+pub use stateful::{Decision, InboundMessage, NoState, Reason, StatefulValidator};
+pub use validator::{Begun, Checking, GossipValidator, Outcome};
 pub use verdict::{GossipError, Verdict};
 
 use pheme_types::altair::SyncCommitteeMessage;
@@ -141,6 +145,10 @@ pub enum Detail {
     SyncMessageError(SyncMessageError),
     /// `sync_committee_contribution_and_proof`.
     ContributionError(ContributionError),
+    /// The SSZ bytes are not the topic's type.
+    Decode(DecodeError),
+    /// The node's stateful checks refused it.
+    Stateful(Reason),
 }
 
 impl Detail {
@@ -163,6 +171,12 @@ impl std::fmt::Display for Detail {
             Detail::OperationError(e) => e.fmt(f),
             Detail::SyncMessageError(e) => e.fmt(f),
             Detail::ContributionError(e) => e.fmt(f),
+            Detail::Decode(e) => {
+                // The decoder's own words after the context.
+                write!(f, "{e}: ")?;
+                std::error::Error::source(e).map_or(Ok(()), |s| std::fmt::Display::fmt(s, f))
+            }
+            Detail::Stateful(r) => r.fmt(f),
         }
     }
 }
@@ -284,24 +298,5 @@ impl Handlers {
         self.sync_committee.prune(min_slot);
         self.contribution.prune(min_slot);
         self.sidecar.prune(min_slot);
-    }
-}
-
-/// The checks that need a beacon state or fork choice (signatures, committees, proposers,
-/// parents, finality), supplied by a beacon node. Its verdict combines with the stateless one;
-/// it runs only on messages the stateless checks accepted.
-pub trait StatefulValidator: Send + Sync {
-    /// The verdict of the state checks for an already stateless-accepted message.
-    fn validate(&self, msg: &GossipMessage) -> impl std::future::Future<Output = Verdict> + Send;
-}
-
-/// The observer's stateful validator: no state, so every check that needs it is skipped and
-/// the stateless verdict stands.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoState;
-
-impl StatefulValidator for NoState {
-    async fn validate(&self, _msg: &GossipMessage) -> Verdict {
-        Verdict::Accept
     }
 }

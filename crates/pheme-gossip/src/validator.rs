@@ -4,15 +4,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 
-use futures::FutureExt as _;
+use libp2p_identity::PeerId;
 use pheme_codec::{
     GossipTopic, MessageId, SszBounds, decode_gossip_into, gossip_bounds, message_id,
 };
 use pheme_spec::{ChainSpec, DigestEpoch, Fork, GossipKind};
 
+use crate::payload::GossipPayload;
+use crate::stateful::{Decision, InboundMessage, StatefulValidator};
 use crate::{
-    CheckContext, Detail, GossipClock, GossipMessage, Handlers, Pending, Refusal,
-    StatefulValidator, Verdict,
+    CheckContext, Detail, GossipClock, GossipMessage, Handlers, Pending, Refusal, Verdict,
 };
 
 /// Everything known about one validated message.
@@ -38,6 +39,9 @@ pub struct Outcome {
     pub ssz_len: Option<usize>,
     /// The message as Beacon API JSON, when asked for and decodable.
     pub json: Option<serde_json::Value>,
+    /// The decoded payload, whenever it decoded (accepted or refused by a later check): the
+    /// same value the node's checks read.
+    pub payload: Option<Arc<GossipPayload>>,
 }
 
 /// Validates gossip messages for one chain: transform, decode, the topic's handler, then the
@@ -63,6 +67,8 @@ pub struct GossipValidator<S> {
     pub committees_per_slot: Option<u64>,
     /// Whether outcomes carry the decoded message as JSON.
     pub with_json: bool,
+    /// Messages recorded so far (see [`GossipValidator::conclude`]).
+    generation: u64,
 }
 
 /// At most this many topics are cached. Only topics of this chain that exist at their digest's
@@ -131,7 +137,40 @@ enum Input<'a> {
 #[allow(clippy::large_enum_variant)] // a short-lived local: boxing would cost an allocation per message
 enum Stage {
     Refused(Refusal),
-    Passed(GossipMessage, Pending),
+    Passed(Arc<GossipPayload>, GossipMessage, Pending),
+}
+
+/// A message that passed the stateless checks and waits for the node's decision.
+#[derive(Debug)]
+pub struct Checking {
+    outcome: Outcome,
+    input: InboundMessage,
+    view: GossipMessage,
+    pending: Pending,
+    /// The validator's commit count when the stateless checks ran.
+    generation: u64,
+}
+
+impl Checking {
+    /// What the node's checks receive.
+    pub fn input(&self) -> &InboundMessage {
+        &self.input
+    }
+
+    /// The outcome so far (topic, kind, sizes; the verdict is not decided yet).
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+}
+
+/// What the stateless checks made of a message.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // Done is the common case (refusals): boxing it would allocate per message
+pub enum Begun {
+    /// They refused it (the outcome is final).
+    Done(Outcome),
+    /// They accepted it; the node's checks decide.
+    Check(Box<Checking>),
 }
 
 impl<S: StatefulValidator> GossipValidator<S> {
@@ -149,6 +188,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
             sorted_counts: OnceLock::new(),
             committees_per_slot: None,
             with_json: false,
+            generation: 0,
         }
     }
 
@@ -301,12 +341,15 @@ impl<S: StatefulValidator> GossipValidator<S> {
             }
         };
         out.ssz_len = Some(ssz.len());
-        let (msg, json) =
-            match crate::decode::decode_with_json(&self.chain, kind, fork, ssz, self.with_json) {
-                Ok(m) => m,
-                Err(e) => return refuse(Verdict::Reject, "ssz_decode", e.to_string().into()),
-            };
-        out.json = json;
+        let payload = match GossipPayload::decode(&self.chain, kind, fork, ssz) {
+            Ok(p) => Arc::new(p),
+            Err(e) => return refuse(Verdict::Reject, "ssz_decode", Detail::Decode(e)),
+        };
+        if self.with_json {
+            out.json = Some(payload.to_json());
+        }
+        out.payload = Some(payload.clone());
+        let msg = payload.view();
         let ctx = CheckContext {
             clock: GossipClock::new(&self.chain, now_ms),
             fork,
@@ -314,7 +357,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
             committees_per_slot: self.committees_per_slot,
         };
         match self.handlers.check(&msg, &ctx) {
-            Ok(pending) => Stage::Passed(msg, pending),
+            Ok(pending) => Stage::Passed(payload, msg, pending),
             Err(refusal) => Stage::Refused(refusal),
         }
     }
@@ -332,6 +375,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
             compressed_len,
             ssz_len: None,
             json: None,
+            payload: None,
         }
     }
 
@@ -347,16 +391,18 @@ impl<S: StatefulValidator> GossipValidator<S> {
         self.sorted_counts.take();
     }
 
-    /// Validates a message received on `topic` at unix time `now_ms`, with the stateful checks.
-    pub async fn validate(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
-        self.validate_input(topic, Input::Wire(data), data.len(), now_ms)
-            .await
+    /// Validates a message received on `topic` at unix time `now_ms`, with the stateful checks
+    /// run inline (a [`Decision::Defer`] is an IGNORE here: there is no one to answer later).
+    pub fn validate(&mut self, topic: &str, data: &[u8], now_ms: u64) -> Outcome {
+        let begun = self.begin(topic, Input::Wire(data), data.len(), now_ms, None);
+        self.run_inline(begun)
     }
 
     /// Validates a message the router already decompressed (bounded) and identified: `ssz` is
     /// the uncompressed payload, `message_id` the spec's id the router computed from it, and
-    /// `compressed_len` its size on the wire. The message-id is not computed again.
-    pub async fn validate_decoded(
+    /// `compressed_len` its size on the wire. The message-id is not computed again. The
+    /// stateful checks run inline.
+    pub fn validate_decoded(
         &mut self,
         topic: &str,
         ssz: &[u8],
@@ -364,50 +410,142 @@ impl<S: StatefulValidator> GossipValidator<S> {
         compressed_len: usize,
         now_ms: u64,
     ) -> Outcome {
-        let input = Input::Decoded { ssz, message_id };
-        self.validate_input(topic, input, compressed_len, now_ms)
-            .await
+        let begun = self.begin_decoded(topic, ssz, message_id, compressed_len, now_ms, None);
+        self.run_inline(begun)
     }
 
-    async fn validate_input(
+    fn run_inline(&mut self, begun: Begun) -> Outcome {
+        match begun {
+            Begun::Done(outcome) => outcome,
+            Begun::Check(checking) => {
+                // The embedding node's checks are not Pheme's: a panic in them IGNOREs this
+                // message (the peer is not at fault) instead of ending the caller.
+                let decision = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    self.stateful.validate(checking.input())
+                }))
+                .ok();
+                self.conclude(checking, decision)
+            }
+        }
+    }
+
+    /// The first half of [`GossipValidator::validate_decoded`], for a caller that runs the
+    /// node's checks elsewhere (on a thread pool, several at once): the stateless checks, and
+    /// either their refusal or the message for the node's checks. Hand their decision to
+    /// [`GossipValidator::conclude`].
+    pub fn begin_decoded(
+        &mut self,
+        topic: &str,
+        ssz: &[u8],
+        message_id: MessageId,
+        compressed_len: usize,
+        now_ms: u64,
+        source: Option<PeerId>,
+    ) -> Begun {
+        let input = Input::Decoded { ssz, message_id };
+        self.begin(topic, input, compressed_len, now_ms, source)
+    }
+
+    fn begin(
         &mut self,
         topic: &str,
         input: Input<'_>,
         compressed_len: usize,
         now_ms: u64,
-    ) -> Outcome {
+        source: Option<PeerId>,
+    ) -> Begun {
         let (mut out, resolved) = self.open(topic, compressed_len);
         let mut scratch = std::mem::take(&mut self.scratch);
         let stage = self.stateless(topic, resolved, input, now_ms, &mut out, &mut scratch);
         self.keep_scratch(scratch);
-        let refusal = match stage {
-            Stage::Refused(r) => Some(r),
-            Stage::Passed(msg, pending) => {
-                // The embedding node's checks are not Pheme's: a panic in them IGNOREs this
-                // message (the peer is not at fault) instead of ending the validation task.
-                let checked = AssertUnwindSafe(self.stateful.validate(&msg))
-                    .catch_unwind()
-                    .await;
-                match checked {
-                    Ok(Verdict::Accept) => {
+        match stage {
+            Stage::Refused(r) => {
+                self.finish(&mut out, Some(r));
+                Begun::Done(out)
+            }
+            Stage::Passed(payload, view, pending) => {
+                let (Some(kind), Some(fork)) = (out.kind, out.fork) else {
+                    // Unreachable: a message passes only once its topic resolved.
+                    self.finish(&mut out, None);
+                    return Begun::Done(out);
+                };
+                let input = InboundMessage {
+                    payload,
+                    kind,
+                    fork,
+                    topic: out.topic.clone(),
+                    message_id: out.message_id,
+                    source,
+                    arrival_ms: now_ms,
+                };
+                Begun::Check(Box::new(Checking {
+                    outcome: out,
+                    input,
+                    view,
+                    pending,
+                    generation: self.generation,
+                }))
+            }
+        }
+    }
+
+    /// The second half: the node's `decision` (`None` when its check panicked) for a message
+    /// [`GossipValidator::begin_decoded`] handed out. An accepted message is checked again
+    /// against what was recorded meanwhile (another message may have been accepted for the
+    /// same attester, proposer or aggregator while the node's checks ran), then recorded.
+    pub fn conclude(&mut self, checking: Box<Checking>, decision: Option<Decision>) -> Outcome {
+        let Checking {
+            mut outcome,
+            input,
+            view,
+            pending,
+            generation,
+        } = *checking;
+        let refusal = match decision {
+            Some(Decision::Accept) => {
+                let pending = if generation == self.generation {
+                    Ok(pending)
+                } else {
+                    let ctx = CheckContext {
+                        clock: GossipClock::new(&self.chain, input.arrival_ms),
+                        fork: input.fork,
+                        subnet: input.kind.subnet(),
+                        committees_per_slot: self.committees_per_slot,
+                    };
+                    self.handlers.check(&view, &ctx)
+                };
+                match pending {
+                    Ok(pending) => {
                         self.handlers.commit(pending);
+                        self.generation += 1;
                         None
                     }
-                    Ok(verdict) => Some(Refusal {
-                        verdict,
-                        reason: "stateful",
-                        detail: Detail::Static("refused by the stateful validator"),
-                    }),
-                    Err(_) => Some(Refusal {
-                        verdict: Verdict::Ignore,
-                        reason: "stateful_panicked",
-                        detail: Detail::Static("the stateful validator panicked"),
-                    }),
+                    Err(refusal) => Some(refusal),
                 }
             }
+            Some(Decision::Ignore(reason)) => Some(Refusal {
+                verdict: Verdict::Ignore,
+                reason: reason.label(),
+                detail: Detail::Stateful(reason),
+            }),
+            Some(Decision::Reject(reason)) => Some(Refusal {
+                verdict: Verdict::Reject,
+                reason: reason.label(),
+                detail: Detail::Stateful(reason),
+            }),
+            Some(Decision::Defer) => Some(Refusal {
+                verdict: Verdict::Ignore,
+                reason: "deferred_unanswered",
+                detail: Detail::Static("the node deferred its decision and did not answer"),
+            }),
+            None => Some(Refusal {
+                verdict: Verdict::Ignore,
+                reason: "stateful_panicked",
+                detail: Detail::Static("the stateful validator panicked"),
+            }),
         };
-        self.finish(&mut out, refusal);
-        out
+        self.finish(&mut outcome, refusal);
+        outcome
     }
 
     /// Validates with the stateless checks only (the observer's path, and `pheme decode`):
@@ -420,8 +558,9 @@ impl<S: StatefulValidator> GossipValidator<S> {
         self.keep_scratch(scratch);
         let refusal = match stage {
             Stage::Refused(r) => Some(r),
-            Stage::Passed(_, pending) => {
+            Stage::Passed(_, _, pending) => {
                 self.handlers.commit(pending);
+                self.generation += 1;
                 None
             }
         };

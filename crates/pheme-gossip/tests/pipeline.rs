@@ -3,23 +3,24 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
-use pheme_gossip::{GossipMessage, GossipValidator, NoState, StatefulValidator, Verdict};
+use pheme_gossip::{
+    Decision, GossipPayload, GossipValidator, InboundMessage, NoState, StatefulValidator, Verdict,
+};
 use pheme_spec::Network;
 use pheme_types::mainnet::electra::SingleAttestation;
 
 const SLOT: u64 = 13_500_000;
 const TOPIC: &str = "/eth2/8c9f62fe/beacon_attestation_3/ssz_snappy";
 
-/// Drives a future that is ready without waiting (the validators here never wait).
-fn ready<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("a ready validator returned Pending"),
+/// The attester of an electra attestation payload.
+fn attester(msg: &InboundMessage) -> Option<u64> {
+    use pheme_gossip::payload::mainnet::{Attestation, Payload};
+    match &*msg.payload {
+        GossipPayload::Mainnet(Payload::Attestation(a)) => match &**a {
+            Attestation::Electra(a) => Some(a.attester_index),
+            Attestation::Phase0(_) => None,
+        },
+        _ => None,
     }
 }
 
@@ -27,17 +28,11 @@ fn ready<F: Future>(f: F) -> F::Output {
 struct RefuseAttester(u64);
 
 impl StatefulValidator for RefuseAttester {
-    async fn validate(&self, msg: &GossipMessage) -> Verdict {
-        match msg {
-            GossipMessage::Attestation(a) => match a.form {
-                pheme_gossip::AttestationForm::Single { attester_index, .. }
-                    if attester_index == self.0 =>
-                {
-                    Verdict::Reject
-                }
-                _ => Verdict::Accept,
-            },
-            _ => Verdict::Accept,
+    fn validate(&self, msg: &InboundMessage) -> Decision {
+        if attester(msg) == Some(self.0) {
+            Decision::reject("bad_signature")
+        } else {
+            Decision::Accept
         }
     }
 }
@@ -58,22 +53,19 @@ fn stateful_refusals_are_not_recorded() {
     let chain = Network::Mainnet.chain_spec().unwrap();
     let now = chain.clock().slot_start_ms(SLOT) + 1_000;
     let mut v = GossipValidator::new(chain, RefuseAttester(5));
-    let refused = ready(v.validate(TOPIC, &wire(5), now));
+    let refused = v.validate(TOPIC, &wire(5), now);
     assert_eq!(
         (refused.verdict, refused.reason),
-        (Verdict::Reject, "stateful")
+        (Verdict::Reject, "bad_signature")
     );
     // Not recorded: the same message checks again (and is refused by state again, not by the cache).
-    assert_eq!(ready(v.validate(TOPIC, &wire(5), now)).reason, "stateful");
-    assert_eq!(
-        ready(v.validate(TOPIC, &wire(6), now)).verdict,
-        Verdict::Accept
-    );
-    let dup = ready(v.validate(TOPIC, &wire(6), now));
+    assert_eq!(v.validate(TOPIC, &wire(5), now).reason, "bad_signature");
+    assert_eq!(v.validate(TOPIC, &wire(6), now).verdict, Verdict::Accept);
+    let dup = v.validate(TOPIC, &wire(6), now);
     assert_eq!((dup.verdict, dup.reason), (Verdict::Ignore, "already_seen"));
     let counts = v.counts();
     assert_eq!(
-        counts[&("beacon_attestation", Verdict::Reject, "stateful")],
+        counts[&("beacon_attestation", Verdict::Reject, "bad_signature")],
         2
     );
     assert_eq!(
@@ -91,10 +83,7 @@ fn the_observer_accepts_what_passes_stateless_checks() {
     let chain = Network::Mainnet.chain_spec().unwrap();
     let now = chain.clock().slot_start_ms(SLOT) + 1_000;
     let mut v = GossipValidator::new(chain, NoState);
-    assert_eq!(
-        ready(v.validate(TOPIC, &wire(9), now)).verdict,
-        Verdict::Accept
-    );
+    assert_eq!(v.validate(TOPIC, &wire(9), now).verdict, Verdict::Accept);
     assert_eq!(
         v.validate_stateless(TOPIC, &wire(9), now).verdict,
         Verdict::Ignore
@@ -113,13 +102,13 @@ fn router_decoded_messages_take_the_routers_id_and_the_same_checks() {
     let w = wire(11);
     let ssz = pheme_codec::decompress_block(&w, pheme_codec::SszBounds::fixed(240)).unwrap();
     let id = [7u8; 20];
-    let out = ready(v.validate_decoded(TOPIC, &ssz, id, w.len(), now));
+    let out = v.validate_decoded(TOPIC, &ssz, id, w.len(), now);
     assert_eq!((out.verdict, out.message_id), (Verdict::Accept, id));
     assert_eq!((out.compressed_len, out.ssz_len), (w.len(), Some(240)));
     // The duplicate cache is shared with the wire path.
     assert_eq!(v.validate_stateless(TOPIC, &w, now).reason, "already_seen");
     // A payload outside the type's bounds is refused before decoding.
-    let short = ready(v.validate_decoded(TOPIC, &ssz[..239], id, 10, now));
+    let short = v.validate_decoded(TOPIC, &ssz[..239], id, 10, now);
     assert_eq!(
         (short.verdict, short.reason),
         (Verdict::Reject, "snappy_or_size")
@@ -181,14 +170,11 @@ fn counts_follow_every_message_after_being_read() {
 struct PanicsOnAttester(u64);
 
 impl StatefulValidator for PanicsOnAttester {
-    async fn validate(&self, msg: &GossipMessage) -> Verdict {
-        if let GossipMessage::Attestation(a) = msg
-            && let pheme_gossip::AttestationForm::Single { attester_index, .. } = a.form
-            && attester_index == self.0
-        {
+    fn validate(&self, msg: &InboundMessage) -> Decision {
+        if attester(msg) == Some(self.0) {
             panic!("a bug in the node's state checks");
         }
-        Verdict::Accept
+        Decision::Accept
     }
 }
 
@@ -197,20 +183,14 @@ fn a_panicking_stateful_check_ignores_the_message_and_validation_goes_on() {
     let chain = Network::Mainnet.chain_spec().unwrap();
     let now = chain.clock().slot_start_ms(SLOT) + 1_000;
     let mut v = GossipValidator::new(chain, PanicsOnAttester(5));
-    let hit = ready(v.validate(TOPIC, &wire(5), now));
+    let hit = v.validate(TOPIC, &wire(5), now);
     assert_eq!(
         (hit.verdict, hit.reason),
         (Verdict::Ignore, "stateful_panicked")
     );
     // Not recorded, and the validator keeps working.
-    assert_eq!(
-        ready(v.validate(TOPIC, &wire(5), now)).reason,
-        "stateful_panicked"
-    );
-    assert_eq!(
-        ready(v.validate(TOPIC, &wire(6), now)).verdict,
-        Verdict::Accept
-    );
+    assert_eq!(v.validate(TOPIC, &wire(5), now).reason, "stateful_panicked");
+    assert_eq!(v.validate(TOPIC, &wire(6), now).verdict, Verdict::Accept);
     assert_eq!(
         v.counts()[&("beacon_attestation", Verdict::Ignore, "stateful_panicked")],
         2

@@ -144,10 +144,9 @@ impl<S: StatefulValidator> ValidationTask<S> {
         let first_seen = seen.map_or(msg.first_seen, |a| a.first_seen);
         let id: [u8; 20] = msg.id.as_bytes().try_into().unwrap_or([0; 20]);
         let topic: &str = &msg.topic;
-        let outcome = self
-            .validator
-            .validate_decoded(topic, &msg.data, id, wire_len, msg.arrival_ms)
-            .await;
+        let outcome =
+            self.validator
+                .validate_decoded(topic, &msg.data, id, wire_len, msg.arrival_ms);
         let block = match (outcome.verdict, outcome.kind, outcome.fork) {
             (Verdict::Accept, Some(pheme_spec::GossipKind::BeaconBlock), Some(fork)) => {
                 let digest = topic

@@ -10,7 +10,8 @@ use std::time::Duration;
 use common::{
     attestation, chain, listen_addr, next_slot_start, node, node_config, wait_for, wait_mesh,
 };
-use pheme_gossip::{AttestationForm, GossipMessage, StatefulValidator, Verdict};
+use pheme_gossip::payload::mainnet::{Attestation, Payload};
+use pheme_gossip::{Decision, GossipPayload, InboundMessage, StatefulValidator, Verdict};
 use pheme_network::{NetworkEvent, spawn};
 use pheme_spec::GossipKind;
 
@@ -18,14 +19,14 @@ use pheme_spec::GossipKind;
 struct PanicsOnAttester(u64);
 
 impl StatefulValidator for PanicsOnAttester {
-    async fn validate(&self, msg: &GossipMessage) -> Verdict {
-        if let GossipMessage::Attestation(a) = msg
-            && let AttestationForm::Single { attester_index, .. } = a.form
-            && attester_index == self.0
+    fn validate(&self, msg: &InboundMessage) -> Decision {
+        if let GossipPayload::Mainnet(Payload::Attestation(a)) = &*msg.payload
+            && let Attestation::Electra(a) = &**a
+            && a.attester_index == self.0
         {
             panic!("a bug in the node's state checks");
         }
-        Verdict::Accept
+        Decision::Accept
     }
 }
 

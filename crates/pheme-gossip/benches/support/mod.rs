@@ -139,13 +139,3 @@ pub fn messages() -> Vec<(&'static str, String, Vec<u8>)> {
     ));
     out
 }
-
-/// Polls a future that never waits (the stateless validator's) to its output.
-pub fn ready<F: std::future::Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match f.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(out) => out,
-        std::task::Poll::Pending => unreachable!("NoState never waits"),
-    }
-}

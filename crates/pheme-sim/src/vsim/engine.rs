@@ -8,7 +8,6 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures::FutureExt;
 use libp2p::PeerId;
 use pheme_gossip::{GossipValidator, NoState};
 use pheme_network::Eth2Transform;
@@ -406,20 +405,13 @@ impl Engine {
         let Some(v) = node.validator.as_mut() else {
             return;
         };
-        let outcome = v
-            .validate_decoded(&m.topic, &m.payload, id, m.wire_len, unix_ms)
-            .now_or_never();
-        let (verdict, kind) = match outcome {
-            Some(o) => (
-                match o.verdict {
-                    pheme_gossip::Verdict::Accept => Verdict::Accept,
-                    pheme_gossip::Verdict::Ignore => Verdict::Ignore,
-                    pheme_gossip::Verdict::Reject => Verdict::Reject,
-                },
-                o.kind,
-            ),
-            None => (Verdict::Ignore, None),
+        let outcome = v.validate_decoded(&m.topic, &m.payload, id, m.wire_len, unix_ms);
+        let verdict = match outcome.verdict {
+            pheme_gossip::Verdict::Accept => Verdict::Accept,
+            pheme_gossip::Verdict::Ignore => Verdict::Ignore,
+            pheme_gossip::Verdict::Reject => Verdict::Reject,
         };
+        let kind = outcome.kind;
         let done = node.cpu_free.max(self.now) + validation_cost_us(kind);
         node.cpu_free = done;
         self.at(
