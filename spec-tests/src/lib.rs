@@ -11,12 +11,26 @@
 
 mod networking;
 mod reader;
+pub mod refval;
 mod ssz_static;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use networking::NetworkingCount;
 pub use reader::Reader;
+
+/// An error and its sources, as one line.
+pub(crate) fn chain_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
 
 /// Where a case lives in the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +74,8 @@ pub struct Report {
     pub cases: BTreeMap<String, usize>,
     /// One line per failed case.
     pub failures: Vec<String>,
-    /// Networking coverage per handler: `(judged by stateless checks, needing state)`.
-    pub networking: BTreeMap<String, (usize, usize)>,
+    /// Networking counts per handler.
+    pub networking: BTreeMap<String, NetworkingCount>,
     /// Files under the root that no case read.
     pub unread: Vec<PathBuf>,
 }

@@ -12,9 +12,11 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use pheme_types::ssz_rs::SimpleSerialize;
 
+use crate::refval::{AnchorState, EpochView, PayloadStatus, ReferenceValidator};
 use crate::{CasePath, Reader};
 
 /// What decoding a message file gave.
@@ -211,12 +213,17 @@ fn case_chain(
     if case.preset == "minimal" {
         chain.slot_duration_ms = 6_000;
     }
-    for entry in &mut chain.forks {
+    for (i, entry) in chain.forks.iter_mut().enumerate() {
         entry.epoch = if entry.fork <= fork {
             0
         } else {
             pheme_spec::FAR_FUTURE_EPOCH
         };
+        // The minimal config's versions (`configs/minimal.yaml`): `0x0<fork>000001`.
+        if case.preset == "minimal" {
+            let index = u8::try_from(i).map_err(|_| "too many forks".to_owned())?;
+            entry.version = pheme_spec::ForkVersion([index, 0, 0, 1]);
+        }
     }
     chain.blob_schedule.clear();
     Ok(chain)
@@ -264,11 +271,109 @@ fn custody(reader: &Reader, dir: &Path, handler: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Networking counts of one handler.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct NetworkingCount {
+    /// Cases run.
+    pub cases: usize,
+    /// Messages whose verdict Pheme and the reference validator computed.
+    pub computed: usize,
+    /// Messages the reference validator could not decide: the case's verdict stood in.
+    pub stood_in: usize,
+    /// Messages that passed Pheme's stateless checks and reached the reference validator.
+    pub reached: usize,
+    /// Of those, the ones it refused.
+    pub refused: usize,
+}
+
+/// The case's decision where the reference validator cannot decide.
+fn stand_in(expected: &str) -> Result<pheme_gossip::Decision, String> {
+    match expected {
+        "valid" => Ok(pheme_gossip::Decision::Accept),
+        "ignore" => Ok(pheme_gossip::Decision::ignore("stood_in")),
+        "reject" => Ok(pheme_gossip::Decision::reject("stood_in")),
+        other => Err(format!("unknown expected verdict {other:?}")),
+    }
+}
+
+/// The reference validator over the case's anchor state and `blocks`, with its
+/// `finalized_checkpoint`.
+fn reference_validator(
+    reader: &Reader,
+    dir: &Path,
+    case: &CasePath,
+    meta: &serde_json::Value,
+    state: &[u8],
+    chain: &pheme_spec::ChainSpec,
+) -> Result<ReferenceValidator, String> {
+    let fork: pheme_spec::Fork = case.fork.parse().map_err(|e| format!("{e}"))?;
+    let anchor = AnchorState::decode(&case.fork, state).map_err(|e| crate::chain_text(&e))?;
+    let state_root = anchor.root;
+    let version = chain.fork_entry(fork).map(|f| f.version.0);
+    if version != Some(anchor.fork.current_version.0) {
+        return Err(format!(
+            "the state's fork version 0x{} is not the chain's {:?} for {fork}",
+            hex::encode(anchor.fork.current_version.0),
+            version.map(hex::encode)
+        ));
+    }
+    let mut validator = ReferenceValidator::new(anchor, chain);
+    let mut roots = BTreeMap::new();
+    for (i, block) in meta["blocks"].as_array().into_iter().flatten().enumerate() {
+        let stem = block["block"]
+            .as_str()
+            .ok_or("a blocks entry without block")?;
+        let ssz = match decode_named(reader, dir, case, stem, None)? {
+            Decoded::Ok(ssz) => ssz,
+            Decoded::Rejected(e) => return Err(format!("block {stem} does not decode: {e}")),
+        };
+        let failed = block["failed"].as_bool().unwrap_or(false);
+        let pending = block["pending"].as_bool().unwrap_or(false);
+        let status = match block["payload_status"].as_str() {
+            None | Some("NOT_VALIDATED") => PayloadStatus::NotValidated,
+            Some("VALID") => PayloadStatus::Valid,
+            Some("INVALIDATED") => PayloadStatus::Invalidated,
+            Some(other) => return Err(format!("{stem}: unknown payload_status {other:?}")),
+        };
+        let root = validator
+            .add_block(&ssz, !failed && !pending, status)
+            .map_err(|e| format!("{stem}: {}", crate::chain_text(&e)))?;
+        // The anchor block commits to the anchor state: a check of the state's decoding.
+        if i == 0 && validator.block(&root).map(|b| b.state_root) != Some(state_root) {
+            return Err(format!(
+                "{stem}: the anchor block's state_root is not the state's hash_tree_root 0x{}",
+                hex::encode(state_root)
+            ));
+        }
+        roots.insert(stem.to_owned(), root);
+    }
+    let finalized = &meta["finalized_checkpoint"];
+    if !finalized.is_null() {
+        let epoch = finalized["epoch"]
+            .as_u64()
+            .ok_or("finalized_checkpoint without epoch")?;
+        let root = match (finalized["root"].as_str(), finalized["block"].as_str()) {
+            (Some(hex_root), _) => {
+                let bytes = hex::decode(hex_root.trim_start_matches("0x"))
+                    .map_err(|e| format!("finalized root: {e}"))?;
+                <[u8; 32]>::try_from(bytes.as_slice())
+                    .map_err(|_| "finalized root is not 32 bytes".to_owned())?
+            }
+            (None, Some(stem)) => *roots
+                .get(stem)
+                .ok_or_else(|| format!("finalized block {stem} is not among the blocks"))?,
+            _ => return Err("finalized_checkpoint without root or block".into()),
+        };
+        validator.set_finalized(epoch, root);
+    }
+    Ok(validator)
+}
+
 pub(crate) fn run(
     reader: &Reader,
     dir: &Path,
     case: &CasePath,
-    coverage: &mut BTreeMap<String, (usize, usize)>,
+    coverage: &mut BTreeMap<String, NetworkingCount>,
 ) -> Result<(), String> {
     if matches!(
         case.handler.as_str(),
@@ -301,17 +406,21 @@ pub(crate) fn run(
             case.preset
         ));
     }
+    let fork: pheme_spec::Fork = case.fork.parse().map_err(|e| format!("{e}"))?;
+    let digest = chain
+        .fork_digest_of(fork)
+        .ok_or_else(|| format!("{fork} is not scheduled in the case's chain"))?;
+    let reference = Arc::new(reference_validator(
+        reader, dir, case, &meta, &state, &chain,
+    )?);
     let base_ms = meta["current_time_ms"].as_u64().unwrap_or(0);
-    let mut handlers = pheme_gossip::Handlers::default();
-    for block in meta["blocks"].as_array().into_iter().flatten() {
-        let stem = block["block"]
-            .as_str()
-            .ok_or("a blocks entry without block")?;
-        if let Decoded::Rejected(e) = decode_named(reader, dir, case, stem, None)? {
-            return Err(format!("block {stem} does not decode: {e}"));
-        }
-    }
-    let (judged, undecided) = coverage.entry(case.handler.clone()).or_default();
+    let mut gossip = pheme_gossip::GossipValidator::new(chain.clone(), reference.clone());
+    let anchor_epoch = reference.anchor().slot / chain.slots_per_epoch();
+    gossip.committees_per_slot = Some(
+        EpochView::new(reference.anchor(), anchor_epoch, &[]).committees_per_slot(anchor_epoch),
+    );
+    let count = coverage.entry(case.handler.clone()).or_default();
+    count.cases += 1;
     for message in meta["messages"]
         .as_array()
         .ok_or("meta.yaml has no messages")?
@@ -327,56 +436,59 @@ pub(crate) fn run(
             None => topic.to_owned(),
         };
         let kind: pheme_spec::GossipKind = name.parse().map_err(|e| format!("{e}"))?;
-        let fork: pheme_spec::Fork = case.fork.parse().map_err(|e| format!("{e}"))?;
+        // The file itself: it decodes with the fork's type, re-encodes to the same bytes, and
+        // its root is the one in its name.
         let transform = Transform {
-            topic: pheme_codec::GossipTopic::new(pheme_spec::ForkDigest::default(), kind)
-                .to_string(),
+            topic: pheme_codec::GossipTopic::new(digest, kind).to_string(),
             fork,
-            bounds: pheme_codec::gossip_bounds(&crate::chain_for(&case.preset)?, kind, fork),
+            bounds: pheme_codec::gossip_bounds(&chain, kind, fork),
         };
-        match decode_named(reader, dir, case, stem, Some(&transform))? {
-            Decoded::Rejected(e) => {
-                *judged += 1;
-                if expected != "reject" {
-                    return Err(format!(
-                        "{stem}: Pheme rejects ({e}), the case expects {expected}"
-                    ));
-                }
+        let decoded = decode_named(reader, dir, case, stem, Some(&transform))?;
+        // The verdict: Pheme's whole path with the reference validator.
+        let wire = reader.bytes(&dir.join(format!("{stem}.ssz_snappy")))?;
+        let offset = message["offset_ms"].as_u64().unwrap_or(0);
+        let now_ms = chain.genesis_time * 1000 + base_ms + offset;
+        let before = reference.stood_in();
+        let calls = reference.calls();
+        reference.set_stand_in(Some(stand_in(expected)?));
+        let outcome = gossip.validate(&transform.topic, &wire, now_ms);
+        reference.set_stand_in(None);
+        if reference.stood_in() > before {
+            count.stood_in += 1;
+        } else {
+            count.computed += 1;
+        }
+        let got = outcome.verdict;
+        if reference.calls() > calls {
+            count.reached += 1;
+            if got != pheme_gossip::Verdict::Accept {
+                count.refused += 1;
             }
-            Decoded::Ok(ssz) => {
-                let fork = transform.fork;
-                let msg = pheme_gossip::decode_message(&chain, kind, fork, &ssz)
-                    .map_err(|e| format!("{stem}: {e}"))?;
-                let offset = message["offset_ms"].as_u64().unwrap_or(0);
-                let now_ms = chain.genesis_time * 1000 + base_ms + offset;
-                let ctx = pheme_gossip::CheckContext {
-                    clock: pheme_gossip::GossipClock::new(&chain, now_ms),
-                    fork,
-                    subnet: message["subnet_id"].as_u64(),
-                    committees_per_slot: None,
-                };
-                match handlers.check(&msg, &ctx) {
-                    Err(refusal) => {
-                        *judged += 1;
-                        if refusal.verdict.name() != expected
-                            && !(expected == "valid"
-                                && refusal.verdict == pheme_gossip::Verdict::Accept)
-                        {
-                            return Err(format!(
-                                "{stem}: Pheme says {} ({}), the case expects {expected}",
-                                refusal.verdict.name(),
-                                refusal.detail
-                            ));
-                        }
-                    }
-                    Ok(pending) => {
-                        *undecided += 1;
-                        if expected == "valid" {
-                            handlers.commit(pending);
-                        }
-                    }
-                }
-            }
+        }
+        let want = match expected {
+            "valid" => pheme_gossip::Verdict::Accept,
+            "ignore" => pheme_gossip::Verdict::Ignore,
+            _ => pheme_gossip::Verdict::Reject,
+        };
+        if let Decoded::Rejected(e) = decoded
+            && got != pheme_gossip::Verdict::Reject
+        {
+            return Err(format!(
+                "{stem}: does not decode ({e}), yet Pheme says {}",
+                got.name()
+            ));
+        }
+        if got != want {
+            return Err(format!(
+                "{stem}: Pheme says {} ({}: {}), the case expects {expected}{}",
+                got.name(),
+                outcome.reason,
+                outcome.detail,
+                message["reason"]
+                    .as_str()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ));
         }
     }
     Ok(())

@@ -14,11 +14,20 @@ fn consensus_spec_tests() {
     for (handler, n) in &report.cases {
         println!("{n:5} cases  {handler}");
     }
-    for (handler, (judged, undecided)) in &report.networking {
+    let mut all = pheme_spec_tests::NetworkingCount::default();
+    for (handler, n) in &report.networking {
         println!(
-            "{handler}: {judged} decided by stateless checks, {undecided} accepted statelessly (they need state; checked for no false drop)"
+            "networking/{handler}: {} cases, {} verdicts computed, {} stood in; {} reached the reference validator, which refused {}",
+            n.cases, n.computed, n.stood_in, n.reached, n.refused
         );
+        all.cases += n.cases;
+        all.computed += n.computed;
+        all.stood_in += n.stood_in;
     }
+    println!(
+        "networking: {} cases, {} verdicts computed, {} stood in",
+        all.cases, all.computed, all.stood_in
+    );
     let total: usize = report.cases.values().sum();
     assert!(total > 0, "no case found under {}", root.display());
     if !report.failures.is_empty() {

@@ -1,0 +1,264 @@
+//! A reference stateful validator: the consensus spec's stateful gossip checks
+//! (`validate_*_gossip` in the phase0, altair, capella, deneb and electra `p2p-interface.md`)
+//! over a networking case's anchor `BeaconState` and known blocks, plugged into Pheme through
+//! the embedder API ([`pheme_gossip::StatefulValidator`]).
+//!
+//! It proves that API: everything a check needs comes from the [`InboundMessage`] Pheme hands
+//! over (the decoded payload, its kind, fork and subnet, the arrival time) and from what the
+//! node itself holds (here, the case's state and blocks).
+//!
+//! The "state" of the spec's checks is the anchor state advanced to the message's epoch:
+//! RANDAO mixes carry over epochs and take the reveals of imported blocks on the chain
+//! (enough for seeds, committees and proposers); validators, balances and sync committees are
+//! the anchor's (epoch processing that would change them, such as rewards crossing an
+//! effective-balance step or activations, is not modelled; the vectors' states do not reach
+//! it).
+
+mod ops;
+pub mod spec;
+pub mod state;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use pheme_gossip::payload::minimal::Payload;
+use pheme_gossip::{Decision, GossipPayload, InboundMessage, StatefulValidator};
+
+pub use spec::{Domains, EpochView};
+pub use state::{AnchorState, StateError};
+
+/// The execution payload status of a known block (`payload_status` in a case's `blocks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadStatus {
+    /// `VALID`.
+    Valid,
+    /// `INVALIDATED`.
+    Invalidated,
+    /// `NOT_VALIDATED` (optimistic), also the default.
+    NotValidated,
+}
+
+/// A block the node knows (fork choice's `store.blocks`).
+#[derive(Debug, Clone)]
+pub struct KnownBlock {
+    /// `slot`.
+    pub slot: u64,
+    /// `parent_root`.
+    pub parent_root: [u8; 32],
+    /// `state_root`.
+    pub state_root: [u8; 32],
+    /// `hash(body.randao_reveal)`.
+    pub reveal_hash: [u8; 32],
+    /// Whether it has a post-state (`store.block_states`): imported, neither failed nor
+    /// pending.
+    pub imported: bool,
+    /// Its payload's status.
+    pub payload_status: PayloadStatus,
+}
+
+/// Why a case's blocks could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A block is not the case fork's `SignedBeaconBlock`.
+    #[error("a known block is not a {fork} SignedBeaconBlock")]
+    WrongBlock {
+        /// The case's fork.
+        fork: &'static str,
+    },
+    /// A block's root could not be computed.
+    #[error("a known block's root could not be computed")]
+    Root,
+}
+
+/// The reference validator for one case.
+#[derive(Debug)]
+pub struct ReferenceValidator {
+    anchor: AnchorState,
+    domains: Domains,
+    /// `CAPELLA_FORK_VERSION` (voluntary exits from deneb on, EIP-7044).
+    capella_version: [u8; 4],
+    /// `GENESIS_FORK_VERSION` (BLS to execution changes).
+    genesis_version: [u8; 4],
+    /// `store.blocks`, by block root.
+    blocks: HashMap<[u8; 32], KnownBlock>,
+    /// The anchor block's root.
+    anchor_root: [u8; 32],
+    /// `store.finalized_checkpoint` as `(epoch, root)`.
+    finalized: (u64, [u8; 32]),
+    /// The decision to give where this validator cannot decide (the case's verdict).
+    stand_in: Mutex<Option<Decision>>,
+    /// How many messages took `stand_in`.
+    stood_in: AtomicUsize,
+    /// How many messages reached this validator.
+    calls: AtomicUsize,
+}
+
+impl ReferenceValidator {
+    /// A validator over `anchor` with `chain`'s fork versions and no known block yet.
+    pub fn new(anchor: AnchorState, chain: &pheme_spec::ChainSpec) -> Self {
+        let version = |fork| {
+            chain
+                .fork_entry(fork)
+                .map_or([0u8; 4], |f: pheme_spec::ForkEntry| f.version.0)
+        };
+        let domains = Domains {
+            fork: anchor.fork.clone(),
+            genesis_validators_root: anchor.genesis_validators_root,
+        };
+        let finalized = (spec::epoch_at(anchor.slot), [0u8; 32]);
+        ReferenceValidator {
+            capella_version: version(pheme_spec::Fork::Capella),
+            genesis_version: version(pheme_spec::Fork::Phase0),
+            anchor,
+            domains,
+            blocks: HashMap::new(),
+            anchor_root: [0u8; 32],
+            finalized,
+            stand_in: Mutex::new(None),
+            stood_in: AtomicUsize::new(0),
+            calls: AtomicUsize::new(0),
+        }
+    }
+
+    /// Adds a known block from its SSZ (the case fork's `SignedBeaconBlock`); the first one
+    /// added is the anchor, whose root becomes the finalized checkpoint's. Returns its root.
+    pub fn add_block(
+        &mut self,
+        ssz: &[u8],
+        imported: bool,
+        payload_status: PayloadStatus,
+    ) -> Result<[u8; 32], StoreError> {
+        use pheme_types::ssz_rs::Deserialize;
+        let (slot, parent_root, state_root, reveal, root) = if self.anchor.electra {
+            let b = pheme_types::minimal::electra::SignedBeaconBlock::deserialize(ssz)
+                .map_err(|_| StoreError::WrongBlock { fork: "electra" })?;
+            let root = spec::root_of(&b.message).ok_or(StoreError::Root)?;
+            let m = b.message;
+            (
+                m.slot,
+                m.parent_root.0,
+                m.state_root.0,
+                m.body.randao_reveal.0,
+                root,
+            )
+        } else {
+            let b = pheme_types::minimal::deneb::SignedBeaconBlock::deserialize(ssz)
+                .map_err(|_| StoreError::WrongBlock { fork: "deneb" })?;
+            let root = spec::root_of(&b.message).ok_or(StoreError::Root)?;
+            let m = b.message;
+            (
+                m.slot,
+                m.parent_root.0,
+                m.state_root.0,
+                m.body.randao_reveal.0,
+                root,
+            )
+        };
+        if self.blocks.is_empty() {
+            self.anchor_root = root;
+            self.finalized = (spec::epoch_at(self.anchor.slot), root);
+        }
+        self.blocks.insert(
+            root,
+            KnownBlock {
+                slot,
+                parent_root,
+                state_root,
+                reveal_hash: spec::hash(&[&reveal]),
+                imported,
+                payload_status,
+            },
+        );
+        Ok(root)
+    }
+
+    /// A known block, by root.
+    pub fn block(&self, root: &[u8; 32]) -> Option<&KnownBlock> {
+        self.blocks.get(root)
+    }
+
+    /// The anchor state.
+    pub fn anchor(&self) -> &AnchorState {
+        &self.anchor
+    }
+
+    /// The anchor block's root.
+    pub fn anchor_root(&self) -> [u8; 32] {
+        self.anchor_root
+    }
+
+    /// `store.finalized_checkpoint` as `(epoch, root)`.
+    pub fn finalized(&self) -> (u64, [u8; 32]) {
+        self.finalized
+    }
+
+    /// Overrides `store.finalized_checkpoint`.
+    pub fn set_finalized(&mut self, epoch: u64, root: [u8; 32]) {
+        self.finalized = (epoch, root);
+    }
+
+    /// Sets the decision given where this validator cannot decide the next message.
+    pub fn set_stand_in(&self, decision: Option<Decision>) {
+        if let Ok(mut s) = self.stand_in.lock() {
+            *s = decision;
+        }
+    }
+
+    /// How many messages took the stand-in decision so far.
+    pub fn stood_in(&self) -> usize {
+        self.stood_in.load(Ordering::Relaxed)
+    }
+
+    /// How many messages reached this validator (passed Pheme's stateless checks) so far.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// The stand-in decision, counted (an IGNORE if none was set).
+    fn undecided(&self) -> Decision {
+        self.stood_in.fetch_add(1, Ordering::Relaxed);
+        self.stand_in
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .unwrap_or(Decision::ignore("undecided"))
+    }
+}
+
+impl StatefulValidator for ReferenceValidator {
+    fn validate(&self, msg: &InboundMessage) -> Decision {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let GossipPayload::Minimal(payload) = &*msg.payload else {
+            return self.undecided();
+        };
+        let result = match payload {
+            Payload::VoluntaryExit(e) => ops::voluntary_exit(self, e),
+            Payload::ProposerSlashing(s) => ops::proposer_slashing(self, s),
+            Payload::AttesterSlashing(s) => ops::attester_slashing(self, s),
+            Payload::BlsChange(c) => ops::bls_change(self, c),
+            // Attestations, aggregates, sync committee messages and contributions, blocks
+            // and blob sidecars: not yet.
+            _ => Err(Check::Undecided),
+        };
+        match result {
+            Ok(()) => Decision::Accept,
+            Err(Check::Refuse(d)) => d,
+            Err(Check::Undecided) => self.undecided(),
+        }
+    }
+}
+
+/// Why a check did not accept.
+#[derive(Debug)]
+enum Check {
+    /// IGNORE or REJECT.
+    Refuse(Decision),
+    /// This validator cannot decide (a message outside what the state covers).
+    Undecided,
+}
+
+/// `Err(Check::Refuse(Decision::reject(label)))`.
+fn reject(label: &'static str) -> Result<(), Check> {
+    Err(Check::Refuse(Decision::reject(label)))
+}
