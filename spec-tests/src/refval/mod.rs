@@ -14,11 +14,12 @@
 //! effective-balance step or activations, is not modelled; the vectors' states do not reach
 //! it).
 
+mod checks;
 mod ops;
 pub mod spec;
 pub mod state;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -86,6 +87,9 @@ pub struct ReferenceValidator {
     anchor_root: [u8; 32],
     /// `store.finalized_checkpoint` as `(epoch, root)`.
     finalized: (u64, [u8; 32]),
+    /// `seen.attestation_validator_epochs` for deneb attestations, whose attester is known
+    /// only from the committee (Pheme's stateless cache cannot key them).
+    seen_attesters: Mutex<HashSet<(u64, u64)>>,
     /// The decision to give where this validator cannot decide (the case's verdict).
     stand_in: Mutex<Option<Decision>>,
     /// How many messages took `stand_in`.
@@ -115,6 +119,7 @@ impl ReferenceValidator {
             blocks: HashMap::new(),
             anchor_root: [0u8; 32],
             finalized,
+            seen_attesters: Mutex::new(HashSet::new()),
             stand_in: Mutex::new(None),
             stood_in: AtomicUsize::new(0),
             calls: AtomicUsize::new(0),
@@ -224,6 +229,50 @@ impl ReferenceValidator {
             .and_then(|s| s.clone())
             .unwrap_or(Decision::ignore("undecided"))
     }
+
+    /// `get_ancestor(store, root, slot)`: `None` when a block on the way is unknown.
+    fn ancestor(&self, mut root: [u8; 32], slot: u64) -> Option<[u8; 32]> {
+        loop {
+            let b = self.blocks.get(&root)?;
+            if b.slot <= slot {
+                return Some(root);
+            }
+            if root == self.anchor_root {
+                return Some(root);
+            }
+            root = b.parent_root;
+        }
+    }
+
+    /// `get_checkpoint_block(store, root, epoch)`.
+    fn checkpoint_block(&self, root: [u8; 32], epoch: u64) -> Option<[u8; 32]> {
+        self.ancestor(root, spec::start_slot(epoch))
+    }
+
+    /// Whether the finalized checkpoint is an ancestor of (or is) `root`.
+    fn finalized_is_ancestor(&self, root: [u8; 32]) -> bool {
+        self.checkpoint_block(root, self.finalized.0) == Some(self.finalized.1)
+    }
+
+    /// The imported chain's RANDAO reveals from `root` back to the anchor.
+    fn reveals(&self, mut root: [u8; 32]) -> Vec<(u64, [u8; 32])> {
+        let mut out = Vec::new();
+        while root != self.anchor_root {
+            let Some(b) = self.blocks.get(&root) else {
+                break;
+            };
+            if b.imported {
+                out.push((b.slot, b.reveal_hash));
+            }
+            root = b.parent_root;
+        }
+        out
+    }
+
+    /// The state the checks read at `epoch`, on the chain of `head` (the anchor when unknown).
+    fn view(&self, epoch: u64, head: [u8; 32]) -> EpochView<'_> {
+        EpochView::new(&self.anchor, epoch, &self.reveals(head))
+    }
 }
 
 impl StatefulValidator for ReferenceValidator {
@@ -237,8 +286,9 @@ impl StatefulValidator for ReferenceValidator {
             Payload::ProposerSlashing(s) => ops::proposer_slashing(self, s),
             Payload::AttesterSlashing(s) => ops::attester_slashing(self, s),
             Payload::BlsChange(c) => ops::bls_change(self, c),
-            // Attestations, aggregates, sync committee messages and contributions, blocks
-            // and blob sidecars: not yet.
+            Payload::Attestation(a) => checks::attestation(self, a, msg.subnet()),
+            Payload::Aggregate(a) => checks::aggregate(self, a),
+            // Sync committee messages and contributions, blocks and blob sidecars: not yet.
             _ => Err(Check::Undecided),
         };
         match result {
@@ -261,4 +311,9 @@ enum Check {
 /// `Err(Check::Refuse(Decision::reject(label)))`.
 fn reject(label: &'static str) -> Result<(), Check> {
     Err(Check::Refuse(Decision::reject(label)))
+}
+
+/// `Err(Check::Refuse(Decision::ignore(label)))`.
+fn ignore(label: &'static str) -> Result<(), Check> {
+    Err(Check::Refuse(Decision::ignore(label)))
 }

@@ -1,0 +1,230 @@
+//! The stateful checks of attestations and aggregates: committees, aggregator selection,
+//! signatures, and the fork-choice checks (known and imported blocks, ancestry, finality).
+
+use pheme_gossip::payload::minimal::{Attestation, SignedAggregate};
+use pheme_types::phase0::AttestationData;
+
+use super::spec::{self, EpochView};
+use super::{Check, ReferenceValidator, ignore, reject};
+
+/// The attestation subnet count.
+const ATTESTATION_SUBNET_COUNT: u64 = 64;
+
+/// `compute_subnet_for_attestation`.
+fn subnet_for_attestation(per_slot: u64, slot: u64, index: u64) -> u64 {
+    (per_slot * (slot % spec::SLOTS_PER_EPOCH) + index) % ATTESTATION_SUBNET_COUNT
+}
+
+/// The checks on the block an attestation votes for: seen, imported, its target checkpoint,
+/// and the finalized checkpoint among its ancestors.
+fn voted_block(r: &ReferenceValidator, data: &AttestationData) -> Result<(), Check> {
+    let root = data.beacon_block_root.0;
+    let Some(block) = r.blocks.get(&root) else {
+        return ignore("voted_block_unknown");
+    };
+    if !block.imported {
+        return reject("voted_block_failed");
+    }
+    if r.checkpoint_block(root, data.target.epoch) != Some(data.target.root.0) {
+        return reject("target_not_ancestor");
+    }
+    if !r.finalized_is_ancestor(root) {
+        return ignore("finalized_not_ancestor");
+    }
+    Ok(())
+}
+
+/// The committee index range check and the committee.
+fn committee(view: &EpochView<'_>, data: &AttestationData, index: u64) -> Result<Vec<u64>, Check> {
+    if index >= view.committees_per_slot(data.target.epoch) {
+        return Err(Check::Refuse(pheme_gossip::Decision::reject(
+            "committee_index_out_of_range",
+        )));
+    }
+    Ok(view.beacon_committee(data.slot, index))
+}
+
+/// `validate_beacon_attestation_gossip` (deneb and electra): the stateful checks.
+pub(super) fn attestation(
+    r: &ReferenceValidator,
+    a: &Attestation,
+    subnet: Option<u64>,
+) -> Result<(), Check> {
+    let data = match a {
+        Attestation::Phase0(a) => &a.data,
+        Attestation::Electra(a) => &a.data,
+    };
+    let view = r.view(spec::epoch_at(data.slot), data.beacon_block_root.0);
+    let (index, signature) = match a {
+        Attestation::Phase0(a) => (data.index, &a.signature.0),
+        Attestation::Electra(a) => {
+            if data.index != 0 {
+                return reject("nonzero_data_index");
+            }
+            (a.committee_index, &a.signature.0)
+        }
+    };
+    let committee = committee(&view, data, index)?;
+    let per_slot = view.committees_per_slot(data.target.epoch);
+    if subnet != Some(subnet_for_attestation(per_slot, data.slot, index)) {
+        return reject("wrong_subnet");
+    }
+    if data.target.epoch != spec::epoch_at(data.slot) {
+        return reject("target_epoch_mismatch");
+    }
+    let attester = match a {
+        Attestation::Phase0(a) => {
+            let bits: Vec<bool> = a.aggregation_bits.iter().by_vals().collect();
+            if bits.iter().filter(|b| **b).count() != 1 {
+                return reject("not_one_bit");
+            }
+            if bits.len() != committee.len() {
+                return reject("bits_length_not_committee_size");
+            }
+            let Some(attester) = bits
+                .iter()
+                .position(|b| *b)
+                .and_then(|i| committee.get(i))
+                .copied()
+            else {
+                return reject("not_one_bit");
+            };
+            let seen = r
+                .seen_attesters
+                .lock()
+                .map(|s| s.contains(&(data.target.epoch, attester)))
+                .unwrap_or(false);
+            if seen {
+                return ignore("attester_seen");
+            }
+            attester
+        }
+        Attestation::Electra(a) => {
+            if !committee.contains(&a.attester_index) {
+                return reject("attester_not_in_committee");
+            }
+            a.attester_index
+        }
+    };
+    if !super::ops::valid_indexed_attestation(r, &[attester], data, signature) {
+        return reject("bad_attestation_signature");
+    }
+    voted_block(r, data)?;
+    if let Ok(mut seen) = r.seen_attesters.lock() {
+        seen.insert((data.target.epoch, attester));
+    }
+    Ok(())
+}
+
+/// `is_aggregator(state, slot, index, slot_signature)` for a committee of `len` members.
+fn is_aggregator(len: usize, selection_proof: &[u8]) -> bool {
+    let modulo = (len as u64 / spec::TARGET_AGGREGATORS_PER_COMMITTEE).max(1);
+    let h = spec::hash(&[selection_proof]);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&h[..8]);
+    u64::from_le_bytes(first) % modulo == 0
+}
+
+/// `validate_beacon_aggregate_and_proof_gossip` (deneb and electra): the stateful checks.
+pub(super) fn aggregate(r: &ReferenceValidator, s: &SignedAggregate) -> Result<(), Check> {
+    let (aggregator, data, bits, selection_proof, signature, aggregate_signature, message_root) =
+        match s {
+            SignedAggregate::Phase0(s) => (
+                s.message.aggregator_index,
+                &s.message.aggregate.data,
+                s.message
+                    .aggregate
+                    .aggregation_bits
+                    .iter()
+                    .by_vals()
+                    .collect::<Vec<bool>>(),
+                &s.message.selection_proof.0,
+                &s.signature.0,
+                &s.message.aggregate.signature.0,
+                spec::root_of(&s.message),
+            ),
+            SignedAggregate::Electra(s) => (
+                s.message.aggregator_index,
+                &s.message.aggregate.data,
+                s.message
+                    .aggregate
+                    .aggregation_bits
+                    .iter()
+                    .by_vals()
+                    .collect::<Vec<bool>>(),
+                &s.message.selection_proof.0,
+                &s.signature.0,
+                &s.message.aggregate.signature.0,
+                spec::root_of(&s.message),
+            ),
+        };
+    let index = match s {
+        SignedAggregate::Phase0(_) => data.index,
+        SignedAggregate::Electra(s) => {
+            if data.index != 0 {
+                return reject("nonzero_data_index");
+            }
+            let set: Vec<u64> = (0u64..)
+                .zip(s.message.aggregate.committee_bits.iter().by_vals())
+                .filter(|(_, b)| *b)
+                .map(|(i, _)| i)
+                .collect();
+            match set[..] {
+                [index] => index,
+                _ => return reject("not_one_committee_bit"),
+            }
+        }
+    };
+    let view = r.view(spec::epoch_at(data.slot), data.beacon_block_root.0);
+    let committee = committee(&view, data, index)?;
+    if data.target.epoch != spec::epoch_at(data.slot) {
+        return reject("target_epoch_mismatch");
+    }
+    if bits.len() != committee.len() {
+        return reject("bits_length_not_committee_size");
+    }
+    let mut attesters: Vec<u64> = committee
+        .iter()
+        .zip(&bits)
+        .filter(|(_, b)| **b)
+        .map(|(i, _)| *i)
+        .collect();
+    attesters.sort_unstable();
+    attesters.dedup();
+    if attesters.is_empty() {
+        return reject("no_participants");
+    }
+    if !is_aggregator(committee.len(), selection_proof) {
+        return reject("not_aggregator");
+    }
+    if !committee.contains(&aggregator) {
+        return reject("aggregator_not_in_committee");
+    }
+    let Some(v) = usize::try_from(aggregator)
+        .ok()
+        .and_then(|i| r.anchor.validators.get(i))
+    else {
+        return reject("aggregator_not_in_committee");
+    };
+    let epoch = data.target.epoch;
+    let domain = r.domains.get(spec::DOMAIN_SELECTION_PROOF, epoch);
+    let root = spec::signing_root(spec::u64_root(data.slot), domain);
+    if !spec::bls_verify(&v.pubkey.0, &root, selection_proof) {
+        return reject("bad_selection_proof");
+    }
+    let Some(message_root) = message_root else {
+        return reject("unhashable");
+    };
+    let domain = r.domains.get(spec::DOMAIN_AGGREGATE_AND_PROOF, epoch);
+    if !spec::bls_verify(
+        &v.pubkey.0,
+        &spec::signing_root(message_root, domain),
+        signature,
+    ) {
+        return reject("bad_aggregator_signature");
+    }
+    if !super::ops::valid_indexed_attestation(r, &attesters, data, aggregate_signature) {
+        return reject("bad_aggregate_signature");
+    }
+    voted_block(r, data)
+}
