@@ -1,7 +1,10 @@
-//! The stateful checks of attestations and aggregates: committees, aggregator selection,
-//! signatures, and the fork-choice checks (known and imported blocks, ancestry, finality).
+//! The stateful checks of attestations, aggregates, sync committee messages and
+//! contributions: committees, aggregator selection, signatures, and the fork-choice checks
+//! (known and imported blocks, ancestry, finality).
 
 use pheme_gossip::payload::minimal::{Attestation, SignedAggregate};
+use pheme_types::altair::SyncCommitteeMessage;
+use pheme_types::minimal::altair::{SignedContributionAndProof, SyncAggregatorSelectionData};
 use pheme_types::phase0::AttestationData;
 
 use super::spec::{self, EpochView};
@@ -227,4 +230,108 @@ pub(super) fn aggregate(r: &ReferenceValidator, s: &SignedAggregate) -> Result<(
         return reject("bad_aggregate_signature");
     }
     voted_block(r, data)
+}
+
+/// The sync committee's subcommittee size.
+const SUBCOMMITTEE_SIZE: usize = 32 / spec::SYNC_COMMITTEE_SUBNET_COUNT as usize;
+
+/// `validate_sync_committee_message_gossip`: the stateful checks.
+pub(super) fn sync_message(
+    r: &ReferenceValidator,
+    m: &SyncCommitteeMessage,
+    subnet: Option<u64>,
+) -> Result<(), Check> {
+    let Some(v) = usize::try_from(m.validator_index)
+        .ok()
+        .and_then(|i| r.anchor.validators.get(i))
+    else {
+        return reject("validator_index_out_of_range");
+    };
+    let view = r.view(spec::epoch_at(m.slot), r.anchor_root);
+    let Some(committee) = view.sync_committee(m.slot) else {
+        return Err(Check::Undecided);
+    };
+    let subnets: Vec<u64> = (0u64..)
+        .zip(committee)
+        .filter(|(_, p)| **p == v.pubkey.0)
+        .map(|(i, _)| i / SUBCOMMITTEE_SIZE as u64)
+        .collect();
+    if !subnet.is_some_and(|s| subnets.contains(&s)) {
+        return reject("wrong_sync_subnet");
+    }
+    let domain = r
+        .domains
+        .get(spec::DOMAIN_SYNC_COMMITTEE, spec::epoch_at(m.slot));
+    let root = spec::signing_root(m.beacon_block_root.0, domain);
+    if !spec::bls_verify(&v.pubkey.0, &root, &m.signature.0) {
+        return reject("bad_sync_signature");
+    }
+    Ok(())
+}
+
+/// `validate_sync_committee_contribution_and_proof_gossip`: the stateful checks.
+pub(super) fn contribution(
+    r: &ReferenceValidator,
+    s: &SignedContributionAndProof,
+) -> Result<(), Check> {
+    let cp = &s.message;
+    let c = &cp.contribution;
+    let Some(v) = usize::try_from(cp.aggregator_index)
+        .ok()
+        .and_then(|i| r.anchor.validators.get(i))
+    else {
+        return reject("aggregator_index_out_of_range");
+    };
+    let view = r.view(spec::epoch_at(c.slot), r.anchor_root);
+    let Some(committee) = view.sync_committee(c.slot) else {
+        return Err(Check::Undecided);
+    };
+    let Some(sub) = usize::try_from(c.subcommittee_index)
+        .ok()
+        .and_then(|i| committee.get(i * SUBCOMMITTEE_SIZE..(i + 1) * SUBCOMMITTEE_SIZE))
+    else {
+        return reject("subcommittee_index_out_of_range");
+    };
+    if !sub.contains(&v.pubkey.0) {
+        return reject("aggregator_not_in_subcommittee");
+    }
+    let epoch = spec::epoch_at(c.slot);
+    let selection = SyncAggregatorSelectionData {
+        slot: c.slot,
+        subcommittee_index: c.subcommittee_index,
+    };
+    let (Some(selection_root), Some(message_root)) = (spec::root_of(&selection), spec::root_of(cp))
+    else {
+        return reject("unhashable");
+    };
+    let domain = r
+        .domains
+        .get(spec::DOMAIN_SYNC_COMMITTEE_SELECTION_PROOF, epoch);
+    let root = spec::signing_root(selection_root, domain);
+    if !spec::bls_verify(&v.pubkey.0, &root, &cp.selection_proof.0) {
+        return reject("bad_selection_proof");
+    }
+    let domain = r.domains.get(spec::DOMAIN_CONTRIBUTION_AND_PROOF, epoch);
+    if !spec::bls_verify(
+        &v.pubkey.0,
+        &spec::signing_root(message_root, domain),
+        &s.signature.0,
+    ) {
+        return reject("bad_aggregator_signature");
+    }
+    let participants: Vec<&[u8]> = sub
+        .iter()
+        .zip(c.aggregation_bits.iter().by_vals())
+        .filter(|(_, b)| *b)
+        .map(|(p, _)| p.as_slice())
+        .collect();
+    if participants.is_empty() {
+        return reject("no_participants");
+    }
+    let domain = r.domains.get(spec::DOMAIN_SYNC_COMMITTEE, epoch);
+    let root = spec::signing_root(c.beacon_block_root.0, domain);
+    if !spec::bls_fast_aggregate_verify(&participants, &root, &c.signature.0) {
+        return reject("bad_aggregate_signature");
+    }
+    Ok(())
 }

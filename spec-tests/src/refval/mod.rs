@@ -288,7 +288,9 @@ impl StatefulValidator for ReferenceValidator {
             Payload::BlsChange(c) => ops::bls_change(self, c),
             Payload::Attestation(a) => checks::attestation(self, a, msg.subnet()),
             Payload::Aggregate(a) => checks::aggregate(self, a),
-            // Sync committee messages and contributions, blocks and blob sidecars: not yet.
+            Payload::SyncCommittee(m) => checks::sync_message(self, m, msg.subnet()),
+            Payload::Contribution(c) => checks::contribution(self, c),
+            // Blocks and blob sidecars: not yet.
             _ => Err(Check::Undecided),
         };
         match result {
