@@ -1,14 +1,15 @@
 //! The stateful checks of attestations, aggregates, sync committee messages and
-//! contributions: committees, aggregator selection, signatures, and the fork-choice checks
-//! (known and imported blocks, ancestry, finality).
+//! contributions, blocks and blob sidecars: committees, aggregator selection, proposers,
+//! signatures, and the fork-choice checks (known and imported blocks, ancestry, finality).
 
 use pheme_gossip::payload::minimal::{Attestation, SignedAggregate};
 use pheme_types::altair::SyncCommitteeMessage;
 use pheme_types::minimal::altair::{SignedContributionAndProof, SyncAggregatorSelectionData};
-use pheme_types::phase0::AttestationData;
+use pheme_types::minimal::deneb::BlobSidecar;
+use pheme_types::phase0::{AttestationData, BeaconBlockHeader};
 
 use super::spec::{self, EpochView};
-use super::{Check, ReferenceValidator, ignore, reject};
+use super::{Check, PayloadStatus, ReferenceValidator, ignore, reject};
 
 /// The attestation subnet count.
 const ATTESTATION_SUBNET_COUNT: u64 = 64;
@@ -334,4 +335,108 @@ pub(super) fn contribution(
         return reject("bad_aggregate_signature");
     }
     Ok(())
+}
+
+/// What the block and blob sidecar checks read of a block or a sidecar's header.
+pub(super) struct Proposal<'a> {
+    /// `slot`.
+    pub slot: u64,
+    /// `proposer_index`.
+    pub proposer_index: u64,
+    /// `parent_root`.
+    pub parent_root: [u8; 32],
+    /// `hash_tree_root` of the block (equal to its header's).
+    pub root: Option<[u8; 32]>,
+    /// The proposer's signature.
+    pub signature: &'a [u8],
+}
+
+/// The checks blocks and blob sidecars share up to the parent: finalized slot, proposer index
+/// and signature, parent seen.
+fn proposal_signature(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Check> {
+    if p.slot <= spec::start_slot(r.finalized.0) {
+        return ignore("not_after_finalized_slot");
+    }
+    let Some(v) = usize::try_from(p.proposer_index)
+        .ok()
+        .and_then(|i| r.anchor.validators.get(i))
+    else {
+        return reject("proposer_index_out_of_range");
+    };
+    let Some(root) = p.root else {
+        return reject("unhashable");
+    };
+    let domain = r
+        .domains
+        .get(spec::DOMAIN_BEACON_PROPOSER, spec::epoch_at(p.slot));
+    if !spec::bls_verify(&v.pubkey.0, &spec::signing_root(root, domain), p.signature) {
+        return reject("bad_proposer_signature");
+    }
+    Ok(())
+}
+
+/// The expected proposer check: the parent's state advanced to the slot.
+fn expected_proposer(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Check> {
+    let view = r.view(spec::epoch_at(p.slot), p.parent_root);
+    match view.proposer(p.slot) {
+        Some(expected) if expected == p.proposer_index => Ok(()),
+        Some(_) => reject("wrong_proposer"),
+        None => Err(Check::Undecided),
+    }
+}
+
+/// `validate_beacon_block_gossip` (deneb and electra): the stateful checks.
+pub(super) fn block(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Check> {
+    proposal_signature(r, p)?;
+    let Some(parent) = r.blocks.get(&p.parent_root) else {
+        return ignore("parent_unknown");
+    };
+    let status = parent.payload_status;
+    if !parent.imported {
+        return match status {
+            PayloadStatus::NotValidated => reject("parent_failed_optimistic"),
+            _ => ignore("parent_failed_payload_processed"),
+        };
+    }
+    if status == PayloadStatus::Invalidated {
+        return ignore("parent_payload_invalid");
+    }
+    if p.slot <= parent.slot {
+        return reject("slot_not_after_parent");
+    }
+    if !r.finalized_is_ancestor(p.parent_root) {
+        return reject("finalized_not_ancestor");
+    }
+    expected_proposer(r, p)
+}
+
+/// The header a blob sidecar carries, as a [`Proposal`].
+pub(super) fn sidecar_proposal<'a>(h: &BeaconBlockHeader, signature: &'a [u8]) -> Proposal<'a> {
+    Proposal {
+        slot: h.slot,
+        proposer_index: h.proposer_index,
+        parent_root: h.parent_root.0,
+        root: spec::root_of(h),
+        signature,
+    }
+}
+
+/// `validate_blob_sidecar_gossip` (deneb and electra): the stateful checks.
+pub(super) fn blob_sidecar(r: &ReferenceValidator, s: &BlobSidecar) -> Result<(), Check> {
+    let header = &s.signed_block_header;
+    let p = sidecar_proposal(&header.message, &header.signature.0);
+    proposal_signature(r, &p)?;
+    let Some(parent) = r.blocks.get(&p.parent_root) else {
+        return ignore("parent_unknown");
+    };
+    if !parent.imported {
+        return reject("parent_failed");
+    }
+    if p.slot <= parent.slot {
+        return reject("slot_not_after_parent");
+    }
+    if !r.finalized_is_ancestor(p.parent_root) {
+        return reject("finalized_not_ancestor");
+    }
+    expected_proposer(r, &p)
 }

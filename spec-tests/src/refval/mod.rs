@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use pheme_gossip::payload::minimal::Payload;
+use pheme_gossip::payload::minimal::{Payload, SignedBlock};
 use pheme_gossip::{Decision, GossipPayload, InboundMessage, StatefulValidator};
 
 pub use spec::{Domains, EpochView};
@@ -290,8 +290,31 @@ impl StatefulValidator for ReferenceValidator {
             Payload::Aggregate(a) => checks::aggregate(self, a),
             Payload::SyncCommittee(m) => checks::sync_message(self, m, msg.subnet()),
             Payload::Contribution(c) => checks::contribution(self, c),
-            // Blocks and blob sidecars: not yet.
-            _ => Err(Check::Undecided),
+            Payload::Block(b) => match &**b {
+                SignedBlock::Deneb(b) => checks::block(
+                    self,
+                    &checks::Proposal {
+                        slot: b.message.slot,
+                        proposer_index: b.message.proposer_index,
+                        parent_root: b.message.parent_root.0,
+                        root: spec::root_of(&b.message),
+                        signature: &b.signature.0,
+                    },
+                ),
+                SignedBlock::Electra(b) => checks::block(
+                    self,
+                    &checks::Proposal {
+                        slot: b.message.slot,
+                        proposer_index: b.message.proposer_index,
+                        parent_root: b.message.parent_root.0,
+                        root: spec::root_of(&b.message),
+                        signature: &b.signature.0,
+                    },
+                ),
+                _ => Err(Check::Undecided),
+            },
+            Payload::BlobSidecar(s) => checks::blob_sidecar(self, s),
+            Payload::DataColumnSidecar(_) => Err(Check::Undecided),
         };
         match result {
             Ok(()) => Decision::Accept,
