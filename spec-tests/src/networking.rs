@@ -1,14 +1,14 @@
 //! `networking` / `gossip_*`: every block and message of a case decodes with the fork's type,
-//! its `hash_tree_root` equals the one in its file name, and Pheme's verdict never drops a
-//! message the case expects `valid`.
+//! its `hash_tree_root` equals the one in its file name, and every message's verdict, computed
+//! by Pheme with the reference stateful validator ([`crate::refval`]), is the case's.
 //!
-//! Each message goes through what a node runs: Pheme's gossip transform (snappy bounded by the
-//! topic's SSZ size bounds, message-id), SSZ decoding into the topic's view, and the topic
-//! handler's stateless checks at the case's clock (`current_time_ms + offset_ms` after the
-//! state's genesis). Where those decide (IGNORE or REJECT), the verdict must equal the case's;
-//! where they accept, the message needed state, and the case's verdict stands in for the
-//! stateful checks: only messages it expects `valid` are recorded in the seen caches, as the
-//! validator would. A message the case expects `valid` must never be refused (no false drop).
+//! Each message goes through what a node runs: [`pheme_gossip::GossipValidator::validate`] on the
+//! wire bytes, on the topic with the chain's real fork digest, at the case's clock
+//! (`current_time_ms + offset_ms` after the state's genesis): bounded snappy, message-id, SSZ
+//! decoding, the topic handler's stateless checks, then the reference validator over the case's
+//! anchor state, blocks and finalized checkpoint; accepted messages update the seen caches. A
+//! verdict "stands in" only where the reference validator says it cannot decide: then the
+//! case's verdict is its decision, and the message is counted apart.
 
 use std::collections::BTreeMap;
 use std::path::Path;

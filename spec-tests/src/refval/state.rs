@@ -217,7 +217,7 @@ pub enum StateError {
 /// What the gossip checks read of the anchor state, for either fork.
 #[derive(Debug, Clone)]
 pub struct AnchorState {
-    /// Whether the state is electra's (its proposer sampling and pending withdrawals).
+    /// Whether the state is electra's (its proposer sampling).
     pub electra: bool,
     /// `genesis_time`.
     pub genesis_time: u64,
@@ -235,14 +235,12 @@ pub struct AnchorState {
     pub current_sync_committee: Vec<[u8; 48]>,
     /// `next_sync_committee.pubkeys`.
     pub next_sync_committee: Vec<[u8; 48]>,
-    /// Validators with a pending partial withdrawal (electra).
-    pub pending_withdrawals: Vec<u64>,
     /// `hash_tree_root(state)`.
     pub root: [u8; 32],
 }
 
 macro_rules! anchor_from {
-    ($s:expr, $electra:expr, $pending:expr) => {{
+    ($s:expr, $electra:expr) => {{
         let mut s = $s;
         let root = s.hash_tree_root().map_err(StateError::Root)?;
         let mut root_bytes = [0u8; 32];
@@ -262,7 +260,6 @@ macro_rules! anchor_from {
                 .map(|p| p.0)
                 .collect(),
             next_sync_committee: s.next_sync_committee.pubkeys.iter().map(|p| p.0).collect(),
-            pending_withdrawals: $pending(&s),
             root: root_bytes,
         }
     }};
@@ -278,7 +275,7 @@ impl AnchorState {
                         fork: "deneb",
                         source,
                     })?;
-                anchor_from!(s, false, |_: &DenebBeaconState| Vec::new())
+                anchor_from!(s, false)
             }
             "electra" => {
                 let s =
@@ -286,11 +283,7 @@ impl AnchorState {
                         fork: "electra",
                         source,
                     })?;
-                anchor_from!(s, true, |s: &ElectraBeaconState| s
-                    .pending_partial_withdrawals
-                    .iter()
-                    .map(|w| w.validator_index)
-                    .collect())
+                anchor_from!(s, true)
             }
             other => return Err(StateError::UnknownFork(other.to_owned())),
         })
