@@ -138,11 +138,35 @@ impl Decision {
 pub trait StatefulValidator: Send + Sync + 'static {
     /// The decision of the state checks for a stateless-accepted message.
     fn validate(&self, msg: &InboundMessage) -> Decision;
+
+    /// Called when Pheme records a message the checks accepted: after its own final check
+    /// against what was accepted meanwhile, so exactly for the messages that are forwarded. A
+    /// node that keeps first-seen caches of its own (an attester known only through the
+    /// committee, for pre-electra attestations) records them here, never in `validate`, whose
+    /// ACCEPT may still turn into an IGNORE. Runs on the validation task: keep it short.
+    fn recorded(&self, msg: &InboundMessage) {
+        let _ = msg;
+    }
+
+    /// Whether the checks are so cheap (a few microseconds, no signature) that a hop to a
+    /// blocking thread would cost more than they do: they then run on the validation task
+    /// itself, one at a time. `false` unless overridden.
+    fn runs_inline(&self) -> bool {
+        false
+    }
 }
 
 impl<T: StatefulValidator + ?Sized> StatefulValidator for Arc<T> {
     fn validate(&self, msg: &InboundMessage) -> Decision {
         (**self).validate(msg)
+    }
+
+    fn recorded(&self, msg: &InboundMessage) {
+        (**self).recorded(msg)
+    }
+
+    fn runs_inline(&self) -> bool {
+        (**self).runs_inline()
     }
 }
 
@@ -154,5 +178,9 @@ pub struct NoState;
 impl StatefulValidator for NoState {
     fn validate(&self, _msg: &InboundMessage) -> Decision {
         Decision::Accept
+    }
+
+    fn runs_inline(&self) -> bool {
+        true
     }
 }

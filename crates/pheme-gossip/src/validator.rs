@@ -192,6 +192,11 @@ impl<S: StatefulValidator> GossipValidator<S> {
         }
     }
 
+    /// The node's checks.
+    pub fn stateful(&self) -> &S {
+        &self.stateful
+    }
+
     /// Verdict counts per `(topic base name, verdict, reason)`.
     pub fn counts(&self) -> &BTreeMap<(&'static str, Verdict, &'static str), u64> {
         self.sorted_counts.get_or_init(|| {
@@ -518,6 +523,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
                     Ok(pending) => {
                         self.handlers.commit(pending);
                         self.generation += 1;
+                        self.stateful.recorded(&input);
                         None
                     }
                     Err(refusal) => Some(refusal),

@@ -53,7 +53,7 @@ pub(super) fn attestation(
     r: &ReferenceValidator,
     a: &Attestation,
     subnet: Option<u64>,
-) -> Result<(), Check> {
+) -> Result<Option<(u64, u64)>, Check> {
     let data = match a {
         Attestation::Phase0(a) => &a.data,
         Attestation::Electra(a) => &a.data,
@@ -114,10 +114,9 @@ pub(super) fn attestation(
         return reject("bad_attestation_signature");
     }
     voted_block(r, data)?;
-    if let Ok(mut seen) = r.seen_attesters.lock() {
-        seen.insert((data.target.epoch, attester));
-    }
-    Ok(())
+    // Recorded only once Pheme records the message (`StatefulValidator::recorded`): an
+    // ACCEPT here may still become an IGNORE.
+    Ok(matches!(a, Attestation::Phase0(_)).then_some((data.target.epoch, attester)))
 }
 
 /// `is_aggregator(state, slot, index, slot_signature)` for a committee of `len` members.

@@ -90,6 +90,9 @@ pub struct ReferenceValidator {
     /// `seen.attestation_validator_epochs` for deneb attestations, whose attester is known
     /// only from the committee (Pheme's stateless cache cannot key them).
     seen_attesters: Mutex<HashSet<(u64, u64)>>,
+    /// Deneb attestations accepted by `validate`, by message-id, until Pheme records them.
+    /// (Entries of messages Pheme refused after all stay: a node would prune them by epoch.)
+    accepted_attesters: Mutex<HashMap<pheme_codec::MessageId, (u64, u64)>>,
     /// The decision to give where this validator cannot decide (the case's verdict).
     stand_in: Mutex<Option<Decision>>,
     /// How many messages took `stand_in`.
@@ -120,6 +123,7 @@ impl ReferenceValidator {
             anchor_root: [0u8; 32],
             finalized,
             seen_attesters: Mutex::new(HashSet::new()),
+            accepted_attesters: Mutex::new(HashMap::new()),
             stand_in: Mutex::new(None),
             stood_in: AtomicUsize::new(0),
             calls: AtomicUsize::new(0),
@@ -286,7 +290,11 @@ impl StatefulValidator for ReferenceValidator {
             Payload::ProposerSlashing(s) => ops::proposer_slashing(self, s),
             Payload::AttesterSlashing(s) => ops::attester_slashing(self, s),
             Payload::BlsChange(c) => ops::bls_change(self, c),
-            Payload::Attestation(a) => checks::attestation(self, a, msg.subnet()),
+            Payload::Attestation(a) => checks::attestation(self, a, msg.subnet()).map(|key| {
+                if let (Some(key), Ok(mut accepted)) = (key, self.accepted_attesters.lock()) {
+                    accepted.insert(msg.message_id, key);
+                }
+            }),
             Payload::Aggregate(a) => checks::aggregate(self, a),
             Payload::SyncCommittee(m) => checks::sync_message(self, m, msg.subnet()),
             Payload::Contribution(c) => checks::contribution(self, c),
@@ -322,6 +330,17 @@ impl StatefulValidator for ReferenceValidator {
             Err(Check::Undecided) => self.undecided(),
         }
     }
+
+    fn recorded(&self, msg: &InboundMessage) {
+        let key = self
+            .accepted_attesters
+            .lock()
+            .ok()
+            .and_then(|mut a| a.remove(&msg.message_id));
+        if let (Some(key), Ok(mut seen)) = (key, self.seen_attesters.lock()) {
+            seen.insert(key);
+        }
+    }
 }
 
 /// Why a check did not accept.
@@ -334,11 +353,11 @@ enum Check {
 }
 
 /// `Err(Check::Refuse(Decision::reject(label)))`.
-fn reject(label: &'static str) -> Result<(), Check> {
+fn reject<T>(label: &'static str) -> Result<T, Check> {
     Err(Check::Refuse(Decision::reject(label)))
 }
 
 /// `Err(Check::Refuse(Decision::ignore(label)))`.
-fn ignore(label: &'static str) -> Result<(), Check> {
+fn ignore<T>(label: &'static str) -> Result<T, Check> {
     Err(Check::Refuse(Decision::ignore(label)))
 }
