@@ -76,7 +76,7 @@ async fn invalid_messages_stop_at_pheme() {
         let mut c = pheme_types::capella::SignedBlsToExecutionChange::default();
         c.message.validator_index = i;
         c.signature = pheme_types::primitives::BlsSignature::try_from(&[0xab; 96][..]).unwrap();
-        bad.publish(GossipKind::BlsToExecutionChange, serialize(&c).unwrap())
+        bad.publish_ssz(GossipKind::BlsToExecutionChange, serialize(&c).unwrap())
             .await
             .unwrap();
         sent += 1;
@@ -96,7 +96,7 @@ async fn invalid_messages_stop_at_pheme() {
         // One committee per slot with 16 validators: committee 0 is on subnet slot % 8.
         let wrong = (slot % spe + 1) % 64;
         match bad
-            .publish(GossipKind::BeaconAttestation(wrong), serialize(&a).unwrap())
+            .publish_ssz(GossipKind::BeaconAttestation(wrong), serialize(&a).unwrap())
             .await
         {
             Ok(_) => sent += 1,

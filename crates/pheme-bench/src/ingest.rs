@@ -335,7 +335,7 @@ pub async fn run_level(
         }
     }
     // Counters the service publishes every tick: one more tick for them to settle.
-    tokio::time::sleep(pheme_network::TICK * 2).await;
+    tokio::time::sleep(pheme_network::service::TICK * 2).await;
     let stats = node.stats().await?;
     let cpu2 = cpu_ns(node.pid)?;
     let (_, peak_rss) = rss_bytes(node.pid)?;

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use futures::executor::block_on;
 use futures::io::Cursor;
 use pheme_network::{
-    BlockChunk, GoodbyeReason, MetaData, ResponseCode, RpcCodec, RpcConfig, RpcProtocol,
-    RpcRequest, RpcResponse, StatusMessage,
+    rpc::BlockChunk, rpc::GoodbyeReason, rpc::MetaData, rpc::ResponseCode, rpc::RpcCodec,
+    rpc::RpcConfig, rpc::RpcProtocol, rpc::RpcRequest, rpc::RpcResponse, rpc::StatusMessage,
 };
 use pheme_spec::{GossipKind, Network};
 use pheme_types::p2p::{BeaconBlocksByRangeRequest, MetaDataV3};
@@ -94,20 +94,24 @@ fn rpc(dir: &Path) -> usize {
             .position(|p| *p == protocol)
             .unwrap() as u8;
         let request = match protocol.method() {
-            pheme_network::RpcMethod::Status => RpcRequest::Status(status),
-            pheme_network::RpcMethod::Goodbye => RpcRequest::Goodbye(GoodbyeReason::TooManyPeers),
-            pheme_network::RpcMethod::Ping => RpcRequest::Ping(9),
-            pheme_network::RpcMethod::MetaData => RpcRequest::MetaData,
-            pheme_network::RpcMethod::BlocksByRange => RpcRequest::BlocksByRange(range.clone()),
-            pheme_network::RpcMethod::BlocksByRoot => {
+            pheme_network::rpc::RpcMethod::Status => RpcRequest::Status(status),
+            pheme_network::rpc::RpcMethod::Goodbye => {
+                RpcRequest::Goodbye(GoodbyeReason::TooManyPeers)
+            }
+            pheme_network::rpc::RpcMethod::Ping => RpcRequest::Ping(9),
+            pheme_network::rpc::RpcMethod::MetaData => RpcRequest::MetaData,
+            pheme_network::rpc::RpcMethod::BlocksByRange => {
+                RpcRequest::BlocksByRange(range.clone())
+            }
+            pheme_network::rpc::RpcMethod::BlocksByRoot => {
                 RpcRequest::BlocksByRoot(vec![[7; 32], [8; 32]])
             }
         };
         let response = match protocol.method() {
-            pheme_network::RpcMethod::Status => RpcResponse::Status(status),
-            pheme_network::RpcMethod::Goodbye => RpcResponse::GoodbyeAck,
-            pheme_network::RpcMethod::Ping => RpcResponse::Pong(11),
-            pheme_network::RpcMethod::MetaData => RpcResponse::MetaData(metadata.clone()),
+            pheme_network::rpc::RpcMethod::Status => RpcResponse::Status(status),
+            pheme_network::rpc::RpcMethod::Goodbye => RpcResponse::GoodbyeAck,
+            pheme_network::rpc::RpcMethod::Ping => RpcResponse::Pong(11),
+            pheme_network::rpc::RpcMethod::MetaData => RpcResponse::MetaData(metadata.clone()),
             _ => {
                 let mut blocks = vec![block(1), block(2)];
                 if !protocol.has_context_bytes() {
@@ -117,7 +121,7 @@ fn rpc(dir: &Path) -> usize {
                 }
                 RpcResponse::Blocks {
                     blocks,
-                    error: Some(pheme_network::RpcErrorResponse {
+                    error: Some(pheme_network::rpc::RpcErrorResponse {
                         code: ResponseCode::ResourceUnavailable,
                         message: b"pruned".to_vec(),
                     }),
@@ -164,7 +168,7 @@ fn router(dir: &Path) -> usize {
     use prost::Message as _;
     let chain = Network::Mainnet.chain_spec().unwrap();
     let digest = chain.fork_digest_at(SLOT / chain.slots_per_epoch());
-    let topic = |k| Bytes::from(pheme_network::topic_name(digest, k));
+    let topic = |k| Bytes::from(pheme_network::params::topic_name(digest, k));
     let kinds = [
         GossipKind::BeaconBlock,
         GossipKind::BeaconAggregateAndProof,

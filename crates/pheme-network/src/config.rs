@@ -19,6 +19,16 @@ pub const DEFAULT_PEER_EXCESS: f64 = 0.1;
 pub const DEFAULT_PORT: u16 = 9000;
 /// Gossip messages waiting for validation before new ones are IGNOREd.
 pub const DEFAULT_VALIDATION_QUEUE: usize = 16_384;
+/// Node checks running at once (on blocking threads) by default: every core but the one the
+/// swarm needs, at least one.
+pub fn default_validation_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+}
+/// How long after its first copy arrived a message may wait for a verdict: in the queue for the
+/// node's checks, or for a deferred answer. Past it the message is IGNOREd: Pheme's router
+/// keeps a message for IWANTs for `history_length` heartbeats (mainnet: 6 x 0.7 s = 4.2 s), so
+/// a later ACCEPT could be forwarded to no one who still asks for it.
+pub const DEFAULT_VALIDATION_DEADLINE: Duration = Duration::from_secs(4);
 /// Events waiting for the node before new ones are dropped (and counted).
 pub const DEFAULT_EVENT_QUEUE: usize = 16_384;
 /// How long Pheme's router lets a small forward (an attestation, an aggregate) wait for others
@@ -102,6 +112,9 @@ pub enum ConfigError {
     /// The queue sizes must be positive.
     #[error("queue sizes must be positive")]
     Queue,
+    /// The validation concurrency and deadline must be positive.
+    #[error("the validation concurrency and deadline must be positive")]
+    Validation,
 }
 
 /// Everything the service needs.
@@ -118,6 +131,8 @@ pub struct NetworkConfig {
     pub(crate) profile: Profile,
     pub(crate) scoring: bool,
     pub(crate) validation_queue: usize,
+    pub(crate) validation_concurrency: usize,
+    pub(crate) validation_deadline: Duration,
     pub(crate) event_queue: usize,
     pub(crate) ban_duration: Duration,
     pub(crate) rpc: Option<crate::rpc::RpcConfig>,
@@ -147,6 +162,8 @@ impl NetworkConfig {
                 profile: Profile::default(),
                 scoring: true,
                 validation_queue: DEFAULT_VALIDATION_QUEUE,
+                validation_concurrency: default_validation_concurrency(),
+                validation_deadline: DEFAULT_VALIDATION_DEADLINE,
                 event_queue: DEFAULT_EVENT_QUEUE,
                 ban_duration: DEFAULT_BAN_DURATION,
                 rpc: None,
@@ -240,6 +257,21 @@ impl NetworkConfigBuilder {
         self
     }
 
+    /// How many of the node's checks run at once, each on a blocking thread (default
+    /// [`default_validation_concurrency`]). When more wait, blocks, sidecars and aggregates
+    /// go ahead of attestations and sync committee messages.
+    pub fn validation_concurrency(mut self, n: usize) -> Self {
+        self.config.validation_concurrency = n;
+        self
+    }
+
+    /// How long a message may wait for its verdict after arriving (default
+    /// [`DEFAULT_VALIDATION_DEADLINE`]); past it, it is IGNOREd.
+    pub fn validation_deadline(mut self, d: Duration) -> Self {
+        self.config.validation_deadline = d;
+        self
+    }
+
     /// Event queue length.
     pub fn event_queue(mut self, n: usize) -> Self {
         self.config.event_queue = n;
@@ -328,6 +360,9 @@ impl NetworkConfigBuilder {
         }
         if c.validation_queue == 0 || c.event_queue == 0 {
             return Err(ConfigError::Queue);
+        }
+        if c.validation_concurrency == 0 || c.validation_deadline.is_zero() {
+            return Err(ConfigError::Validation);
         }
         if let Subnets::Attestation(list) = &c.subnets
             && let Some(bad) = list

@@ -4,11 +4,14 @@
 use std::collections::BTreeMap;
 
 use libp2p::{Multiaddr, PeerId, gossipsub};
-use pheme_gossip::{Outcome, Verdict};
+use std::sync::Arc;
+
+use pheme_gossip::{Decision, GossipPayload, Outcome};
 use pheme_spec::GossipKind;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::scores::ScoreBreakdown;
+use crate::validation::Answer;
 
 /// The service stopped: its task ended or was shut down.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -22,6 +25,9 @@ pub enum HandleError {
     /// The topic kind does not exist at the current fork.
     #[error("{0} is not a topic of the current fork")]
     NoSuchTopic(GossipKind),
+    /// The payload does not fit the topic at the current fork.
+    #[error("cannot publish")]
+    Payload(#[from] pheme_gossip::PayloadError),
     /// Dialling failed at once.
     #[error("dial failed: {0}")]
     Dial(String),
@@ -110,10 +116,9 @@ pub(crate) enum Command {
     Unsubscribe(GossipKind),
     Publish(
         GossipKind,
-        Vec<u8>,
+        Outgoing,
         oneshot::Sender<Result<gossipsub::MessageId, HandleError>>,
     ),
-    Report(gossipsub::MessageId, PeerId, Verdict),
     SetAppScore(PeerId, f64),
     SetActiveValidators(u64),
     Scores(oneshot::Sender<Vec<ScoreBreakdown>>),
@@ -123,10 +128,19 @@ pub(crate) enum Command {
     Shutdown(oneshot::Sender<()>),
 }
 
+/// What the node publishes.
+pub(crate) enum Outgoing {
+    /// SSZ bytes, as given.
+    Ssz(Vec<u8>),
+    /// A typed payload, checked against the topic and encoded by the service.
+    Payload(Arc<GossipPayload>),
+}
+
 /// Sends commands to the service; clone freely.
 #[derive(Clone, Debug)]
 pub struct NetworkHandle {
     pub(crate) tx: mpsc::UnboundedSender<Command>,
+    pub(crate) answers: mpsc::UnboundedSender<Answer>,
     pub(crate) local_peer_id: PeerId,
 }
 
@@ -136,7 +150,6 @@ impl std::fmt::Debug for Command {
             Command::Subscribe(_) => "Subscribe",
             Command::Unsubscribe(_) => "Unsubscribe",
             Command::Publish(..) => "Publish",
-            Command::Report(..) => "Report",
             Command::SetAppScore(..) => "SetAppScore",
             Command::SetActiveValidators(_) => "SetActiveValidators",
             Command::Scores(_) => "Scores",
@@ -177,24 +190,44 @@ impl NetworkHandle {
         self.send(Command::Unsubscribe(kind))
     }
 
-    /// Publishes an SSZ payload on `kind` at the current fork digest; the service compresses it.
+    /// Publishes a typed payload on `kind` at the current fork digest: the service checks that
+    /// it is the container `kind` carries at that fork (and the chain's preset), encodes and
+    /// compresses it.
     pub async fn publish(
+        &self,
+        kind: GossipKind,
+        payload: impl Into<Arc<GossipPayload>>,
+    ) -> Result<gossipsub::MessageId, HandleError> {
+        let message = Outgoing::Payload(payload.into());
+        self.ask(|tx| Command::Publish(kind, message, tx)).await?
+    }
+
+    /// Publishes SSZ bytes on `kind` at the current fork digest as they are (the service
+    /// compresses them): for a node that holds the encoding already.
+    pub async fn publish_ssz(
         &self,
         kind: GossipKind,
         ssz: Vec<u8>,
     ) -> Result<gossipsub::MessageId, HandleError> {
-        self.ask(|tx| Command::Publish(kind, ssz, tx)).await?
+        self.ask(|tx| Command::Publish(kind, Outgoing::Ssz(ssz), tx))
+            .await?
     }
 
-    /// Reports a verdict for a message the node validates itself (messages Pheme validated are
-    /// reported by Pheme; this is for a node that defers its own checks).
-    pub fn report_validation(
+    /// Answers for a message whose check returned [`Decision::Defer`], by its message-id
+    /// ([`InboundMessage::message_id`](pheme_gossip::InboundMessage)). An answer after the
+    /// validation deadline finds the message already IGNOREd and is counted
+    /// (`pheme_validation_answers_unmatched_total`), not applied.
+    pub fn decide(
         &self,
-        id: gossipsub::MessageId,
-        source: PeerId,
-        verdict: Verdict,
+        message_id: pheme_codec::MessageId,
+        decision: Decision,
     ) -> Result<(), HandleError> {
-        self.send(Command::Report(id, source, verdict))
+        self.answers
+            .send(Answer {
+                id: message_id,
+                decision,
+            })
+            .map_err(|_| HandleError::Stopped)
     }
 
     /// Sets a peer's application score (P5).

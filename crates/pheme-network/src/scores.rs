@@ -265,11 +265,6 @@ impl ScoreTracker {
         }
     }
 
-    /// The peers being tracked.
-    pub fn peers(&self) -> impl Iterator<Item = &PeerId> {
-        self.peers.keys()
-    }
-
     /// The breakdown of `peer`'s score, given the router's `total`.
     pub fn breakdown(&self, peer: &PeerId, total: f64, now: Instant) -> ScoreBreakdown {
         let mut out = ScoreBreakdown {

@@ -593,7 +593,7 @@ mod tests {
     fn outbound_round_trips_and_refuses_wrong_sizes() {
         let chain = Arc::new(Network::Mainnet.chain_spec().unwrap());
         let t = SnappyTransform::new(chain);
-        let topic = crate::topic_hash(
+        let topic = crate::params::topic_hash(
             pheme_spec::ForkDigest([0x8c, 0x9f, 0x62, 0xfe]),
             GossipKind::SyncCommittee(1),
         );

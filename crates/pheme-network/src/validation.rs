@@ -2,16 +2,21 @@
 //! stateful checks, and sends the verdict back over a channel, so the swarm never waits on
 //! chain logic.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use libp2p::PeerId;
-use pheme_gossip::{GossipValidator, StatefulValidator, Verdict};
+use pheme_gossip::{
+    Begun, Checking, Decision, GossipValidator, InboundMessage, Outcome, StatefulValidator, Verdict,
+};
 use pheme_router::MessageId;
-use pheme_spec::{ChainSpec, unix_now_ms};
+use pheme_spec::{ChainSpec, GossipKind, unix_now_ms};
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
 
 use crate::handle::{GossipReceived, NetworkEvent};
 use crate::metrics::Metrics;
@@ -44,10 +49,17 @@ pub(crate) struct Report {
     pub block: Option<crate::rpc::CachedBlock>,
 }
 
+/// A decision the node sends through its handle for a message its checks deferred.
+pub(crate) struct Answer {
+    pub id: pheme_codec::MessageId,
+    pub decision: Decision,
+}
+
 pub(crate) struct ValidationTask<S> {
-    pub validator: GossipValidator<S>,
+    pub validator: GossipValidator<Arc<S>>,
     pub chain: Arc<ChainSpec>,
     pub inbound: mpsc::Receiver<Inbound>,
+    pub answers: mpsc::UnboundedReceiver<Answer>,
     pub reports: mpsc::UnboundedSender<Report>,
     pub events: mpsc::Sender<NetworkEvent>,
     pub arrivals: Arc<Mutex<Arrivals>>,
@@ -55,6 +67,68 @@ pub(crate) struct ValidationTask<S> {
     pub metrics: Metrics,
     pub handles: HandleCache,
     pub trace: Option<TraceSink>,
+    /// The node's checks running at once.
+    pub concurrency: usize,
+    /// How long after arrival a message may wait for its verdict.
+    pub deadline: Duration,
+    /// Messages held for the node's checks (waiting or deferred) before the task stops taking
+    /// new ones from the swarm (which then IGNOREs them as `queue_full`).
+    pub max_held: usize,
+}
+
+/// Where a message that passed the stateless checks is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Queued for a free check slot.
+    Waiting,
+    /// Its check runs on a blocking thread.
+    Running,
+    /// The node's check deferred; its answer comes through the handle.
+    Deferred,
+}
+
+/// A message between the stateless checks and its verdict.
+struct Held {
+    checking: Box<Checking>,
+    msg: Inbound,
+    stage: Stage,
+}
+
+/// The messages waiting for, or in, the node's checks.
+#[derive(Default)]
+struct Pipeline {
+    next_key: u64,
+    held: HashMap<u64, Held>,
+    /// Blocks, sidecars, aggregates and the rare operations: checked first.
+    urgent: VecDeque<u64>,
+    /// Attestations and sync committee messages.
+    bulk: VecDeque<u64>,
+    /// Entries of the two queues still waiting (expired ones stay in the queues, skipped).
+    waiting: usize,
+    deferred: HashMap<pheme_codec::MessageId, u64>,
+    deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
+    running: JoinSet<(u64, Option<Decision>)>,
+}
+
+impl Pipeline {
+    /// The next waiting message, urgent ones first.
+    fn pop(&mut self) -> Option<u64> {
+        while let Some(k) = self.urgent.pop_front().or_else(|| self.bulk.pop_front()) {
+            if self.held.get(&k).is_some_and(|h| h.stage == Stage::Waiting) {
+                self.waiting -= 1;
+                return Some(k);
+            }
+        }
+        None
+    }
+}
+
+/// Whether `kind` is checked before attestations and sync committee messages when both wait.
+fn urgent(kind: GossipKind) -> bool {
+    !matches!(
+        kind,
+        GossipKind::BeaconAttestation(_) | GossipKind::SyncCommittee(_)
+    )
 }
 
 /// One debug event per message under a target per topic kind (`pheme::gossip::block`, ...),
@@ -121,32 +195,166 @@ impl HandleCache {
 impl<S: StatefulValidator> ValidationTask<S> {
     pub async fn run(mut self) {
         let mut last_prune_slot = None;
-        while let Some(msg) = self.inbound.recv().await {
-            if self.committees.has_changed().unwrap_or(false) {
-                self.validator.committees_per_slot = Some(*self.committees.borrow_and_update());
-            }
-            let slot = self.chain.clock().slot_at_ms(msg.arrival_ms);
-            if slot.is_some() && slot != last_prune_slot {
-                last_prune_slot = slot;
-                if let Some(s) = slot {
-                    self.validator.prune(s);
+        let mut p = Pipeline::default();
+        loop {
+            self.start_checks(&mut p);
+            let next_deadline = p.deadlines.peek().map(|Reverse((at, _))| *at);
+            let admit = p.waiting + p.deferred.len() < self.max_held;
+            tokio::select! {
+                biased;
+                Some(done) = p.running.join_next(), if !p.running.is_empty() => {
+                    // A check's panic is caught on its thread; an error here is the runtime
+                    // shutting down.
+                    if let Ok((key, decision)) = done {
+                        self.decided(&mut p, key, decision);
+                    }
+                }
+                Some(answer) = self.answers.recv() => self.answered(&mut p, answer),
+                _ = sleep_until(next_deadline), if next_deadline.is_some() => {
+                    self.expire(&mut p, Instant::now());
+                }
+                msg = self.inbound.recv(), if admit => {
+                    let Some(msg) = msg else { break };
+                    if self.committees.has_changed().unwrap_or(false) {
+                        self.validator.committees_per_slot =
+                            Some(*self.committees.borrow_and_update());
+                    }
+                    let slot = self.chain.clock().slot_at_ms(msg.arrival_ms);
+                    if slot.is_some() && slot != last_prune_slot {
+                        last_prune_slot = slot;
+                        if let Some(s) = slot {
+                            self.validator.prune(s);
+                        }
+                    }
+                    self.admit(&mut p, msg);
                 }
             }
-            self.handle(msg).await;
         }
     }
 
-    async fn handle(&mut self, msg: Inbound) {
+    /// Runs the stateless checks; what passes goes to the node's checks (inline when they say
+    /// they are trivial, queued for a blocking thread otherwise).
+    fn admit(&mut self, p: &mut Pipeline, msg: Inbound) {
+        let seen: Option<Arrival> = msg
+            .arrival_key
+            .and_then(|k| self.arrivals.lock().ok()?.get(k));
+        let wire_len = seen.map_or(msg.wire_len, |a| a.wire_len);
+        let id: pheme_codec::MessageId = msg.id.as_bytes().try_into().unwrap_or([0; 20]);
+        let begun = self.validator.begin_decoded(
+            &msg.topic,
+            &msg.data,
+            id,
+            wire_len,
+            msg.arrival_ms,
+            Some(msg.source),
+        );
+        let checking = match begun {
+            Begun::Done(outcome) => return self.report(msg, outcome),
+            Begun::Check(c) => c,
+        };
+        if self.validator.stateful().runs_inline() {
+            let stateful = self.validator.stateful().clone();
+            let decision = run_check(&stateful, checking.input());
+            let outcome = self.validator.conclude(checking, decision);
+            return self.report(msg, outcome);
+        }
+        let key = p.next_key;
+        p.next_key += 1;
+        if urgent(checking.input().kind) {
+            p.urgent.push_back(key);
+        } else {
+            p.bulk.push_back(key);
+        }
+        p.waiting += 1;
+        p.deadlines
+            .push(Reverse((msg.first_seen + self.deadline, key)));
+        let stage = Stage::Waiting;
+        p.held.insert(
+            key,
+            Held {
+                checking,
+                msg,
+                stage,
+            },
+        );
+    }
+
+    /// Starts waiting checks while fewer than `concurrency` run.
+    fn start_checks(&mut self, p: &mut Pipeline) {
+        while p.running.len() < self.concurrency {
+            let Some(key) = p.pop() else { return };
+            let Some(held) = p.held.get_mut(&key) else {
+                continue;
+            };
+            held.stage = Stage::Running;
+            let input = held.checking.input().clone();
+            let stateful = self.validator.stateful().clone();
+            p.running
+                .spawn_blocking(move || (key, run_check(&stateful, &input)));
+        }
+    }
+
+    /// A check returned.
+    fn decided(&mut self, p: &mut Pipeline, key: u64, decision: Option<Decision>) {
+        if decision == Some(Decision::Defer) {
+            if let Some(held) = p.held.get_mut(&key) {
+                held.stage = Stage::Deferred;
+                p.deferred.insert(held.checking.input().message_id, key);
+            }
+            return;
+        }
+        self.conclude(p, key, decision);
+    }
+
+    /// The node answered a deferred message through its handle.
+    fn answered(&mut self, p: &mut Pipeline, answer: Answer) {
+        match p.deferred.remove(&answer.id) {
+            Some(key) => self.conclude(p, key, Some(answer.decision)),
+            // Already past its deadline, never deferred, or answered twice.
+            None => self
+                .metrics
+                .count("pheme_validation_answers_unmatched_total", &[], 1),
+        }
+    }
+
+    /// IGNOREs what waited past its deadline (a running check cannot be stopped: its decision
+    /// stands when it returns).
+    fn expire(&mut self, p: &mut Pipeline, now: Instant) {
+        while let Some(Reverse((at, key))) = p.deadlines.peek().copied() {
+            if at > now {
+                return;
+            }
+            p.deadlines.pop();
+            let Some(held) = p.held.get(&key) else {
+                continue;
+            };
+            match held.stage {
+                Stage::Running => continue,
+                Stage::Waiting => p.waiting -= 1,
+                Stage::Deferred => {
+                    p.deferred.remove(&held.checking.input().message_id);
+                }
+            }
+            self.conclude(p, key, Some(Decision::ignore("validation_deadline")));
+        }
+    }
+
+    fn conclude(&mut self, p: &mut Pipeline, key: u64, decision: Option<Decision>) {
+        if let Some(Held { checking, msg, .. }) = p.held.remove(&key) {
+            let outcome = self.validator.conclude(checking, decision);
+            self.report(msg, outcome);
+        }
+    }
+
+    /// Hands the verdict to the swarm, then counts, logs, traces and tells the node.
+    fn report(&mut self, msg: Inbound, outcome: Outcome) {
         let seen: Option<Arrival> = msg
             .arrival_key
             .and_then(|k| self.arrivals.lock().ok()?.get(k));
         let wire_len = seen.map_or(msg.wire_len, |a| a.wire_len);
         let first_seen = seen.map_or(msg.first_seen, |a| a.first_seen);
-        let id: [u8; 20] = msg.id.as_bytes().try_into().unwrap_or([0; 20]);
+        let id = outcome.message_id;
         let topic: &str = &msg.topic;
-        let outcome =
-            self.validator
-                .validate_decoded(topic, &msg.data, id, wire_len, msg.arrival_ms);
         let block = match (outcome.verdict, outcome.kind, outcome.fork) {
             (Verdict::Accept, Some(pheme_spec::GossipKind::BeaconBlock), Some(fork)) => {
                 let digest = topic
@@ -223,5 +431,18 @@ impl<S: StatefulValidator> ValidationTask<S> {
         if self.events.try_send(event).is_err() {
             self.metrics.count("pheme_events_dropped_total", &[], 1);
         }
+    }
+}
+
+/// Runs the node's check; a panic in it is `None` (the message is IGNOREd, nothing else).
+fn run_check<S: StatefulValidator>(stateful: &S, input: &InboundMessage) -> Option<Decision> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| stateful.validate(input))).ok()
+}
+
+/// Sleeps until `at`, or forever.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{attestation, chain, node, slot_now, wait_for};
 use pheme_gossip::Verdict;
-use pheme_network::{NetworkEvent, active_digests, kinds_for};
+use pheme_network::{NetworkEvent, topics::active_digests, topics::kinds_for};
 use pheme_spec::{GossipKind, unix_now_ms};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,7 +57,7 @@ async fn no_message_is_lost_across_a_fork_and_a_bpo_change() {
         let slot = slot_now(&chain);
         n += 1;
         if a.handle
-            .publish(
+            .publish_ssz(
                 GossipKind::BeaconAttestation(3),
                 attestation(&chain, slot, 3, n),
             )

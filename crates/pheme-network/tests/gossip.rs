@@ -87,7 +87,7 @@ async fn eight_nodes_deliver_every_kind_and_punish_invalid_senders() {
     ));
     let kinds: Vec<&'static str> = messages.iter().map(|(k, _)| k.base_name()).collect();
     for (kind, ssz) in messages {
-        nodes[0].handle.publish(kind, ssz).await.unwrap();
+        nodes[0].handle.publish_ssz(kind, ssz).await.unwrap();
     }
     let mut seen = Seen::default();
     let delivered = wait_for(Duration::from_secs(15), || {
@@ -112,7 +112,7 @@ async fn eight_nodes_deliver_every_kind_and_punish_invalid_senders() {
     let slot = slot_now(&chain);
     nodes[7]
         .handle
-        .publish(
+        .publish_ssz(
             GossipKind::BeaconAttestation(5),
             attestation(&chain, slot, 3, 900),
         )
@@ -120,7 +120,7 @@ async fn eight_nodes_deliver_every_kind_and_punish_invalid_senders() {
         .unwrap();
     // The kinds Pheme checks signatures or proofs of without state: REJECT too.
     for (kind, ssz) in invalid_messages(slot, 7) {
-        nodes[7].handle.publish(kind, ssz).await.unwrap();
+        nodes[7].handle.publish_ssz(kind, ssz).await.unwrap();
     }
     let neighbours = [0usize, 1, 2, 4, 5, 6]; // 7 dials 0, 1, 2; 4, 5, 6 dial 7
     let penalised = wait_for(Duration::from_secs(10), || {
@@ -163,7 +163,7 @@ async fn eight_nodes_deliver_every_kind_and_punish_invalid_senders() {
         let slot = slot_now(&chain);
         let _ = nodes[7]
             .handle
-            .publish(
+            .publish_ssz(
                 GossipKind::BeaconAttestation(5),
                 attestation(&chain, slot, 3, 1_000 + n),
             )

@@ -28,8 +28,8 @@ use libp2p::{
 };
 use peak_alloc::PeakAlloc;
 use pheme_network::{
-    DEFAULT_MAX_PAYLOAD_SIZE, NetworkEvent, RpcBehaviour, RpcConfig, RpcProtocol, RpcRequest,
-    RpcResponse, StatusMessage,
+    NetworkEvent, rpc::DEFAULT_MAX_PAYLOAD_SIZE, rpc::RpcBehaviour, rpc::RpcConfig,
+    rpc::RpcProtocol, rpc::RpcRequest, rpc::RpcResponse, rpc::StatusMessage,
 };
 use pheme_spec::ChainSpec;
 use tokio::sync::Mutex;
@@ -626,7 +626,7 @@ async fn hundreds_of_streams_are_rate_limited_and_the_peer_banned() {
             Attacker::connect(&victim.node.addr, victim.peer, RpcProtocol::StatusV2).await;
         // 300 well-formed Status requests of this network at once.
         let mut request = futures::io::Cursor::new(Vec::new());
-        pheme_network::RpcCodec::new(RpcConfig::default())
+        pheme_network::rpc::RpcCodec::new(RpcConfig::default())
             .encode_request(RpcProtocol::StatusV2, &mut request, &RpcRequest::Status(status))
             .await
             .unwrap();

@@ -24,7 +24,10 @@ use libp2p::gossipsub::{self, AllowAllSubscriptionFilter, MessageAuthenticity, V
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, identify, noise, tcp, yamux};
 use pheme_gossip::{Decision, InboundMessage, StatefulValidator, Verdict};
-use pheme_network::{NetworkEvent, NetworkHandle, SnappyTransform, message_id_fn, topic_name};
+use pheme_network::{
+    NetworkEvent, NetworkHandle, params::topic_name, transform::SnappyTransform,
+    transform::message_id_fn,
+};
 use pheme_spec::{ChainSpec, GossipKind};
 use tokio::sync::{mpsc, oneshot};
 
@@ -409,7 +412,7 @@ async fn meshes_form_and_every_message_arrives_once_whoever_publishes() {
                     expect_at_p.push(id);
                 }
                 _ => {
-                    p.handle.publish(kind, ssz).await.unwrap();
+                    p.handle.publish_ssz(kind, ssz).await.unwrap();
                     expect_at_a.push(id.clone());
                     expect_at_b.push(id);
                 }

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use pheme_network::{
-    Subnets, gossipsub_config_builder, kinds_for, peer_score_params, peer_score_thresholds,
-    topic_hash,
+    Subnets, params::gossipsub_config_builder, params::peer_score_params,
+    params::peer_score_thresholds, params::topic_hash, topics::kinds_for,
 };
 use pheme_scoring::{DeriveInput, Profile, derive};
 use pheme_spec::{GossipKind, Network};
@@ -112,15 +112,15 @@ fn verdicts_map_to_gossipsub_acceptance() {
     use libp2p::gossipsub::MessageAcceptance;
     use pheme_gossip::Verdict;
     assert!(matches!(
-        pheme_network::acceptance(Verdict::Accept),
+        pheme_network::params::acceptance(Verdict::Accept),
         MessageAcceptance::Accept
     ));
     assert!(matches!(
-        pheme_network::acceptance(Verdict::Ignore),
+        pheme_network::params::acceptance(Verdict::Ignore),
         MessageAcceptance::Ignore
     ));
     assert!(matches!(
-        pheme_network::acceptance(Verdict::Reject),
+        pheme_network::params::acceptance(Verdict::Reject),
         MessageAcceptance::Reject
     ));
 }

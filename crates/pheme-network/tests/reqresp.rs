@@ -14,8 +14,8 @@ use libp2p::request_response::{Event, Message};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{PeerId, Swarm};
 use pheme_network::{
-    GoodbyeReason, NetworkConfig, ResponseCode, RpcBehaviour, RpcRequest, RpcResponse,
-    StatusMessage, Subnets, spawn,
+    NetworkConfig, Subnets, rpc::GoodbyeReason, rpc::ResponseCode, rpc::RpcBehaviour,
+    rpc::RpcRequest, rpc::RpcResponse, rpc::StatusMessage, spawn,
 };
 use pheme_spec::{ForkDigest, GossipKind};
 use pheme_types::p2p::BeaconBlocksByRangeRequest;
@@ -157,7 +157,7 @@ async fn a_pheme_node_serves_req_resp_and_agrees_with_itself() {
         }
         assert_eq!(
             snap.metadata.custody_group_count,
-            pheme_network::CUSTODY_REQUIREMENT
+            pheme_network::service::CUSTODY_REQUIREMENT
         );
         assert!(snap.metadata.seq_number >= 1);
 
@@ -169,7 +169,7 @@ async fn a_pheme_node_serves_req_resp_and_agrees_with_itself() {
         let (_, block) = valid_messages(&chain, slot, 5).remove(0);
         publisher
             .handle
-            .publish(GossipKind::BeaconBlock, block.clone())
+            .publish_ssz(GossipKind::BeaconBlock, block.clone())
             .await
             .unwrap();
         let cached = wait_for(Duration::from_secs(10), || {
@@ -215,7 +215,7 @@ async fn a_pheme_node_serves_req_resp_and_agrees_with_itself() {
                 assert_eq!(blocks.len(), 1);
                 assert_eq!(blocks[0].ssz, block);
                 assert_eq!(blocks[0].fork_digest, Some(digest));
-                pheme_network::block_slot_and_root(&chain, pheme_spec::Fork::Fulu, &block)
+                pheme_network::rpc::block_slot_and_root(&chain, pheme_spec::Fork::Fulu, &block)
                     .unwrap()
                     .1
             }
@@ -279,4 +279,68 @@ async fn a_peer_of_another_network_gets_goodbye_2() {
     })
     .await
     .expect("within the time bound");
+}
+
+/// Checks that hold their blocking thread for a quarter of a second per message.
+struct Slow;
+
+impl pheme_gossip::StatefulValidator for Slow {
+    fn validate(&self, _msg: &pheme_gossip::InboundMessage) -> pheme_gossip::Decision {
+        std::thread::sleep(Duration::from_millis(250));
+        pheme_gossip::Decision::Accept
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn req_resp_is_served_while_the_node_checks_are_saturated() {
+    tokio::time::timeout(BOUND, async {
+        let chain = chain(2_000, 32, 40, 0, &[]);
+        // One check at a time, 250 ms each: 40 attestations keep them busy for 10 s.
+        let config = common::node_config(&chain)
+            .validation_concurrency(1)
+            .validation_deadline(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let server_id = config.keypair().public().to_peer_id();
+        let (server, mut events) = spawn(config, Slow, None).unwrap();
+        let addr = listen_addr(&server).await;
+        let publisher = node(&chain).await;
+        publisher.handle.dial(addr.clone()).await.unwrap();
+        wait_mesh(&publisher.handle, "beacon_attestation").await;
+        let slot = next_slot_start(&chain).await;
+        for attester in 0..40 {
+            let a = common::attestation(&chain, slot, 3, attester);
+            publisher
+                .handle
+                .publish_ssz(GossipKind::BeaconAttestation(3), a)
+                .await
+                .unwrap();
+        }
+        // The first verdict: the checks are busy from now on.
+        while !matches!(
+            events.recv().await,
+            Some(pheme_network::NetworkEvent::Gossip(_))
+        ) {}
+        let mut client = Client::connect(&chain, addr, server_id).await;
+        let mut inbound = Vec::new();
+        let asked = std::time::Instant::now();
+        let seq = server.snapshot().await.unwrap().metadata.seq_number;
+        assert_eq!(
+            client.ask(RpcRequest::Ping(1), &mut inbound).await,
+            RpcResponse::Pong(seq)
+        );
+        let answered_in = asked.elapsed();
+        // Still saturated when it answered: most verdicts are yet to come.
+        let mut verdicts = 1;
+        while let Ok(e) = events.try_recv() {
+            verdicts += usize::from(matches!(e, pheme_network::NetworkEvent::Gossip(_)));
+        }
+        assert!(
+            verdicts < 40,
+            "the checks were no longer busy ({verdicts} verdicts) after {answered_in:?}"
+        );
+        server.shutdown().await.unwrap();
+    })
+    .await
+    .expect("within the bound");
 }

@@ -14,8 +14,9 @@ use futures::AsyncRead;
 use futures::io::Cursor;
 use pheme_codec::encode_chunk;
 use pheme_network::{
-    BlockChunk, GoodbyeReason, MetaData, ResponseCode, RpcCodec, RpcCodecError, RpcConfig,
-    RpcErrorResponse, RpcProtocol, RpcRequest, RpcResponse, StatusMessage,
+    rpc::BlockChunk, rpc::GoodbyeReason, rpc::MetaData, rpc::ResponseCode, rpc::RpcCodec,
+    rpc::RpcCodecError, rpc::RpcConfig, rpc::RpcErrorResponse, rpc::RpcProtocol, rpc::RpcRequest,
+    rpc::RpcResponse, rpc::StatusMessage,
 };
 use pheme_spec::ForkDigest;
 use pheme_types::p2p::{BeaconBlocksByRangeRequest, MetaDataV3};

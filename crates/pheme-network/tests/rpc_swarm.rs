@@ -10,9 +10,10 @@ use libp2p::request_response::{Event, Message};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder, noise, tcp, yamux};
 use pheme_network::{
-    BlockCache, CachedBlock, GoodbyeReason, InflightLimiter, LocalNode, MetaData, ResponseCode,
-    RpcBehaviour, RpcConfig, RpcMethod, RpcProtocol, RpcRequest, RpcRequestId, RpcResponse,
-    StatusMessage, StatusVerdict, answer, judge_status,
+    rpc::BlockCache, rpc::CachedBlock, rpc::GoodbyeReason, rpc::InflightLimiter, rpc::LocalNode,
+    rpc::MetaData, rpc::ResponseCode, rpc::RpcBehaviour, rpc::RpcConfig, rpc::RpcMethod,
+    rpc::RpcProtocol, rpc::RpcRequest, rpc::RpcRequestId, rpc::RpcResponse, rpc::StatusMessage,
+    rpc::StatusVerdict, rpc::answer, rpc::judge_status,
 };
 use pheme_spec::ForkDigest;
 use pheme_types::p2p::{BeaconBlocksByRangeRequest, MetaDataV3};
@@ -291,7 +292,7 @@ async fn older_versions_when_only_they_are_offered() {
         let config = RpcConfig::default();
         let only = |protocol: RpcProtocol| {
             libp2p::request_response::Behaviour::with_codec(
-                pheme_network::RpcCodec::new(config.clone()),
+                pheme_network::rpc::RpcCodec::new(config.clone()),
                 [(
                     protocol,
                     libp2p::request_response::ProtocolSupport::Outbound,

@@ -47,7 +47,7 @@ async fn a_panicking_state_check_costs_one_message_not_the_node() {
     for attester in [5, 6, 7] {
         publisher
             .handle
-            .publish(
+            .publish_ssz(
                 GossipKind::BeaconAttestation(3),
                 attestation(&chain, slot, 3, attester),
             )

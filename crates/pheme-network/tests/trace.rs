@@ -36,12 +36,12 @@ async fn every_received_message_is_a_trace_line() {
     let messages = valid_messages(&chain, slot, 3);
     let n_valid = messages.len();
     for (kind, ssz) in messages {
-        publisher.handle.publish(kind, ssz).await.unwrap();
+        publisher.handle.publish_ssz(kind, ssz).await.unwrap();
     }
     // And one invalid: committee 3 on subnet 6.
     publisher
         .handle
-        .publish(
+        .publish_ssz(
             GossipKind::BeaconAttestation(6),
             attestation(&chain, slot, 3, 77),
         )

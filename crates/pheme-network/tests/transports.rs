@@ -29,7 +29,7 @@ async fn gossip_over_quic() {
     wait_mesh(&a.handle, "beacon_block").await;
     let slot = next_slot_start(&chain).await;
     let (kind, block) = valid_messages(&chain, slot, 9).remove(0);
-    a.handle.publish(kind, block).await.unwrap();
+    a.handle.publish_ssz(kind, block).await.unwrap();
     let got = wait_for(Duration::from_secs(10), || {
         let mut accepted = false;
         while let Ok(e) = b.events.try_recv() {

@@ -81,7 +81,7 @@ pub enum SimError {
     Addr(#[from] libp2p::multiaddr::Error),
     /// A preset did not map onto the router's parameters.
     #[error(transparent)]
-    Params(#[from] pheme_network::ParamsError),
+    Params(#[from] pheme_network::params::ParamsError),
     /// The router refused its configuration.
     #[error(transparent)]
     Router(#[from] pheme_router::ConfigError),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use libp2p::{Multiaddr, PeerId};
-use pheme_network::{NetworkHandle, topic_hash};
+use pheme_network::{NetworkHandle, params::topic_hash};
 use pheme_scoring::sanity::{self, SanityReport};
 use pheme_scoring::{DeriveInput, ScorePreset, derive_tuned};
 use pheme_spec::{ChainSpec, GossipKind, unix_now_ms};
@@ -411,7 +411,7 @@ async fn publish(
         let Some(handle) = handles.get(p.publisher) else {
             continue;
         };
-        let result = handle.publish(kind, ssz).await;
+        let result = handle.publish_ssz(kind, ssz).await;
         if p.slot_offset < pre {
             continue;
         }

@@ -9,7 +9,10 @@ use std::time::Duration;
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identity::Keypair, noise, tcp, yamux};
-use pheme_network::{SnappyTransform, gossipsub_config_builder, message_id_fn, topic_hash};
+use pheme_network::{
+    params::gossipsub_config_builder, params::topic_hash, transform::SnappyTransform,
+    transform::message_id_fn,
+};
 use pheme_scoring::ScorePreset;
 use pheme_spec::{ChainSpec, ForkDigest, GossipKind, unix_now_ms};
 use tokio::sync::mpsc;

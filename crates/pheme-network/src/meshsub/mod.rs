@@ -23,7 +23,7 @@ use libp2p::swarm::{
 use libp2p::{Multiaddr, PeerId};
 use pheme_router::{Event, PeerConnection, Router};
 
-pub use handler::{Handler, HandlerIn, HandlerOut, MeshsubUpgrade};
+pub use handler::{Handler, HandlerIn, HandlerOut};
 
 use crate::service::ip_of;
 use crate::transform::Eth2Transform;

@@ -12,24 +12,25 @@ use libp2p::{PeerId, gossipsub};
 use pheme_gossip::Verdict;
 use pheme_router::{Event as RouterEvent, MessageId, Router};
 use pheme_scoring::ScorePreset;
-use pheme_spec::{ChainSpec, ForkDigest, unix_now_ms};
+use pheme_spec::{ChainSpec, ForkDigest, GossipKind, unix_now_ms};
 use prometheus_client::registry::Registry;
 use tokio::sync::mpsc;
 
-use super::{NetworkError, Service, by_digest};
+use super::Service;
+use super::build::{NetworkError, by_digest};
 use crate::config::{NetworkConfig, RouterKind};
-use crate::handle::HandleError;
+use crate::handle::{HandleError, Outgoing};
 use crate::meshsub::Meshsub;
+use crate::params::{
+    ParamsError, acceptance, gossipsub_config_builder, peer_score_params, router_config,
+    router_score_params, router_thresholds,
+};
 use crate::scores::ScoreBreakdown;
 use crate::transform::{
     Arrivals, Eth2SubscriptionFilter, Eth2Transform, SnappyTransform, TransformCounters,
     message_id_fn,
 };
 use crate::validation::Inbound;
-use crate::{
-    ParamsError, acceptance, gossipsub_config_builder, peer_score_params, router_config,
-    router_score_params, router_thresholds,
-};
 
 pub(crate) type Gossipsub = gossipsub::Behaviour<SnappyTransform, Eth2SubscriptionFilter>;
 
@@ -106,7 +107,7 @@ pub(crate) fn build(
                 let mut params = peer_score_params(&by_digest(presets))?;
                 params.ip_colocation_factor_whitelist =
                     config.ip_whitelist.iter().copied().collect();
-                gs.with_peer_score(params, crate::peer_score_thresholds(current)?)
+                gs.with_peer_score(params, crate::params::peer_score_thresholds(current)?)
                     .map_err(NetworkError::Gossipsub)?;
             }
             if let Some(r) = registry {
@@ -176,6 +177,23 @@ impl Service {
         }
         self.filter
             .set_allowed(topics.into_iter().map(gossipsub::TopicHash::from_raw));
+    }
+
+    /// Publishes on `kind` at the current fork digest.
+    pub(super) fn publish(
+        &mut self,
+        kind: GossipKind,
+        message: Outgoing,
+    ) -> Result<gossipsub::MessageId, HandleError> {
+        let Some((d, _)) = self.kinds.first() else {
+            return Err(HandleError::NoSuchTopic(kind));
+        };
+        let (digest, fork) = (d.digest, d.fork);
+        let ssz = match message {
+            Outgoing::Ssz(ssz) => ssz,
+            Outgoing::Payload(p) => p.encode_for(&self.chain, kind, fork)?,
+        };
+        self.gs_publish(&crate::params::topic_name(digest, kind), ssz)
     }
 
     /// Publishes SSZ bytes on a topic (the transform compresses them).

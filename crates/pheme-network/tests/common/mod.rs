@@ -96,7 +96,7 @@ pub fn rpc_client(
     chain: &ChainSpec,
     server: libp2p::PeerId,
     addr: libp2p::Multiaddr,
-) -> libp2p::Swarm<pheme_network::RpcBehaviour> {
+) -> libp2p::Swarm<pheme_network::rpc::RpcBehaviour> {
     let mut swarm = libp2p::SwarmBuilder::with_new_identity()
         .with_tokio()
         .with_tcp(
@@ -106,7 +106,7 @@ pub fn rpc_client(
         )
         .unwrap()
         .with_behaviour(|_| {
-            pheme_network::RpcBehaviour::new(pheme_network::RpcConfig::for_chain(chain))
+            pheme_network::rpc::RpcBehaviour::new(pheme_network::rpc::RpcConfig::for_chain(chain))
         })
         .unwrap()
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))

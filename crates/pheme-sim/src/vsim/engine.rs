@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use libp2p::PeerId;
 use pheme_gossip::{GossipValidator, NoState};
-use pheme_network::Eth2Transform;
+use pheme_network::transform::Eth2Transform;
 use pheme_router::{Event, MessageId, PeerConnection, Protocol, Router, Verdict};
 
 use super::net::{NetModel, validation_cost_us};

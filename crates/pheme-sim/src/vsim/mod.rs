@@ -38,7 +38,8 @@ use std::time::Instant;
 
 use pheme_gossip::{GossipValidator, NoState};
 use pheme_network::{
-    Eth2Transform, router_config, router_score_params, router_thresholds, topic_name,
+    params::router_config, params::router_score_params, params::router_thresholds,
+    params::topic_name, transform::Eth2Transform,
 };
 use pheme_scoring::sanity;
 use pheme_scoring::{DeriveInput, derive_tuned};
