@@ -32,9 +32,17 @@ pub enum SnappyError {
         /// What the type allows.
         bounds: SszBounds,
     },
-    /// The compressed stream is corrupt or lies about its length.
-    #[error("corrupt snappy data: {0}")]
-    Corrupt(String),
+    /// The compressed stream is corrupt.
+    #[error("corrupt snappy data")]
+    Corrupt(#[source] snap::Error),
+    /// The stream decompressed to another length than its preamble announced.
+    #[error("{written} bytes where the preamble said {announced}")]
+    LengthMismatch {
+        /// Bytes produced.
+        written: usize,
+        /// Bytes announced.
+        announced: usize,
+    },
 }
 
 /// Decompresses a gossip payload (snappy block format) whose SSZ must fit `bounds`: the length
@@ -68,11 +76,12 @@ pub fn decompress_block_into(
     out.resize(len, 0);
     let written = snap::raw::Decoder::new()
         .decompress(data, out)
-        .map_err(|e| SnappyError::Corrupt(e.to_string()))?;
+        .map_err(SnappyError::Corrupt)?;
     if written != len {
-        return Err(SnappyError::Corrupt(format!(
-            "{written} bytes where the preamble said {len}"
-        )));
+        return Err(SnappyError::LengthMismatch {
+            written,
+            announced: len,
+        });
     }
     Ok(())
 }
@@ -102,9 +111,12 @@ pub enum ChunkError {
         /// What the type allows.
         bounds: SszBounds,
     },
-    /// The snappy frames are corrupt or hold a different length than announced.
-    #[error("corrupt snappy frames: {0}")]
-    Corrupt(String),
+    /// The snappy frames are corrupt.
+    #[error("corrupt snappy frames")]
+    Corrupt(#[source] pheme_types::SharedError<std::io::Error>),
+    /// The frames end before the announced length, within the bytes they may take.
+    #[error("frames end before the announced length")]
+    EndsEarly,
 }
 
 /// Encodes a req/resp chunk payload: `uvarint(len(ssz)) ++ snappy_frames(ssz)`.
@@ -160,13 +172,13 @@ pub fn decode_chunk(buf: &[u8], bounds: SszBounds) -> Result<(Vec<u8>, usize), C
     let ended_early = match decoder.read_to_end(&mut out) {
         Ok(_) => out.len() < len_usize,
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => true,
-        Err(e) => return Err(ChunkError::Corrupt(e.to_string())),
+        Err(e) => return Err(ChunkError::Corrupt(pheme_types::SharedError::new(e))),
     };
     if ended_early {
         return Err(if limit == body.len() {
             ChunkError::Incomplete
         } else {
-            ChunkError::Corrupt("frames end before the announced length".into())
+            ChunkError::EndsEarly
         });
     }
     drop(decoder);

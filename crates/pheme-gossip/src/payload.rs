@@ -69,8 +69,8 @@ pub enum PayloadError {
         got: &'static str,
     },
     /// Serialising failed (a list over its bound).
-    #[error("SSZ serialisation: {0}")]
-    Serialize(String),
+    #[error("SSZ serialisation failed")]
+    Serialize(#[source] pheme_types::SharedError<ssz_rs::SerializeError>),
 }
 
 /// The fork whose container `kind` carries at `fork` (blocks change at every fork up to
@@ -115,7 +115,7 @@ fn fixed<T>(
 }
 
 fn serialize<T: ssz_rs::SimpleSerialize>(value: &T) -> Result<Vec<u8>, PayloadError> {
-    ssz_rs::serialize(value).map_err(|e| PayloadError::Serialize(e.to_string()))
+    ssz_rs::serialize(value).map_err(|e| PayloadError::Serialize(pheme_types::SharedError::new(e)))
 }
 
 fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {

@@ -13,15 +13,26 @@ use tokio::sync::{mpsc, oneshot};
 use crate::scores::ScoreBreakdown;
 use crate::validation::Answer;
 
-/// The service stopped: its task ended or was shut down.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+/// Why a publish failed in the router.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishFailed {
+    /// Pheme's router refused it (no peers, a duplicate, an unknown topic, ...).
+    #[error(transparent)]
+    Router(pheme_router::PublishError),
+    /// libp2p-gossipsub refused it.
+    #[error(transparent)]
+    Libp2p(Box<gossipsub::PublishError>),
+}
+
+/// A command the service could not carry out.
+#[derive(Debug, thiserror::Error)]
 pub enum HandleError {
     /// The service is not running.
     #[error("the network service is not running")]
     Stopped,
     /// Publishing failed in the router.
-    #[error("publish failed: {0}")]
-    Publish(String),
+    #[error("publish failed")]
+    Publish(#[source] PublishFailed),
     /// The topic kind does not exist at the current fork.
     #[error("{0} is not a topic of the current fork")]
     NoSuchTopic(GossipKind),
@@ -29,8 +40,8 @@ pub enum HandleError {
     #[error("cannot publish")]
     Payload(#[from] pheme_gossip::PayloadError),
     /// Dialling failed at once.
-    #[error("dial failed: {0}")]
-    Dial(String),
+    #[error("dial failed")]
+    Dial(#[source] Arc<libp2p::swarm::DialError>),
 }
 
 /// A gossip message after validation.

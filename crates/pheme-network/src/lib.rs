@@ -94,7 +94,9 @@ pub use config::{
     DEFAULT_VALIDATION_QUEUE, NetworkConfig, NetworkConfigBuilder, RouterKind, Subnets,
     UnknownRouter, default_validation_concurrency,
 };
-pub use handle::{GossipReceived, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot};
+pub use handle::{
+    GossipReceived, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot, PublishFailed,
+};
 pub use metrics::{DESCRIPTIONS as METRIC_DESCRIPTIONS, Metrics, SharedRecorder};
 pub use pheme_gossip::{
     Decision, GossipPayload, InboundMessage, NoState, Outcome, PayloadError, Reason,

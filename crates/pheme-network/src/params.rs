@@ -9,7 +9,10 @@ use pheme_spec::{ForkDigest, GossipKind};
 /// A preset libp2p refuses.
 #[derive(Debug, thiserror::Error)]
 pub enum ParamsError {
-    /// `PeerScoreParams::validate` failed.
+    /// No fork digest was given.
+    #[error("no fork digest given")]
+    NoDigest,
+    /// `PeerScoreParams::validate` failed (libp2p's error is a message).
     #[error("libp2p refuses the peer-score parameters: {0}")]
     PeerScore(String),
     /// `PeerScoreThresholds::validate` failed.
@@ -72,7 +75,7 @@ pub fn peer_score_params(
     by_digest: &[(ForkDigest, &ScorePreset)],
 ) -> Result<gossipsub::PeerScoreParams, ParamsError> {
     let Some((_, first)) = by_digest.first() else {
-        return Err(ParamsError::PeerScore("no fork digest given".into()));
+        return Err(ParamsError::NoDigest);
     };
     let g = &first.peer_score_params;
     let mut topics = std::collections::HashMap::new();
@@ -185,7 +188,7 @@ pub fn router_score_params(
     whitelist: &[std::net::IpAddr],
 ) -> Result<pheme_router::PeerScoreParams, ParamsError> {
     let Some((_, first)) = by_digest.first() else {
-        return Err(ParamsError::PeerScore("no fork digest given".into()));
+        return Err(ParamsError::NoDigest);
     };
     let g = &first.peer_score_params;
     let topics = by_digest

@@ -380,7 +380,9 @@ fn refusal_reason(e: &pheme_codec::SnappyError) -> &'static str {
         pheme_codec::SnappyError::CompressedTooLarge { .. } => "compressed_too_large",
         pheme_codec::SnappyError::BadPreamble => "bad_snappy_preamble",
         pheme_codec::SnappyError::OutOfBounds { .. } => "ssz_size_out_of_bounds",
-        pheme_codec::SnappyError::Corrupt(_) => "corrupt_snappy",
+        pheme_codec::SnappyError::Corrupt(_) | pheme_codec::SnappyError::LengthMismatch { .. } => {
+            "corrupt_snappy"
+        }
     }
 }
 

@@ -45,7 +45,7 @@ pub use ssz_rs;
 pub fn decode_untrusted<T: ssz_rs::Deserialize>(bytes: &[u8]) -> Result<T, UntrustedSszError> {
     match std::panic::catch_unwind(|| T::deserialize(bytes)) {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(UntrustedSszError::Invalid(e.to_string())),
+        Ok(Err(e)) => Err(UntrustedSszError::Invalid(SharedError::new(e))),
         Err(_) => Err(UntrustedSszError::DecoderPanicked),
     }
 }
@@ -54,9 +54,53 @@ pub fn decode_untrusted<T: ssz_rs::Deserialize>(bytes: &[u8]) -> Result<T, Untru
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UntrustedSszError {
     /// The SSZ decoder's error.
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(SharedError<ssz_rs::DeserializeError>),
     /// The decoder panicked (an offset beyond the bytes of a list of variable-size elements).
     #[error("an SSZ offset beyond the end of its list")]
     DecoderPanicked,
+}
+
+/// An error of a crate whose errors are neither `Clone` nor `PartialEq` (ssz_rs, std::io),
+/// shared so that the errors holding it can be both. Two are equal when their messages are
+/// (rendered only when compared). `Display` and `source` are the inner error's.
+#[derive(Debug)]
+pub struct SharedError<E>(std::sync::Arc<E>);
+
+impl<E> SharedError<E> {
+    /// Wraps `error`.
+    pub fn new(error: E) -> Self {
+        SharedError(std::sync::Arc::new(error))
+    }
+
+    /// The inner error.
+    pub fn get(&self) -> &E {
+        &self.0
+    }
+}
+
+impl<E> Clone for SharedError<E> {
+    fn clone(&self) -> Self {
+        SharedError(self.0.clone())
+    }
+}
+
+impl<E: std::fmt::Display> PartialEq for SharedError<E> {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0) || self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl<E: std::fmt::Display> Eq for SharedError<E> {}
+
+impl<E: std::fmt::Display> std::fmt::Display for SharedError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<E: std::error::Error> std::error::Error for SharedError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
 }

@@ -58,8 +58,8 @@ pub enum RpcCodecError {
     },
     /// The snappy frames are corrupt, hold more or less than announced, or run past the
     /// compressed bound.
-    #[error("corrupt snappy frames: {0}")]
-    Corrupt(String),
+    #[error("corrupt snappy frames")]
+    Corrupt(#[source] FrameError),
     /// A result byte in the reserved range 4..=127.
     #[error("reserved result code {0}")]
     UnknownResultCode(u8),
@@ -93,6 +93,49 @@ pub enum RpcCodecError {
     /// The stream failed.
     #[error(transparent)]
     Io(io::Error),
+}
+
+/// What is wrong with a response's snappy frames.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// The frames take more bytes than a payload of the announced length can.
+    #[error("frames run past {limit} bytes for a {len}-byte payload")]
+    PastLimit {
+        /// The bound on the frames' bytes.
+        limit: usize,
+        /// The announced payload length.
+        len: usize,
+    },
+    /// The stream identifier frame is not `sNaPpY`.
+    #[error("bad stream identifier")]
+    StreamIdentifier,
+    /// A compressed frame of an impossible length.
+    #[error("compressed frame of {0} bytes")]
+    CompressedLength(usize),
+    /// An uncompressed frame of an impossible length.
+    #[error("uncompressed frame of {0} bytes")]
+    UncompressedLength(usize),
+    /// A reserved unskippable frame type.
+    #[error("reserved unskippable frame type {0:#04x}")]
+    Reserved(u8),
+    /// A compressed frame's length preamble is unreadable.
+    #[error("unreadable compressed frame preamble")]
+    Preamble,
+    /// A frame decompresses to more than a frame may hold.
+    #[error("frame of {0} uncompressed bytes")]
+    Produces(usize),
+    /// The frames hold more than the announced length.
+    #[error("frames hold more than the announced {0} bytes")]
+    MoreThanAnnounced(usize),
+    /// The frames end before the announced length.
+    #[error("frames end before the announced length")]
+    EndsEarly,
+    /// Bytes after the payload's last frame.
+    #[error("{0} frame bytes beyond the payload")]
+    Trailing(usize),
+    /// The snappy decoder refused a frame.
+    #[error(transparent)]
+    Snappy(pheme_types::SharedError<std::io::Error>),
 }
 
 impl RpcCodecError {
@@ -651,28 +694,27 @@ where
         let frame_len =
             usize::from(header[1]) | usize::from(header[2]) << 8 | usize::from(header[3]) << 16;
         if raw.len() - prefix + 4 + frame_len > limit {
-            return Err(RpcCodecError::Corrupt(format!(
-                "frames run past {limit} bytes for a {len_usize}-byte payload"
-            )));
+            return Err(RpcCodecError::Corrupt(FrameError::PastLimit {
+                limit,
+                len: len_usize,
+            }));
         }
         match kind {
             0xff if frame_len != STREAM_IDENTIFIER.len() => {
-                return Err(RpcCodecError::Corrupt("bad stream identifier".into()));
+                return Err(RpcCodecError::Corrupt(FrameError::StreamIdentifier));
             }
             0x00 if !(4..=max_compressed_frame).contains(&frame_len) => {
-                return Err(RpcCodecError::Corrupt(format!(
-                    "compressed frame of {frame_len} bytes"
+                return Err(RpcCodecError::Corrupt(FrameError::CompressedLength(
+                    frame_len,
                 )));
             }
             0x01 if !(4..=4 + MAX_FRAME_DATA).contains(&frame_len) => {
-                return Err(RpcCodecError::Corrupt(format!(
-                    "uncompressed frame of {frame_len} bytes"
+                return Err(RpcCodecError::Corrupt(FrameError::UncompressedLength(
+                    frame_len,
                 )));
             }
             0x02..=0x7f => {
-                return Err(RpcCodecError::Corrupt(format!(
-                    "reserved unskippable frame type {kind:#04x}"
-                )));
+                return Err(RpcCodecError::Corrupt(FrameError::Reserved(kind)));
             }
             _ => {}
         }
@@ -683,23 +725,20 @@ where
         let data = &raw[start..];
         let produces = match kind {
             0xff if data != STREAM_IDENTIFIER => {
-                return Err(RpcCodecError::Corrupt("bad stream identifier".into()));
+                return Err(RpcCodecError::Corrupt(FrameError::StreamIdentifier));
             }
-            0x00 => block_preamble(data.get(4..).unwrap_or_default()).ok_or_else(|| {
-                RpcCodecError::Corrupt("unreadable compressed frame preamble".into())
-            })?,
+            0x00 => block_preamble(data.get(4..).unwrap_or_default())
+                .ok_or(RpcCodecError::Corrupt(FrameError::Preamble))?,
             0x01 => frame_len - 4,
             _ => 0, // stream identifier, padding, skippable frames
         };
         if produces > MAX_FRAME_DATA {
-            return Err(RpcCodecError::Corrupt(format!(
-                "frame of {produces} uncompressed bytes"
-            )));
+            return Err(RpcCodecError::Corrupt(FrameError::Produces(produces)));
         }
         produced += produces;
         if produced > len_usize {
-            return Err(RpcCodecError::Corrupt(format!(
-                "frames hold more than the announced {len_usize} bytes"
+            return Err(RpcCodecError::Corrupt(FrameError::MoreThanAnnounced(
+                len_usize,
             )));
         }
     }
@@ -712,12 +751,12 @@ where
             min: bounds.min,
             max: bounds.max,
         },
-        ChunkError::Corrupt(why) => RpcCodecError::Corrupt(why),
+        ChunkError::Corrupt(e) => RpcCodecError::Corrupt(FrameError::Snappy(e)),
+        ChunkError::EndsEarly => RpcCodecError::Corrupt(FrameError::EndsEarly),
     })?;
     if used != raw.len() {
-        return Err(RpcCodecError::Corrupt(format!(
-            "{} frame bytes beyond the payload",
-            raw.len() - used
+        return Err(RpcCodecError::Corrupt(FrameError::Trailing(
+            raw.len() - used,
         )));
     }
     Ok(ssz)

@@ -14,7 +14,7 @@
 //!   carries an [`RpcCodecError`] ([`RpcCodecError::from_io`], [`RpcCodecError::is_peer_fault`]).
 //!
 //! ```
-//! use pheme_network::{BlockCache, GoodbyeReason, RpcProtocol, RpcRequest};
+//! use pheme_network::rpc::{BlockCache, GoodbyeReason, RpcProtocol, RpcRequest};
 //!
 //! let status: RpcProtocol = "/eth2/beacon_chain/req/status/2/ssz_snappy".parse().unwrap();
 //! assert_eq!(status.version(), 2);
@@ -38,7 +38,7 @@ pub use behaviour::{
     MethodBehaviour, MethodEvent, RpcBehaviour, RpcBehaviourEvent, RpcInboundId, RpcRequestId,
 };
 pub use cache::{BlockCache, CachedBlock, DEFAULT_BLOCK_CACHE_BLOCKS, DEFAULT_BLOCK_CACHE_BYTES};
-pub use codec::{RpcCodec, RpcCodecError};
+pub use codec::{FrameError, RpcCodec, RpcCodecError};
 pub use config::{
     DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_PAYLOAD_SIZE, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_TIMEOUT, DEFAULT_RESP_TIMEOUT, DEFAULT_TTFB_TIMEOUT, MAX_CONCURRENT_REQUESTS,

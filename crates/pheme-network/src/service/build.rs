@@ -34,22 +34,29 @@ pub enum NetworkError {
     /// libp2p refused the derived parameters.
     #[error(transparent)]
     Params(#[from] ParamsError),
-    /// The gossipsub router could not be built.
-    #[error("gossipsub: {0}")]
-    Gossipsub(String),
+    /// The chain has no fork digest in use at the current epoch.
+    #[error("no fork digest in use at the current epoch")]
+    NoForkDigest,
+    /// libp2p-gossipsub refused to start (its error is a fixed message).
+    #[error("libp2p-gossipsub: {0}")]
+    Gossipsub(&'static str),
+    /// libp2p-gossipsub refused the peer-score parameters (its error is a message).
+    #[error("libp2p-gossipsub refuses the peer-score parameters: {0}")]
+    PeerScore(String),
     /// A transport could not be built.
-    #[error("transport: {0}")]
-    Transport(String),
+    #[error("transport")]
+    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The node key cannot serve as a discovery identity.
-    #[error("discovery identity: {0}")]
-    Identity(String),
+    #[error("discovery identity")]
+    Identity(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A listen address was refused.
-    #[error("cannot listen on {addr}: {reason}")]
+    #[error("cannot listen on {addr}")]
     Listen {
         /// The address.
         addr: Multiaddr,
         /// Why.
-        reason: String,
+        #[source]
+        source: libp2p::TransportError<std::io::Error>,
     },
 }
 
@@ -76,7 +83,7 @@ pub fn spawn<S: StatefulValidator + 'static>(
     let current = digests
         .first()
         .and_then(|d| presets.get(&d.digest))
-        .ok_or_else(|| NetworkError::Gossipsub("no fork digest".into()))?
+        .ok_or(NetworkError::NoForkDigest)?
         .clone();
 
     let mut registry = registry;
@@ -114,27 +121,27 @@ pub fn spawn<S: StatefulValidator + 'static>(
             noise::Config::new,
             (yamux::Config::default, libp2p_mplex::Config::default),
         )
-        .map_err(|e| NetworkError::Transport(e.to_string()))?
+        .map_err(|e| NetworkError::Transport(e.into()))?
         .with_quic();
     let mut swarm = match registry {
         Some(r) => swarm_builder
             .with_bandwidth_metrics(r)
             .with_behaviour(|_| behaviour)
-            .map_err(|e| NetworkError::Transport(e.to_string()))?
+            .map_err(|e| NetworkError::Transport(e.into()))?
             .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
             .build(),
         None => swarm_builder
             .with_behaviour(|_| behaviour)
-            .map_err(|e| NetworkError::Transport(e.to_string()))?
+            .map_err(|e| NetworkError::Transport(e.into()))?
             .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
             .build(),
     };
     for addr in &config.listen {
         swarm
             .listen_on(addr.clone())
-            .map_err(|e| NetworkError::Listen {
+            .map_err(|source| NetworkError::Listen {
                 addr: addr.clone(),
-                reason: e.to_string(),
+                source,
             })?;
     }
 
@@ -174,11 +181,11 @@ pub fn spawn<S: StatefulValidator + 'static>(
                 .keypair
                 .clone()
                 .try_into_secp256k1()
-                .map_err(|e| NetworkError::Identity(e.to_string()))?
+                .map_err(|e| NetworkError::Identity(e.into()))?
                 .secret()
                 .to_bytes();
             let identity = LocalIdentity::from_secret_bytes(secret)
-                .map_err(|e| NetworkError::Identity(e.to_string()))?;
+                .map_err(|e| NetworkError::Identity(e.into()))?;
             let (wants_tx, wants_rx) = watch::channel(Wants {
                 epoch,
                 ..Wants::default()

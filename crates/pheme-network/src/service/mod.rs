@@ -337,7 +337,7 @@ impl Service {
                 let r = self
                     .swarm
                     .dial(addr)
-                    .map_err(|e| HandleError::Dial(e.to_string()));
+                    .map_err(|e| HandleError::Dial(Arc::new(e)));
                 let _ = reply.send(r);
             }
             Command::Shutdown(reply) => self.shutdown = Some(reply),

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use super::Service;
 use super::build::{NetworkError, by_digest};
 use crate::config::{NetworkConfig, RouterKind};
-use crate::handle::{HandleError, Outgoing};
+use crate::handle::{HandleError, Outgoing, PublishFailed};
 use crate::meshsub::Meshsub;
 use crate::params::{
     ParamsError, acceptance, gossipsub_config_builder, peer_score_params, router_config,
@@ -102,13 +102,13 @@ pub(crate) fn build(
                 filter.clone(),
                 transform.clone(),
             )
-            .map_err(|e| NetworkError::Gossipsub(e.to_string()))?;
+            .map_err(NetworkError::Gossipsub)?;
             if config.scoring {
                 let mut params = peer_score_params(&by_digest(presets))?;
                 params.ip_colocation_factor_whitelist =
                     config.ip_whitelist.iter().copied().collect();
                 gs.with_peer_score(params, crate::params::peer_score_thresholds(current)?)
-                    .map_err(NetworkError::Gossipsub)?;
+                    .map_err(NetworkError::PeerScore)?;
             }
             if let Some(r) = registry {
                 gs = gs.with_metrics(
@@ -207,12 +207,12 @@ impl Service {
             return r
                 .publish(now, topic, &ssz)
                 .map(|id| gossipsub::MessageId::new(id.as_bytes()))
-                .map_err(|e| HandleError::Publish(e.to_string()));
+                .map_err(|e| HandleError::Publish(PublishFailed::Router(e)));
         }
         match self.libp2p() {
             Some(g) => g
                 .publish(gossipsub::TopicHash::from_raw(topic), ssz)
-                .map_err(|e| HandleError::Publish(e.to_string())),
+                .map_err(|e| HandleError::Publish(PublishFailed::Libp2p(e.into()))),
             None => Err(HandleError::Stopped),
         }
     }
