@@ -37,10 +37,7 @@ pub use traffic::{
     BENCH_ACTIVE_VALIDATORS, DEFAULT_COPIES, Mix, PEAK_WIRE_PER_SEC, Planned, TrafficGen,
     WireMessage, bench_chain, genesis_slots_ago,
 };
-pub use wire::{
-    ControlIHave, ControlMessage, ControlPrune, MESHSUB, PublishedMessage, Rpc, SubOpts, TopicRef,
-    publish_frame, subscribe_frame,
-};
+pub use wire::{MESHSUB, publish_frame, subscribe_frame};
 
 /// What can stop a bench run.
 #[derive(Debug, thiserror::Error)]

@@ -1,98 +1,21 @@
-//! The gossipsub wire format, as far as a publisher needs it: an RPC carrying subscriptions and
-//! published messages, each RPC a protobuf preceded by its unsigned-varint length.
+//! The gossipsub wire format as the load peers speak it, built on `pheme-router`'s protobuf
+//! types and encoders (one copy of the wire format in the workspace): length-prefixed RPCs
+//! carrying subscriptions and published messages, and the mesh changes read back.
 
+use pheme_router::wire::{ControlMessage, encode_publish_entry, encode_subscription_entry};
 use prost::Message as _;
 
 /// The protocol the load peers speak (gossipsub v1.2, so the node sends them IDONTWANT).
-pub const MESHSUB: libp2p::StreamProtocol = libp2p::StreamProtocol::new("/meshsub/1.2.0");
+pub const MESHSUB: libp2p::StreamProtocol =
+    libp2p::StreamProtocol::new(pheme_router::Protocol::V1_2.as_str());
 
-/// `RPC` of the gossipsub protobuf schema (the fields a publisher sends).
+/// What a load peer reads of the node's RPCs: only the control part (prost skips the
+/// published messages, field 2, without copying them).
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct Rpc {
-    /// Subscription changes.
-    #[prost(message, repeated, tag = "1")]
-    pub subscriptions: Vec<SubOpts>,
-    /// Published messages.
-    #[prost(message, repeated, tag = "2")]
-    pub publish: Vec<PublishedMessage>,
-    /// Control messages.
-    #[prost(message, optional, tag = "3")]
-    pub control: Option<ControlMessage>,
-}
-
-/// `RPC.SubOpts`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct SubOpts {
-    /// Subscribe (true) or unsubscribe.
-    #[prost(bool, optional, tag = "1")]
-    pub subscribe: Option<bool>,
-    /// The topic.
-    #[prost(string, optional, tag = "2")]
-    pub topic_id: Option<String>,
-}
-
-/// `Message`, anonymous as the consensus spec requires (no `from`, `seqno`, `signature`, `key`).
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct PublishedMessage {
-    /// The snappy-compressed SSZ payload.
-    #[prost(bytes = "vec", optional, tag = "2")]
-    pub data: Option<Vec<u8>>,
-    /// The topic.
-    #[prost(string, required, tag = "4")]
-    pub topic: String,
-}
-
-/// What a load peer reads of the node's RPCs: only the mesh changes (the rest is skipped).
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct ControlOnly {
+struct ControlOnly {
     /// The control part.
     #[prost(message, optional, tag = "3")]
-    pub control: Option<ControlMessage>,
-}
-
-/// `ControlMessage`: IHAVE, GRAFT and PRUNE (IWANT and IDONTWANT are not sent by the load or
-/// attack peers, and skipped when read).
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct ControlMessage {
-    /// IHAVEs.
-    #[prost(message, repeated, tag = "1")]
-    pub ihave: Vec<ControlIHave>,
-    /// GRAFTs.
-    #[prost(message, repeated, tag = "3")]
-    pub graft: Vec<TopicRef>,
-    /// PRUNEs.
-    #[prost(message, repeated, tag = "4")]
-    pub prune: Vec<ControlPrune>,
-}
-
-/// `ControlGraft` (its topic).
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct TopicRef {
-    /// The topic.
-    #[prost(string, optional, tag = "1")]
-    pub topic_id: Option<String>,
-}
-
-/// `ControlIHave`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct ControlIHave {
-    /// The topic.
-    #[prost(string, optional, tag = "1")]
-    pub topic_id: Option<String>,
-    /// Ids of messages the sender says it has.
-    #[prost(bytes = "vec", repeated, tag = "2")]
-    pub message_ids: Vec<Vec<u8>>,
-}
-
-/// `ControlPrune` (without peer exchange).
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct ControlPrune {
-    /// The topic.
-    #[prost(string, optional, tag = "1")]
-    pub topic_id: Option<String>,
-    /// Seconds the pruned peer must wait before grafting again (v1.1).
-    #[prost(uint64, optional, tag = "3")]
-    pub backoff: Option<u64>,
+    control: Option<ControlMessage>,
 }
 
 /// A mesh change the node asked for.
@@ -102,6 +25,10 @@ pub enum MeshChange {
     Graft(String),
     /// The node pruned it.
     Prune(String),
+}
+
+fn topic(t: Option<bytes::Bytes>) -> Option<String> {
+    t.and_then(|t| String::from_utf8(t.to_vec()).ok())
 }
 
 /// Takes the whole frames off the front of `buf` and returns the mesh changes they carry.
@@ -117,20 +44,12 @@ pub fn mesh_changes(buf: &mut Vec<u8>) -> Vec<MeshChange> {
         if buf.len() < start + len {
             break;
         }
-        if let Ok(ControlOnly {
-            control: Some(c), ..
-        }) = ControlOnly::decode(&buf[start..start + len])
+        if let Ok(ControlOnly { control: Some(c) }) = ControlOnly::decode(&buf[start..start + len])
         {
-            out.extend(
-                c.graft
-                    .into_iter()
-                    .filter_map(|g| g.topic_id.map(MeshChange::Graft)),
-            );
-            out.extend(
-                c.prune
-                    .into_iter()
-                    .filter_map(|g| g.topic_id.map(MeshChange::Prune)),
-            );
+            let grafts = c.graft.into_iter().filter_map(|g| topic(g.topic_id));
+            out.extend(grafts.map(MeshChange::Graft));
+            let prunes = c.prune.into_iter().filter_map(|p| topic(p.topic_id));
+            out.extend(prunes.map(MeshChange::Prune));
         }
         at = start + len;
     }
@@ -138,37 +57,35 @@ pub fn mesh_changes(buf: &mut Vec<u8>) -> Vec<MeshChange> {
     out
 }
 
+/// `entries` (RPC fields, which protobuf concatenates) as one length-prefixed RPC.
+fn frame(entries: &[bytes::Bytes]) -> Vec<u8> {
+    let len: usize = entries.iter().map(|e| e.len()).sum();
+    let mut out = pheme_router::wire::length_prefix(len).to_vec();
+    for e in entries {
+        out.extend_from_slice(e);
+    }
+    out
+}
+
 /// One length-prefixed RPC subscribing to `topics`.
 pub fn subscribe_frame<'a>(topics: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
-    Rpc {
-        subscriptions: topics
-            .into_iter()
-            .map(|t| SubOpts {
-                subscribe: Some(true),
-                topic_id: Some(t.to_owned()),
-            })
-            .collect(),
-        ..Rpc::default()
-    }
-    .encode_length_delimited_to_vec()
+    let entries: Vec<_> = topics
+        .into_iter()
+        .map(|t| encode_subscription_entry(t.as_bytes(), true))
+        .collect();
+    frame(&entries)
 }
 
 /// One length-prefixed RPC carrying one message, as rust-libp2p and the clients send them.
 pub fn publish_frame(topic: &str, wire: &[u8]) -> Vec<u8> {
-    Rpc {
-        subscriptions: Vec::new(),
-        publish: vec![PublishedMessage {
-            data: Some(wire.to_vec()),
-            topic: topic.to_owned(),
-        }],
-        ..Rpc::default()
-    }
-    .encode_length_delimited_to_vec()
+    frame(&[encode_publish_entry(topic.as_bytes(), wire)])
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use pheme_router::wire::{ControlGraft, ControlPrune, Rpc};
+
     use super::*;
 
     #[test]
@@ -177,25 +94,26 @@ mod tests {
         let rpc = Rpc::decode_length_delimited(&f[..]).unwrap();
         assert_eq!(rpc.publish[0].data.as_deref(), Some(&[1u8, 2, 3][..]));
         assert_eq!(
-            rpc.publish[0].topic,
-            "/eth2/00000000/beacon_block/ssz_snappy"
+            rpc.publish[0].topic.as_deref(),
+            Some(&b"/eth2/00000000/beacon_block/ssz_snappy"[..])
         );
         let s = subscribe_frame(["a", "b"]);
         let rpc = Rpc::decode_length_delimited(&s[..]).unwrap();
         assert_eq!(rpc.subscriptions.len(), 2);
-        assert_eq!(rpc.subscriptions[1].topic_id.as_deref(), Some("b"));
+        assert_eq!(rpc.subscriptions[1].topic_id.as_deref(), Some(&b"b"[..]));
     }
 
     #[test]
     fn reads_grafts_and_prunes_across_partial_frames() {
         let graft = ControlOnly {
             control: Some(ControlMessage {
-                graft: vec![TopicRef {
+                graft: vec![ControlGraft {
                     topic_id: Some("t1".into()),
                 }],
                 prune: vec![ControlPrune {
                     topic_id: Some("t2".into()),
                     backoff: Some(60),
+                    ..ControlPrune::default()
                 }],
                 ..ControlMessage::default()
             }),

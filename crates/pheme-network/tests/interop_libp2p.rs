@@ -489,7 +489,7 @@ async fn idontwant_is_honoured_both_ways() {
     // c, which validates in 400 ms, forwards its copy to Pheme, still validating (800 ms).
     let before = stats().await;
     let slot = slot_now(&chain);
-    let small_block = pheme_sim::fixtures::block(&chain, slot, 7).unwrap();
+    let small_block = pheme_testkit::fixtures::block(&chain, slot, 7).unwrap();
     a.publish(&block, small_block).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let small = stats().await;
@@ -501,7 +501,7 @@ async fn idontwant_is_honoured_both_ways() {
 
     // A 4 KB block, the same timing: Pheme sends IDONTWANT to c before validating and skips c
     // when it forwards; c (libp2p) sends IDONTWANT to Pheme and does not forward its copy.
-    let big = pheme_sim::fixtures::large_block(&chain, slot, 9, 4_000).unwrap();
+    let big = pheme_testkit::fixtures::large_block(&chain, slot, 9, 4_000).unwrap();
     a.publish(&block, big).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let after = stats().await;
@@ -646,11 +646,11 @@ async fn misbehaving_libp2p_peers_are_graylisted() {
 
     // GRAFTs inside the backoff, and IHAVE spam, from raw meshsub streams.
     for script in [
-        pheme_sim::RawScript::GraftFlood,
-        pheme_sim::RawScript::IhaveSpam,
+        pheme_testkit::raw::Script::GraftFlood,
+        pheme_testkit::raw::Script::IhaveSpam,
     ] {
         let mut p = start(node_config(&chain).build().unwrap()).await;
-        let attacker = pheme_sim::start_raw_attacker(
+        let attacker = pheme_testkit::raw::start(
             libp2p::identity::Keypair::generate_ed25519(),
             script,
             vec![topic(&chain, GossipKind::BeaconBlock)],

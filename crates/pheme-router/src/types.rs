@@ -55,7 +55,7 @@ impl Protocol {
     pub const ALL: [Protocol; 3] = [Protocol::V1_2, Protocol::V1_1, Protocol::V1_0];
 
     /// The protocol string.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Protocol::V1_0 => "/meshsub/1.0.0",
             Protocol::V1_1 => "/meshsub/1.1.0",

@@ -34,11 +34,9 @@
 //! # Ok(()) }
 //! ```
 
-pub mod fixtures;
 mod honest;
 mod measure;
 mod predict;
-mod raw;
 mod report;
 mod run;
 mod scenario;
@@ -46,10 +44,12 @@ mod schedule;
 mod sybil;
 pub mod vsim;
 
-pub use predict::{Prediction, predict};
-pub use raw::{
-    Control, MESHSUB, RawAttacker, Script as RawScript, encode_rpc, start as start_raw_attacker,
+pub use pheme_testkit::fixtures;
+pub use pheme_testkit::raw::{
+    self as raw, Control, MESHSUB, RawAttacker, Script as RawScript, encode_rpc,
+    start as start_raw_attacker,
 };
+pub use predict::{Prediction, predict};
 pub use report::{RunReport, json_lines, markdown_table, table, verdicts};
 pub use run::run;
 pub use scenario::{
@@ -88,9 +88,12 @@ pub enum SimError {
     /// A seeded key was refused.
     #[error("key: {0}")]
     Key(String),
-    /// An attacker's transport could not be built.
-    #[error("transport: {0}")]
-    Transport(String),
+    /// An attacker's transport could not be built or listen.
+    #[error("attacker transport")]
+    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A raw attacker did not start.
+    #[error(transparent)]
+    Raw(#[from] pheme_testkit::raw::RawError),
     /// An attacker's gossipsub router could not be built.
     #[error("gossipsub: {0}")]
     Gossipsub(String),

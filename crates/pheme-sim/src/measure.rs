@@ -4,6 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+/// How often every honest node's peer scores are read.
+pub(crate) const POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
 use libp2p::PeerId;
 use pheme_network::ScoreBreakdown;
 

@@ -101,7 +101,7 @@ impl RunReport {
         let stint = predicted
             .below_zero_ms
             .unwrap_or(0)
-            .saturating_add(2 * crate::run::POLL.as_millis() as u64);
+            .saturating_add(2 * crate::measure::POLL.as_millis() as u64);
         let (p3_pool, p3_share, p3_after) = scores.scored_mesh_crossing(stint);
         RunReport {
             scenario: cfg.scenario,

@@ -17,7 +17,7 @@ use rand::seq::SliceRandom;
 use tokio::task::JoinHandle;
 
 use crate::honest::{self, EventLog, HonestNode};
-use crate::measure::{self, Published, ScoreLog, Thresholds};
+use crate::measure::{self, POLL, Published, ScoreLog, Thresholds};
 use crate::raw::{self, Script};
 use crate::report::RunReport;
 use crate::scenario::{Scenario, SimConfig};
@@ -26,8 +26,6 @@ use crate::{SimError, fixtures, schedule};
 
 /// Genesis this many slots back, so that no mesh penalty is deferred for a young chain.
 const CHAIN_AGE_SLOTS: u64 = 1_000;
-/// How often every honest node's peer scores are read.
-pub(crate) const POLL: Duration = Duration::from_millis(500);
 
 /// An attacker of either kind.
 struct Attacker {

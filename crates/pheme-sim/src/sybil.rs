@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identity::Keypair, noise, tcp, yamux};
+use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identity::Keypair};
 use pheme_network::{
     params::gossipsub_config_builder, params::topic_hash, transform::SnappyTransform,
     transform::message_id_fn,
@@ -74,25 +74,6 @@ pub(crate) fn attacked_kinds(chain: &ChainSpec, slots_per_epoch: u64) -> Vec<Gos
     kinds
 }
 
-/// The swarm transport every attacker uses: TCP, noise, yamux.
-pub(crate) fn swarm<B: libp2p::swarm::NetworkBehaviour>(
-    keypair: Keypair,
-    behaviour: B,
-) -> Result<Swarm<B>, SimError> {
-    Ok(libp2p::SwarmBuilder::with_existing_identity(keypair)
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default().nodelay(true),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .map_err(|e| SimError::Transport(e.to_string()))?
-        .with_behaviour(|_| behaviour)
-        .map_err(|e| SimError::Transport(e.to_string()))?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build())
-}
-
 /// What every Sybil of a run shares.
 pub(crate) struct Shared {
     /// The chain.
@@ -139,12 +120,12 @@ pub(crate) async fn start(
             .map_err(|e| SimError::Gossipsub(e.to_string()))?;
     }
     let peer = keypair.public().to_peer_id();
-    let mut swarm = swarm(keypair, gossip)?;
+    let mut swarm = pheme_testkit::raw::swarm(keypair, gossip)?;
     let mut bound = None;
     if let Some(addr) = listen {
         swarm
             .listen_on(addr)
-            .map_err(|e| SimError::Transport(e.to_string()))?;
+            .map_err(|e| SimError::Transport(e.into()))?;
         // The first event of a fresh listener is its address.
         while bound.is_none() {
             if let SwarmEvent::NewListenAddr { address, .. } = swarm.select_next_some().await {

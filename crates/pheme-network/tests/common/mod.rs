@@ -1,4 +1,4 @@
-//! Shared by the network tests: nodes on loopback, and (from `pheme_sim::fixtures`, which the
+//! Shared by the network tests: nodes on loopback, and (from `pheme_testkit::fixtures`, which the
 //! simulation shares) a short-slot chain whose forks are all at genesis and real SSZ messages
 //! that pass the stateless checks at the current slot.
 
@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use pheme_network::{NetworkConfig, NetworkEvent, NetworkHandle, Subnets, spawn};
-use pheme_sim::fixtures;
 use pheme_spec::{ChainSpec, GossipKind, unix_now_ms};
+use pheme_testkit::fixtures;
 use tokio::sync::mpsc;
 
 /// Mainnet types with `slot_ms` slots and `slots_per_epoch`, genesis `slots_ago` slots back,

@@ -4,20 +4,48 @@
 //! to the end) so the honest node keeps gossipsub on for them.
 //!
 //! The RPC is protobuf (gossipsub's `rpc.proto`, proto2) behind an unsigned-varint length,
-//! through `pheme-bench`'s prost types.
+//! through `pheme-router`'s prost types.
 
 use std::time::Duration;
 
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, StreamProtocol, identity::Keypair};
+use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, identity::Keypair, noise, tcp, yamux};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::SimError;
-
 /// The gossipsub protocol the raw attackers speak.
-pub const MESHSUB: StreamProtocol = StreamProtocol::new("/meshsub/1.1.0");
+pub const MESHSUB: StreamProtocol = StreamProtocol::new(pheme_router::Protocol::V1_1.as_str());
+
+/// A raw attacker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RawError {
+    /// The transport could not be built.
+    #[error("transport")]
+    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The meshsub protocol was already registered on the stream behaviour.
+    #[error("meshsub already registered")]
+    AlreadyRegistered(#[source] libp2p_stream::AlreadyRegistered),
+}
+
+/// A swarm on TCP (noise, yamux) with `behaviour`, as the raw attackers and Sybils dial.
+pub fn swarm<B: libp2p::swarm::NetworkBehaviour>(
+    keypair: Keypair,
+    behaviour: B,
+) -> Result<Swarm<B>, RawError> {
+    Ok(libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| RawError::Transport(e.into()))?
+        .with_behaviour(|_| behaviour)
+        .map_err(|e| RawError::Transport(e.into()))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build())
+}
 
 /// A control message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,26 +62,31 @@ pub enum Control {
 
 /// One framed RPC carrying `items` (a length prefix, then the `RPC` message).
 pub fn encode_rpc(items: &[Control]) -> Vec<u8> {
-    use pheme_bench::{ControlIHave, ControlMessage, ControlPrune, Rpc, SubOpts, TopicRef};
+    use pheme_router::wire::{
+        ControlGraft, ControlIHave, ControlMessage, ControlPrune, Rpc, SubOpts,
+    };
     use prost::Message as _;
+    let topic = |t: &String| Some(bytes::Bytes::copy_from_slice(t.as_bytes()));
     let mut rpc = Rpc::default();
     let mut control = ControlMessage::default();
     for item in items {
         match item {
-            Control::Subscribe(topic) => rpc.subscriptions.push(SubOpts {
+            Control::Subscribe(t) => rpc.subscriptions.push(SubOpts {
                 subscribe: Some(true),
-                topic_id: Some(topic.clone()),
+                topic_id: topic(t),
             }),
-            Control::Graft(topic) => control.graft.push(TopicRef {
-                topic_id: Some(topic.clone()),
-            }),
-            Control::Prune(topic, backoff) => control.prune.push(ControlPrune {
-                topic_id: Some(topic.clone()),
+            Control::Graft(t) => control.graft.push(ControlGraft { topic_id: topic(t) }),
+            Control::Prune(t, backoff) => control.prune.push(ControlPrune {
+                topic_id: topic(t),
                 backoff: Some(*backoff),
+                ..Default::default()
             }),
-            Control::IHave(topic, ids) => control.ihave.push(ControlIHave {
-                topic_id: Some(topic.clone()),
-                message_ids: ids.clone(),
+            Control::IHave(t, ids) => control.ihave.push(ControlIHave {
+                topic_id: topic(t),
+                message_ids: ids
+                    .iter()
+                    .map(|id| bytes::Bytes::copy_from_slice(id))
+                    .collect(),
             }),
         }
     }
@@ -90,14 +123,14 @@ pub fn start(
     topics: Vec<String>,
     delay: Duration,
     seed: u64,
-) -> Result<RawAttacker, SimError> {
+) -> Result<RawAttacker, RawError> {
     let peer = keypair.public().to_peer_id();
     let behaviour = libp2p_stream::Behaviour::new();
     let mut control = behaviour.new_control();
     let mut incoming = control
         .accept(MESHSUB)
-        .map_err(|_| SimError::Transport("meshsub already registered".into()))?;
-    let mut swarm = crate::sybil::swarm(keypair, behaviour)?;
+        .map_err(RawError::AlreadyRegistered)?;
+    let mut swarm = swarm(keypair, behaviour)?;
     let (dial, mut dials) = mpsc::unbounded_channel::<Multiaddr>();
     let task = tokio::spawn(async move {
         let mut scripts: Vec<JoinHandle<()>> = Vec::new();
@@ -235,9 +268,12 @@ mod tests {
                 0x1a, 16, 0x0a, 7, 0x0a, 1, b't', 0x12, 2, 7, 7, 0x22, 5, 0x0a, 1, b't', 0x18, 60
             ]
         );
-        let rpc = pheme_bench::Rpc::decode(body).unwrap();
+        let rpc = pheme_router::wire::Rpc::decode(body).unwrap();
         let c = rpc.control.unwrap();
         assert_eq!(c.prune[0].backoff, Some(60));
-        assert_eq!(c.ihave[0].message_ids, vec![vec![7, 7]]);
+        assert_eq!(
+            c.ihave[0].message_ids,
+            vec![bytes::Bytes::from_static(&[7, 7])]
+        );
     }
 }
