@@ -9,8 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use pheme_testkit::fixtures as common;
 
 use std::path::{Path, PathBuf};
 
@@ -37,11 +36,11 @@ fn gossip(dir: &Path) -> usize {
     let schedule = chain.digest_schedule();
     let digest = schedule.iter().rposition(|d| d.epoch <= epoch).unwrap();
     let kinds = GossipKind::all_for_fork(&chain, schedule[digest].fork);
-    let mut messages = common::valid_messages(&chain, SLOT, 42);
-    messages.extend(common::invalid_messages(SLOT, 43));
+    let mut messages = common::valid_messages(&chain, SLOT, 42).unwrap();
+    messages.extend(common::invalid_messages(SLOT, 43).unwrap());
     messages.push((
         GossipKind::AttesterSlashing,
-        common::attester_slashing(&chain, SLOT, 44),
+        common::attester_slashing(&chain, SLOT, 44).unwrap(),
     ));
     let mut n = 0;
     for (kind, ssz) in messages {
@@ -195,6 +194,7 @@ fn router(dir: &Path) -> usize {
     };
     let messages = Rpc {
         publish: common::valid_messages(&chain, SLOT, 42)
+            .unwrap()
             .into_iter()
             .filter(|(k, _)| kinds.contains(k))
             .map(|(k, ssz)| WireMessage {

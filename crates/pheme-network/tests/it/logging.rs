@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -32,17 +32,20 @@ impl Captured {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "current_thread")]
 async fn each_nodes_lines_carry_its_peer_id() {
     let captured = Captured::default();
     let sink = captured.clone();
-    tracing_subscriber::fmt()
+    // This thread's subscriber, not a global one: the other tests of this binary run in the
+    // same process, and a current-thread runtime keeps both nodes' tasks on this thread.
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(
             "warn,pheme::network=debug,pheme::router=debug",
         ))
         .with_ansi(false)
         .with_writer(move || sink.clone())
-        .init();
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
 
     let chain = chain(2_000, 32, 40, 0, &[]);
     let a = node(&chain).await;
