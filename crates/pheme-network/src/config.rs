@@ -284,7 +284,7 @@ impl NetworkConfigBuilder {
         self
     }
 
-    /// The req/resp limits and timeouts (default: [`crate::RpcConfig::for_chain`] of the chain).
+    /// The req/resp limits and timeouts (default: [`crate::rpc::RpcConfig::for_chain`] of the chain).
     pub fn rpc(mut self, rpc: crate::rpc::RpcConfig) -> Self {
         self.config.rpc = Some(rpc);
         self

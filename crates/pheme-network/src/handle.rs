@@ -79,7 +79,7 @@ pub enum NetworkEvent {
         /// The peer.
         peer: PeerId,
     },
-    /// A peer's score moved by at least [`crate::SCORE_EVENT_DELTA`] or crossed zero.
+    /// A peer's score moved by at least [`crate::service::SCORE_EVENT_DELTA`] or crossed zero.
     ScoreChanged {
         /// The peer.
         peer: PeerId,

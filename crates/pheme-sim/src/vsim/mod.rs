@@ -7,7 +7,7 @@
 //! messages from the scenario's Ethereum schedule; validation takes a cost per kind on a queue
 //! per node. Frames leave each node through an upload link of [`NetModel::upload_bps`] and
 //! arrive after the link's latency (nodes placed in [`net::REGIONS`]). Attackers are router
-//! cores whose handling of messages is changed ([`engine::Role`]).
+//! cores whose handling of messages is changed (`engine::Role`).
 //!
 //! Virtual time is the only clock: the same configuration and seed give the same report, bit
 //! for bit ([`VirtualReport::wall_ms`] aside). Every scenario of the socket engine
