@@ -23,8 +23,8 @@ pub enum SszError {
     #[error(transparent)]
     Untrusted(#[from] pheme_types::UntrustedSszError),
     /// A fixed-size container had the wrong length.
-    #[error("{0}")]
-    Fixed(#[source] FixedLengthError),
+    #[error(transparent)]
+    Fixed(FixedLengthError),
 }
 
 /// A fixed-size payload of the wrong length.

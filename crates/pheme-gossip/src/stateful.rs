@@ -139,13 +139,16 @@ pub trait StatefulValidator: Send + Sync + 'static {
     /// The decision of the state checks for a stateless-accepted message.
     fn validate(&self, msg: &InboundMessage) -> Decision;
 
-    /// Called when Pheme records a message the checks accepted: after its own final check
-    /// against what was accepted meanwhile, so exactly for the messages that are forwarded. A
-    /// node that keeps first-seen caches of its own (an attester known only through the
-    /// committee, for pre-electra attestations) records them here, never in `validate`, whose
-    /// ACCEPT may still turn into an IGNORE. Runs on the validation task: keep it short.
-    fn recorded(&self, msg: &InboundMessage) {
+    /// Called when Pheme is about to record a message the checks accepted, after its own
+    /// final check against what was accepted meanwhile, one message at a time: a node that
+    /// keeps first-seen caches of its own (the attester of a pre-electra attestation is known
+    /// only through the committee) checks and inserts here, atomically, never in `validate`
+    /// (checks run concurrently, and their ACCEPT may still turn into an IGNORE). An `Err`
+    /// IGNOREs the message with that reason. Runs on the validation task: keep it short. A
+    /// panic here IGNOREs the message like one in `validate`.
+    fn record(&self, msg: &InboundMessage) -> Result<(), Reason> {
         let _ = msg;
+        Ok(())
     }
 
     /// Whether the checks are so cheap (a few microseconds, no signature) that a hop to a
@@ -161,8 +164,8 @@ impl<T: StatefulValidator + ?Sized> StatefulValidator for Arc<T> {
         (**self).validate(msg)
     }
 
-    fn recorded(&self, msg: &InboundMessage) {
-        (**self).recorded(msg)
+    fn record(&self, msg: &InboundMessage) -> Result<(), Reason> {
+        (**self).record(msg)
     }
 
     fn runs_inline(&self) -> bool {

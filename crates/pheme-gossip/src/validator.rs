@@ -149,6 +149,9 @@ pub struct Checking {
     pending: Pending,
     /// The validator's commit count when the stateless checks ran.
     generation: u64,
+    /// The committees per slot the stateless checks used (the re-check uses them again, so a
+    /// change meanwhile cannot turn a checked message into a REJECT).
+    committees_per_slot: Option<u64>,
 }
 
 impl Checking {
@@ -489,6 +492,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
                     view,
                     pending,
                     generation: self.generation,
+                    committees_per_slot: self.committees_per_slot,
                 }))
             }
         }
@@ -505,6 +509,7 @@ impl<S: StatefulValidator> GossipValidator<S> {
             view,
             pending,
             generation,
+            committees_per_slot,
         } = *checking;
         let refusal = match decision {
             Some(Decision::Accept) => {
@@ -515,40 +520,36 @@ impl<S: StatefulValidator> GossipValidator<S> {
                         clock: GossipClock::new(&self.chain, input.arrival_ms),
                         fork: input.fork,
                         subnet: input.kind.subnet(),
-                        committees_per_slot: self.committees_per_slot,
+                        committees_per_slot,
                     };
                     self.handlers.check(&view, &ctx)
                 };
                 match pending {
                     Ok(pending) => {
-                        self.handlers.commit(pending);
-                        self.generation += 1;
-                        self.stateful.recorded(&input);
-                        None
+                        let node = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            self.stateful.record(&input)
+                        }));
+                        match node {
+                            Ok(Ok(())) => {
+                                self.handlers.commit(pending);
+                                self.generation += 1;
+                                None
+                            }
+                            Ok(Err(reason)) => Some(node_refusal(Verdict::Ignore, reason)),
+                            Err(_) => Some(panicked()),
+                        }
                     }
                     Err(refusal) => Some(refusal),
                 }
             }
-            Some(Decision::Ignore(reason)) => Some(Refusal {
-                verdict: Verdict::Ignore,
-                reason: reason.label(),
-                detail: Detail::Stateful(reason),
-            }),
-            Some(Decision::Reject(reason)) => Some(Refusal {
-                verdict: Verdict::Reject,
-                reason: reason.label(),
-                detail: Detail::Stateful(reason),
-            }),
+            Some(Decision::Ignore(reason)) => Some(node_refusal(Verdict::Ignore, reason)),
+            Some(Decision::Reject(reason)) => Some(node_refusal(Verdict::Reject, reason)),
             Some(Decision::Defer) => Some(Refusal {
                 verdict: Verdict::Ignore,
                 reason: "deferred_unanswered",
                 detail: Detail::Static("the node deferred its decision and did not answer"),
             }),
-            None => Some(Refusal {
-                verdict: Verdict::Ignore,
-                reason: "stateful_panicked",
-                detail: Detail::Static("the stateful validator panicked"),
-            }),
+            None => Some(panicked()),
         };
         self.finish(&mut outcome, refusal);
         outcome
@@ -578,5 +579,135 @@ impl<S: StatefulValidator> GossipValidator<S> {
     pub fn prune(&mut self, current_slot: u64) {
         self.handlers
             .prune(current_slot, self.chain.slots_per_epoch());
+    }
+}
+
+/// A refusal by the node's checks, with their reason.
+fn node_refusal(verdict: Verdict, reason: crate::Reason) -> Refusal {
+    Refusal {
+        verdict,
+        reason: reason.label(),
+        detail: Detail::Stateful(reason),
+    }
+}
+
+/// The node's check panicked: IGNORE (the peer is not at fault).
+fn panicked() -> Refusal {
+    Refusal {
+        verdict: Verdict::Ignore,
+        reason: "stateful_panicked",
+        detail: Detail::Static("the stateful validator panicked"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+    use crate::{NoState, Reason};
+
+    const SLOT: u64 = 13_500_000;
+    const TOPIC: &str = "/eth2/8c9f62fe/beacon_attestation_3/ssz_snappy";
+
+    fn wire(attester: u64) -> Vec<u8> {
+        let mut a = pheme_types::mainnet::electra::SingleAttestation {
+            committee_index: 3,
+            attester_index: attester,
+            ..Default::default()
+        };
+        a.data.slot = SLOT;
+        a.data.target.epoch = SLOT / 32;
+        pheme_codec::compress_block(&pheme_types::ssz_rs::serialize(&a).unwrap())
+    }
+
+    /// A node whose own cache refuses attester 7, and whose `record` panics on attester 9.
+    struct NodeCache;
+
+    impl StatefulValidator for NodeCache {
+        fn validate(&self, _msg: &InboundMessage) -> Decision {
+            Decision::Accept
+        }
+
+        fn record(&self, msg: &InboundMessage) -> Result<(), Reason> {
+            let crate::GossipPayload::Mainnet(crate::payload::mainnet::Payload::Attestation(a)) =
+                &*msg.payload
+            else {
+                return Ok(());
+            };
+            match &**a {
+                crate::payload::mainnet::Attestation::Electra(a) if a.attester_index == 7 => {
+                    Err(Reason::new("node_seen"))
+                }
+                crate::payload::mainnet::Attestation::Electra(a) if a.attester_index == 9 => {
+                    panic!("a bug in the node's cache")
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+
+    #[test]
+    fn the_nodes_record_decides_last_and_a_refusal_is_not_recorded() {
+        let chain = pheme_spec::Network::Mainnet.chain_spec().unwrap();
+        let now = chain.clock().slot_start_ms(SLOT) + 1_000;
+        let mut v = GossipValidator::new(chain, NodeCache);
+        let refused = v.validate(TOPIC, &wire(7), now);
+        assert_eq!(
+            (refused.verdict, refused.reason),
+            (Verdict::Ignore, "node_seen")
+        );
+        let panicked = v.validate(TOPIC, &wire(9), now);
+        assert_eq!(
+            (panicked.verdict, panicked.reason),
+            (Verdict::Ignore, "stateful_panicked")
+        );
+        // Neither was recorded in Pheme's cache (it would say `already_seen`).
+        assert_eq!(v.validate(TOPIC, &wire(7), now).reason, "node_seen");
+        assert_eq!(v.validate(TOPIC, &wire(9), now).reason, "stateful_panicked");
+        assert_eq!(v.validate(TOPIC, &wire(8), now).verdict, Verdict::Accept);
+        assert_eq!(v.validate(TOPIC, &wire(8), now).reason, "already_seen");
+    }
+
+    #[test]
+    fn concurrent_checks_of_one_attester_record_only_the_first() {
+        let chain = pheme_spec::Network::Mainnet.chain_spec().unwrap();
+        let now = chain.clock().slot_start_ms(SLOT) + 1_000;
+        let mut v = GossipValidator::new(chain, NoState);
+        // Two different messages of attester 5 (another committee), both past the stateless
+        // checks before either is decided.
+        let mut other = pheme_types::mainnet::electra::SingleAttestation {
+            committee_index: 3,
+            attester_index: 5,
+            ..Default::default()
+        };
+        other.data.slot = SLOT;
+        other.data.target.epoch = SLOT / 32;
+        other.data.beacon_block_root.0[0] = 1;
+        let other = pheme_types::ssz_rs::serialize(&other).unwrap();
+        let first = pheme_codec::decode_gossip(
+            TOPIC,
+            pheme_spec::Fork::Fulu,
+            &wire(5),
+            SszBounds { min: 240, max: 240 },
+        );
+        let first_ssz = first.ssz.unwrap();
+        let begin = |v: &mut GossipValidator<NoState>, ssz: &[u8], id: u8| match v
+            .begin_decoded(TOPIC, ssz, [id; 20], 100, now, None)
+        {
+            Begun::Check(c) => c,
+            Begun::Done(o) => panic!("refused: {o:?}"),
+        };
+        let a = begin(&mut v, &first_ssz, 1);
+        let b = begin(&mut v, &other, 2);
+        assert_eq!(
+            v.conclude(a, Some(Decision::Accept)).verdict,
+            Verdict::Accept
+        );
+        let second = v.conclude(b, Some(Decision::Accept));
+        assert_eq!(
+            (second.verdict, second.reason),
+            (Verdict::Ignore, "already_seen")
+        );
     }
 }

@@ -60,6 +60,10 @@ pub(crate) struct ValidationTask<S> {
     pub chain: Arc<ChainSpec>,
     pub inbound: mpsc::Receiver<Inbound>,
     pub answers: mpsc::UnboundedReceiver<Answer>,
+    /// Kept so that the answers channel never closes (a closed channel would leave the loop
+    /// without a branch to wait on once every handle is dropped).
+    #[expect(dead_code, reason = "held, never read: it keeps the channel open")]
+    pub answers_tx: mpsc::UnboundedSender<Answer>,
     pub reports: mpsc::UnboundedSender<Report>,
     pub events: mpsc::Sender<NetworkEvent>,
     pub arrivals: Arc<Mutex<Arrivals>>,
@@ -105,21 +109,50 @@ struct Pipeline {
     bulk: VecDeque<u64>,
     /// Entries of the two queues still waiting (expired ones stay in the queues, skipped).
     waiting: usize,
+    /// Every held message by its message-id.
+    by_id: HashMap<pheme_codec::MessageId, u64>,
     deferred: HashMap<pheme_codec::MessageId, u64>,
+    /// Answers that came through the handle before their check returned `Defer`.
+    early: HashMap<u64, Decision>,
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
     running: JoinSet<(u64, Option<Decision>)>,
+    /// The running checks by task, so a check whose task failed still gets a verdict.
+    tasks: HashMap<tokio::task::Id, u64>,
+    /// Checks started, for the bulk queue's share.
+    started: u64,
 }
 
+/// One check in this many goes to the bulk queue when both wait, so a flood of urgent
+/// messages (aggregates with their three signatures) cannot starve attestations.
+const BULK_SHARE: u64 = 4;
+
 impl Pipeline {
-    /// The next waiting message, urgent ones first.
+    /// The next waiting message: urgent ones first, but every [`BULK_SHARE`]th from the bulk
+    /// queue when it has one. Entries of expired messages are dropped on the way.
     fn pop(&mut self) -> Option<u64> {
-        while let Some(k) = self.urgent.pop_front().or_else(|| self.bulk.pop_front()) {
+        self.started += 1;
+        let bulk_turn = self.started.is_multiple_of(BULK_SHARE);
+        loop {
+            let k = if bulk_turn {
+                self.bulk.pop_front().or_else(|| self.urgent.pop_front())
+            } else {
+                self.urgent.pop_front().or_else(|| self.bulk.pop_front())
+            }?;
             if self.held.get(&k).is_some_and(|h| h.stage == Stage::Waiting) {
                 self.waiting -= 1;
                 return Some(k);
             }
         }
-        None
+    }
+
+    /// Forgets a message (its verdict is being reported).
+    fn take(&mut self, key: u64) -> Option<Held> {
+        let held = self.held.remove(&key)?;
+        let id = held.checking.input().message_id;
+        self.by_id.remove(&id);
+        self.deferred.remove(&id);
+        self.early.remove(&key);
+        Some(held)
     }
 }
 
@@ -197,16 +230,27 @@ impl<S: StatefulValidator> ValidationTask<S> {
         let mut last_prune_slot = None;
         let mut p = Pipeline::default();
         loop {
+            // Expired messages go before any check starts: under load the timer branch below
+            // may wait behind completions, and a message past its deadline is not worth a check.
+            self.expire(&mut p, Instant::now());
             self.start_checks(&mut p);
             let next_deadline = p.deadlines.peek().map(|Reverse((at, _))| *at);
             let admit = p.waiting + p.deferred.len() < self.max_held;
             tokio::select! {
                 biased;
-                Some(done) = p.running.join_next(), if !p.running.is_empty() => {
-                    // A check's panic is caught on its thread; an error here is the runtime
-                    // shutting down.
-                    if let Ok((key, decision)) = done {
-                        self.decided(&mut p, key, decision);
+                Some(done) = p.running.join_next_with_id(), if !p.running.is_empty() => {
+                    match done {
+                        Ok((task, (key, decision))) => {
+                            p.tasks.remove(&task);
+                            self.decided(&mut p, key, decision);
+                        }
+                        // A check's panic is caught on its thread; a failed task is the
+                        // runtime shutting down or the task cancelled: IGNORE its message.
+                        Err(e) => {
+                            if let Some(key) = p.tasks.remove(&e.id()) {
+                                self.conclude(&mut p, key, None);
+                            }
+                        }
                     }
                 }
                 Some(answer) = self.answers.recv() => self.answered(&mut p, answer),
@@ -214,6 +258,7 @@ impl<S: StatefulValidator> ValidationTask<S> {
                     self.expire(&mut p, Instant::now());
                 }
                 msg = self.inbound.recv(), if admit => {
+                    // The swarm is gone (shutdown): what is still held has no one to report to.
                     let Some(msg) = msg else { break };
                     if self.committees.has_changed().unwrap_or(false) {
                         self.validator.committees_per_slot =
@@ -266,6 +311,7 @@ impl<S: StatefulValidator> ValidationTask<S> {
             p.bulk.push_back(key);
         }
         p.waiting += 1;
+        p.by_id.insert(checking.input().message_id, key);
         p.deadlines
             .push(Reverse((msg.first_seen + self.deadline, key)));
         let stage = Stage::Waiting;
@@ -289,28 +335,43 @@ impl<S: StatefulValidator> ValidationTask<S> {
             held.stage = Stage::Running;
             let input = held.checking.input().clone();
             let stateful = self.validator.stateful().clone();
-            p.running
+            let task = p
+                .running
                 .spawn_blocking(move || (key, run_check(&stateful, &input)));
+            p.tasks.insert(task.id(), key);
         }
     }
 
     /// A check returned.
     fn decided(&mut self, p: &mut Pipeline, key: u64, decision: Option<Decision>) {
-        if decision == Some(Decision::Defer) {
-            if let Some(held) = p.held.get_mut(&key) {
-                held.stage = Stage::Deferred;
-                p.deferred.insert(held.checking.input().message_id, key);
-            }
-            return;
+        if decision != Some(Decision::Defer) {
+            return self.conclude(p, key, decision);
         }
-        self.conclude(p, key, decision);
+        // The node may have answered before its check returned.
+        if let Some(answer) = p.early.remove(&key) {
+            return self.conclude(p, key, Some(answer));
+        }
+        if let Some(held) = p.held.get_mut(&key) {
+            held.stage = Stage::Deferred;
+            p.deferred.insert(held.checking.input().message_id, key);
+            // Its deadline entry may have been passed over while the check ran: a fresh one
+            // (already due, if the deadline passed) makes sure it expires.
+            let at = held.msg.first_seen + self.deadline;
+            p.deadlines.push(Reverse((at, key)));
+        }
     }
 
     /// The node answered a deferred message through its handle.
     fn answered(&mut self, p: &mut Pipeline, answer: Answer) {
-        match p.deferred.remove(&answer.id) {
-            Some(key) => self.conclude(p, key, Some(answer.decision)),
-            // Already past its deadline, never deferred, or answered twice.
+        if let Some(key) = p.deferred.remove(&answer.id) {
+            return self.conclude(p, key, Some(answer.decision));
+        }
+        match p.by_id.get(&answer.id) {
+            // Its check has not returned yet: the answer waits for its `Defer`.
+            Some(key) => {
+                p.early.insert(*key, answer.decision);
+            }
+            // Already past its deadline, never held, or answered twice.
             None => self
                 .metrics
                 .count("pheme_validation_answers_unmatched_total", &[], 1),
@@ -331,16 +392,14 @@ impl<S: StatefulValidator> ValidationTask<S> {
             match held.stage {
                 Stage::Running => continue,
                 Stage::Waiting => p.waiting -= 1,
-                Stage::Deferred => {
-                    p.deferred.remove(&held.checking.input().message_id);
-                }
+                Stage::Deferred => {}
             }
             self.conclude(p, key, Some(Decision::ignore("validation_deadline")));
         }
     }
 
     fn conclude(&mut self, p: &mut Pipeline, key: u64, decision: Option<Decision>) {
-        if let Some(Held { checking, msg, .. }) = p.held.remove(&key) {
+        if let Some(Held { checking, msg, .. }) = p.take(key) {
             let outcome = self.validator.conclude(checking, decision);
             self.report(msg, outcome);
         }

@@ -24,7 +24,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pheme_gossip::payload::minimal::{Payload, SignedBlock};
-use pheme_gossip::{Decision, GossipPayload, InboundMessage, StatefulValidator};
+use pheme_gossip::{Decision, GossipPayload, InboundMessage, Reason, StatefulValidator};
 
 pub use spec::{Domains, EpochView};
 pub use state::{AnchorState, StateError};
@@ -331,15 +331,20 @@ impl StatefulValidator for ReferenceValidator {
         }
     }
 
-    fn recorded(&self, msg: &InboundMessage) {
+    fn record(&self, msg: &InboundMessage) -> Result<(), Reason> {
         let key = self
             .accepted_attesters
             .lock()
             .ok()
             .and_then(|mut a| a.remove(&msg.message_id));
         if let (Some(key), Ok(mut seen)) = (key, self.seen_attesters.lock()) {
-            seen.insert(key);
+            // Checked and inserted at once: two attestations of one attester checked
+            // concurrently are not both recorded.
+            if !seen.insert(key) {
+                return Err(Reason::new("attester_seen"));
+            }
         }
+        Ok(())
     }
 }
 

@@ -29,7 +29,7 @@ use libp2p::{Multiaddr, connection_limits};
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
     /// Score derivation failed for the chain.
-    #[error("score derivation failed: {0}")]
+    #[error("score derivation failed")]
     Derive(#[from] pheme_scoring::DeriveError),
     /// libp2p refused the derived parameters.
     #[error(transparent)]
@@ -160,6 +160,7 @@ pub fn spawn<S: StatefulValidator + 'static>(
         chain: chain.clone(),
         inbound: inbound_rx,
         answers: answers_rx,
+        answers_tx: answers_tx.clone(),
         concurrency: config.validation_concurrency,
         deadline: config.validation_deadline,
         max_held: config.validation_queue,

@@ -189,6 +189,9 @@ impl Service {
             return Err(HandleError::NoSuchTopic(kind));
         };
         let (digest, fork) = (d.digest, d.fork);
+        if !kind.exists_at(&self.chain, fork) {
+            return Err(HandleError::NoSuchTopic(kind));
+        }
         let ssz = match message {
             Outgoing::Ssz(ssz) => ssz,
             Outgoing::Payload(p) => p.encode_for(&self.chain, kind, fork)?,

@@ -246,3 +246,61 @@ async fn a_typed_payload_is_published_only_on_its_own_topic() {
     );
     n.handle.shutdown().await.unwrap();
 }
+
+/// Checks that answer through the handle before they return `Defer` (for attesters from 100),
+/// and that hold their thread past the deadline before deferring (attester 200).
+struct AnswersEarly {
+    handle: std::sync::OnceLock<NetworkHandle>,
+}
+
+impl StatefulValidator for AnswersEarly {
+    fn validate(&self, msg: &InboundMessage) -> Decision {
+        match attester(msg) {
+            Some(200) => {
+                std::thread::sleep(Duration::from_millis(700));
+                Decision::Defer
+            }
+            Some(a) if a >= 100 => {
+                if let Some(h) = self.handle.get() {
+                    h.decide(msg.message_id, Decision::Accept).unwrap();
+                    // Let the answer reach the validation task before the `Defer` does.
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Decision::Defer
+            }
+            _ => Decision::Accept,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_before_the_defer_counts_and_a_late_defer_still_expires() {
+    let chain = chain(2_000, 32, 40, 0, &[]);
+    let checks = Arc::new(AnswersEarly {
+        handle: std::sync::OnceLock::new(),
+    });
+    let config = node_config(&chain)
+        .validation_deadline(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let (checked, mut events) = spawn(config, checks.clone(), None).unwrap();
+    checks.handle.set(checked.clone()).unwrap();
+    let publisher = publisher_for(&chain, &checked).await;
+    let slot = next_slot_start(&chain).await;
+    let kind = GossipKind::BeaconAttestation(3);
+    for attester in [100, 200] {
+        let payload = typed_attestation(&chain, slot, attester);
+        publisher.handle.publish(kind, payload).await.unwrap();
+    }
+    let got = outcomes(&mut events, 2).await;
+    let mut verdicts: Vec<_> = got.iter().map(|o| (o.verdict, o.reason)).collect();
+    verdicts.sort();
+    assert_eq!(
+        verdicts,
+        vec![
+            (Verdict::Accept, "accepted"),
+            (Verdict::Ignore, "validation_deadline")
+        ]
+    );
+    checked.shutdown().await.unwrap();
+}
