@@ -34,6 +34,9 @@ pub struct TraceRecord {
     pub wire_bytes: usize,
     /// SSZ bytes.
     pub ssz_bytes: Option<usize>,
+    /// Where the verdict was taken: `transform` (bounded snappy, size), `router` (signed or
+    /// malformed messages) or `validation` (the topic's checks and the node's).
+    pub stage: &'static str,
     /// `accept`, `ignore` or `reject`.
     pub verdict: &'static str,
     /// The failed check's label, `accepted` otherwise.
@@ -205,6 +208,7 @@ mod tests {
             source: "peer".into(),
             wire_bytes: 10,
             ssz_bytes: Some(20),
+            stage: "validation",
             verdict: "accept",
             reason: "accepted",
             duplicates: 0,

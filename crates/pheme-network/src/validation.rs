@@ -469,6 +469,7 @@ impl<S: StatefulValidator> ValidationTask<S> {
                 source: msg.source.to_string(),
                 wire_bytes: wire_len,
                 ssz_bytes: outcome.ssz_len,
+                stage: "validation",
                 verdict,
                 reason: outcome.reason,
                 duplicates: seen.map_or(0, |a| a.copies.saturating_sub(1)),

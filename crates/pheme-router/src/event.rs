@@ -116,6 +116,8 @@ pub enum Event {
         reason: Refusal,
         /// Its id, when the transform could compute one.
         id: Option<MessageId>,
+        /// Its data's size on the wire (the whole encoded message when it did not decode).
+        wire_len: usize,
     },
     /// A frame refused whole; the sender is penalised (P7).
     FrameRefused {

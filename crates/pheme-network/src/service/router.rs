@@ -378,9 +378,11 @@ impl Service {
                 peer,
                 topic,
                 reason,
-                ..
+                id,
+                wire_len,
             } => {
                 tracing::debug!(target: "pheme::network::gossip", %peer, topic = ?topic, reason = reason.name(), "message refused before validation");
+                self.record_refused(peer, topic, &reason, id, wire_len);
             }
             RouterEvent::FrameRefused { peer, reason } => {
                 tracing::debug!(target: "pheme::network::gossip", %peer, %reason, "frame refused");
@@ -497,5 +499,100 @@ impl Service {
         m.gauge("pheme_router_seen_ids", &[], seen as f64);
         m.gauge("pheme_router_message_records", &[], records as f64);
         m.gauge("pheme_router_retained_scores", &[], retained as f64);
+    }
+}
+
+impl Service {
+    /// A message Pheme's router refused before validation (its transform, or the router's own
+    /// checks) is recorded like a validated one: a trace line with its stage and reason, the
+    /// verdict counter, and a `Gossip` event, so that the node's counts equal the records.
+    fn record_refused(
+        &mut self,
+        peer: PeerId,
+        topic: Option<Arc<str>>,
+        reason: &pheme_router::Refusal,
+        id: Option<MessageId>,
+        wire_len: usize,
+    ) {
+        let now_ms = unix_now_ms();
+        let stage = match reason {
+            pheme_router::Refusal::Transform(_) => "transform",
+            _ => "router",
+        };
+        let parsed = topic
+            .as_deref()
+            .and_then(|t| t.parse::<pheme_codec::GossipTopic>().ok());
+        let kind = parsed.map(|t| t.kind);
+        let fork = parsed.and_then(|t| {
+            self.kinds
+                .iter()
+                .find(|(d, _)| d.digest == t.fork_digest)
+                .map(|(d, _)| d.fork)
+        });
+        // The transform's invalid-snappy id when it computed one.
+        let message_id: pheme_codec::MessageId = id
+            .as_ref()
+            .and_then(|i| i.as_bytes().try_into().ok())
+            .unwrap_or_default();
+        let base = kind.map_or("unknown", |k| k.base_name());
+        self.config.metrics.count(
+            "pheme_gossip_messages_total",
+            &[
+                ("kind", base),
+                ("verdict", "reject"),
+                ("reason", reason.name()),
+            ],
+            1,
+        );
+        let topic = topic.unwrap_or_else(|| Arc::from(""));
+        if let Some(trace) = &self.config.trace {
+            let record = crate::trace::TraceRecord {
+                arrival_ms: now_ms,
+                verdict_ms: now_ms,
+                topic: topic.to_string(),
+                message_id: id
+                    .as_ref()
+                    .map_or(String::new(), |_| hex::encode(message_id)),
+                source: peer.to_string(),
+                wire_bytes: wire_len,
+                ssz_bytes: None,
+                stage,
+                verdict: Verdict::Reject.name(),
+                reason: reason.name(),
+                duplicates: 0,
+                block_slot: None,
+                block_root: None,
+            };
+            if !trace.record(record) {
+                self.config
+                    .metrics
+                    .count("pheme_trace_records_dropped_total", &[], 1);
+            }
+        }
+        let outcome = pheme_gossip::Outcome {
+            topic,
+            kind,
+            fork,
+            message_id,
+            verdict: Verdict::Reject,
+            reason: reason.name(),
+            detail: pheme_gossip::Detail::Static(match stage {
+                "transform" => "refused by the snappy transform",
+                _ => "refused by the router",
+            }),
+            compressed_len: wire_len,
+            ssz_len: None,
+            json: None,
+            payload: None,
+        };
+        self.emit(crate::handle::NetworkEvent::Gossip(Box::new(
+            crate::handle::GossipReceived {
+                outcome,
+                source: peer,
+                arrival_ms: now_ms,
+                verdict_latency: Duration::ZERO,
+                ssz: Vec::new(),
+            },
+        )));
     }
 }

@@ -8,7 +8,6 @@ mod discovery;
 mod embed;
 mod fork;
 mod gossip;
-mod hostile;
 mod interop_libp2p;
 mod libp2p_accepts_presets;
 mod logging;

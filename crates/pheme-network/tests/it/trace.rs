@@ -84,3 +84,156 @@ async fn every_received_message_is_a_trace_line() {
     assert_eq!(lines.last().unwrap()["reason"], "wrong_subnet");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A gossipsub peer that publishes whatever bytes it is given (no transform, anonymous).
+fn garbage_publisher() -> libp2p::Swarm<
+    libp2p::gossipsub::Behaviour<
+        libp2p::gossipsub::IdentityTransform,
+        libp2p::gossipsub::MaxCountSubscriptionFilter<
+            libp2p::gossipsub::AllowAllSubscriptionFilter,
+        >,
+    >,
+> {
+    use libp2p::{gossipsub, noise, tcp, yamux};
+    libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|_| {
+            let config = gossipsub::ConfigBuilder::default()
+                .max_transmit_size(1 << 20)
+                .validation_mode(gossipsub::ValidationMode::Anonymous)
+                .message_id_fn(|m: &gossipsub::Message| gossipsub::MessageId::from(m.data.clone()))
+                .build()
+                .unwrap();
+            // The node announces dozens of topics in its first RPC: take them all.
+            let filter = gossipsub::MaxCountSubscriptionFilter {
+                filter: gossipsub::AllowAllSubscriptionFilter {},
+                max_subscribed_topics: 10_000,
+                max_subscriptions_per_request: 10_000,
+            };
+            gossipsub::Behaviour::new_with_subscription_filter(
+                gossipsub::MessageAuthenticity::Anonymous,
+                config,
+                filter,
+            )
+            .unwrap()
+        })
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_the_transform_refuses_is_recorded_with_its_reason() {
+    use futures::StreamExt;
+    use libp2p::gossipsub;
+    let chain = chain(2_000, 32, 40, 0, &[]);
+    let dir = std::env::temp_dir().join(format!("pheme-garbage-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("trace.jsonl");
+    let (sink, writer) = TraceWriter::create(&path, 1024).unwrap();
+    // One attestation subnet keeps the node's first RPC small.
+    let config = common::node_config(&chain)
+        .subnets(Subnets::Attestation(vec![3]))
+        .trace(sink)
+        .build()
+        .unwrap();
+    let (observer, mut events) = spawn(config, pheme_gossip::NoState, None).unwrap();
+    let addr = listen_addr(&observer).await;
+    let topic = observer
+        .snapshot()
+        .await
+        .unwrap()
+        .subscribed
+        .into_iter()
+        .find(|t| t.contains("/beacon_attestation_3/"))
+        .unwrap();
+    let mut garbage = garbage_publisher();
+    let hash = gossipsub::IdentTopic::new(topic.clone());
+    garbage.behaviour_mut().subscribe(&hash).unwrap();
+    garbage.dial(addr).unwrap();
+    // Wait for the observer's subscription to reach the publisher.
+    let subscribed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let libp2p::swarm::SwarmEvent::Behaviour(gossipsub::Event::Subscribed {
+                topic: t,
+                ..
+            }) = garbage.select_next_some().await
+                && t.as_str() == topic
+            {
+                break;
+            }
+        }
+    });
+    subscribed
+        .await
+        .expect("the node's subscription reached the publisher");
+    // A SingleAttestation is 240 bytes; each of these fails the bounded snappy transform.
+    let mut corrupt = common::varint(240);
+    corrupt.extend_from_slice(&[0xfe, 0xff, 0xff, 0x01]);
+    corrupt.extend(vec![0u8; 32]);
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (vec![0xff; 11], "bad_snappy_preamble"),
+        (
+            pheme_codec::compress_block(&[0u8; 241]),
+            "ssz_size_out_of_bounds",
+        ),
+        (corrupt, "corrupt_snappy"),
+        (common::bytes(9, 4_000), "compressed_too_large"),
+    ];
+    for (data, _) in &cases {
+        garbage
+            .behaviour_mut()
+            .publish(hash.clone(), data.clone())
+            .unwrap();
+    }
+    let mut refused = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while refused.len() < cases.len() && tokio::time::Instant::now() < deadline {
+        tokio::select! {
+            _ = garbage.select_next_some() => {}
+            e = events.recv() => if let Some(NetworkEvent::Gossip(g)) = e {
+                refused.push((g.outcome.verdict, g.outcome.reason));
+            },
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+    let mut want: Vec<_> = cases
+        .iter()
+        .map(|(_, r)| (pheme_gossip::Verdict::Reject, *r))
+        .collect();
+    want.sort();
+    refused.sort();
+    assert_eq!(refused, want, "one REJECT event per garbage message");
+    observer.shutdown().await.unwrap();
+    drop(events);
+    tokio::task::spawn_blocking(move || writer.finish())
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<(String, String, bool)> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|l| {
+            (
+                l["stage"].as_str().unwrap().to_owned(),
+                l["reason"].as_str().unwrap().to_owned(),
+                // The invalid-snappy message-id, where the transform computed one.
+                l["message_id"].as_str().is_some_and(|id| id.len() == 40),
+            )
+        })
+        .collect();
+    lines.sort();
+    let mut expected: Vec<_> = cases
+        .iter()
+        .map(|(_, r)| ("transform".to_owned(), (*r).to_owned(), true))
+        .collect();
+    expected.sort();
+    assert_eq!(lines, expected, "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

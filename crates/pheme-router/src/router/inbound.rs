@@ -146,15 +146,16 @@ impl<T: MessageTransform> Router<T> {
         let Some(peer) = self.peer(idx).map(|p| p.id) else {
             return;
         };
+        let encoded_len = encoded.len();
         let m = match WireMessage::decode(encoded) {
             Ok(m) => m,
             Err(_) => {
-                self.refuse_message(idx, None, None, Refusal::Malformed, None);
+                self.refuse_message(idx, None, None, Refusal::Malformed, None, encoded_len);
                 return;
             }
         };
         let Some(topic_bytes) = m.topic.as_ref() else {
-            self.refuse_message(idx, None, None, Refusal::Malformed, None);
+            self.refuse_message(idx, None, None, Refusal::Malformed, None, encoded_len);
             return;
         };
         let t = match self.topic_ids.get(topic_bytes) {
@@ -165,7 +166,8 @@ impl<T: MessageTransform> Router<T> {
             }
         };
         if m.is_signed() {
-            self.refuse_message(idx, Some(t), None, Refusal::Signed, None);
+            let len = m.data.as_ref().map_or(0, Bytes::len);
+            self.refuse_message(idx, Some(t), None, Refusal::Signed, None, len);
             return;
         }
         let data = m.data.unwrap_or_default();
@@ -204,7 +206,8 @@ impl<T: MessageTransform> Router<T> {
                         },
                     );
                 }
-                self.refuse_message(idx, Some(t), key, Refusal::Transform(r.reason), r.id);
+                let len = data.len();
+                self.refuse_message(idx, Some(t), key, Refusal::Transform(r.reason), r.id, len);
                 return;
             }
         };
@@ -256,6 +259,7 @@ impl<T: MessageTransform> Router<T> {
         _key: Option<u64>,
         reason: Refusal,
         id: Option<MessageId>,
+        wire_len: usize,
     ) {
         self.stats.messages_refused += 1;
         let Some(peer) = self.peer(idx).map(|p| p.id) else {
@@ -275,6 +279,7 @@ impl<T: MessageTransform> Router<T> {
             topic,
             reason,
             id,
+            wire_len,
         });
     }
 
