@@ -136,10 +136,7 @@ impl request_response::Codec for RawCodec {
 #[behaviour(prelude = "libp2p::swarm::derive_prelude")]
 struct Attack {
     raw: request_response::Behaviour<RawCodec>,
-    gossipsub: gossipsub::Behaviour<
-        gossipsub::IdentityTransform,
-        gossipsub::MaxCountSubscriptionFilter<gossipsub::AllowAllSubscriptionFilter>,
-    >,
+    gossipsub: common::RawGossipsub,
 }
 
 /// How one attacking stream ended.
@@ -178,26 +175,7 @@ impl Attacker {
                         .with_request_timeout(Duration::from_secs(30))
                         .with_max_concurrent_streams(1_000),
                 );
-                let config = gossipsub::ConfigBuilder::default()
-                    .max_transmit_size(64 << 20)
-                    .validation_mode(gossipsub::ValidationMode::Anonymous)
-                    .message_id_fn(|m: &gossipsub::Message| {
-                        gossipsub::MessageId::from(m.data.clone())
-                    })
-                    .build()
-                    .unwrap();
-                // The node subscribes to hundreds of topics in one RPC: take them all.
-                let filter = gossipsub::MaxCountSubscriptionFilter {
-                    filter: gossipsub::AllowAllSubscriptionFilter {},
-                    max_subscribed_topics: 10_000,
-                    max_subscriptions_per_request: 10_000,
-                };
-                let gossipsub = gossipsub::Behaviour::new_with_subscription_filter(
-                    gossipsub::MessageAuthenticity::Anonymous,
-                    config,
-                    filter,
-                )
-                .unwrap();
+                let gossipsub = common::raw_gossipsub();
                 Attack { raw, gossipsub }
             })
             .unwrap()

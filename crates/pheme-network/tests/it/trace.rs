@@ -85,16 +85,9 @@ async fn every_received_message_is_a_trace_line() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// A gossipsub peer that publishes whatever bytes it is given (no transform, anonymous).
-fn garbage_publisher() -> libp2p::Swarm<
-    libp2p::gossipsub::Behaviour<
-        libp2p::gossipsub::IdentityTransform,
-        libp2p::gossipsub::MaxCountSubscriptionFilter<
-            libp2p::gossipsub::AllowAllSubscriptionFilter,
-        >,
-    >,
-> {
-    use libp2p::{gossipsub, noise, tcp, yamux};
+/// A gossipsub peer that publishes whatever bytes it is given.
+fn garbage_publisher() -> libp2p::Swarm<common::RawGossipsub> {
+    use libp2p::{noise, tcp, yamux};
     libp2p::SwarmBuilder::with_new_identity()
         .with_tokio()
         .with_tcp(
@@ -103,26 +96,7 @@ fn garbage_publisher() -> libp2p::Swarm<
             yamux::Config::default,
         )
         .unwrap()
-        .with_behaviour(|_| {
-            let config = gossipsub::ConfigBuilder::default()
-                .max_transmit_size(1 << 20)
-                .validation_mode(gossipsub::ValidationMode::Anonymous)
-                .message_id_fn(|m: &gossipsub::Message| gossipsub::MessageId::from(m.data.clone()))
-                .build()
-                .unwrap();
-            // The node announces dozens of topics in its first RPC: take them all.
-            let filter = gossipsub::MaxCountSubscriptionFilter {
-                filter: gossipsub::AllowAllSubscriptionFilter {},
-                max_subscribed_topics: 10_000,
-                max_subscriptions_per_request: 10_000,
-            };
-            gossipsub::Behaviour::new_with_subscription_filter(
-                gossipsub::MessageAuthenticity::Anonymous,
-                config,
-                filter,
-            )
-            .unwrap()
-        })
+        .with_behaviour(|_| common::raw_gossipsub())
         .unwrap()
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
         .build()
