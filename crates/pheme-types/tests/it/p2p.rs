@@ -1,8 +1,6 @@
 //! The req/resp and ENR containers (no spec vectors exist for them): sizes from the p2p spec,
 //! SSZ and JSON round trips.
 
-#![allow(clippy::unwrap_used)]
-
 use pheme_types::p2p::{
     BeaconBlocksByRangeRequest, EnrForkId, MetaDataV1, MetaDataV2, MetaDataV3, Status, StatusV2,
 };
