@@ -2,8 +2,6 @@
 //! honest messages delivered, and the attackers graylisted (banned) within the time the
 //! derived preset predicts. One test, run in sequence: the runs share two cores.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use pheme_scoring::Profile;
 use pheme_sim::{RunReport, Scenario, SimConfig, run};
 
