@@ -1,7 +1,5 @@
 //! Slot clock arithmetic at millisecond precision, on real network timings.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use pheme_spec::{Network, SlotClock};
 
 #[test]

@@ -1,7 +1,5 @@
 //! Loading networks from consensus-specs `config.yaml` files, and refusing bad ones clearly.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::Path;
 
 use pheme_spec::{Fork, Network, PresetBase, SpecError, load_network, parse_config_yaml};

@@ -1,13 +1,11 @@
 //! Every built-in network's fork digests equal the ones in `testdata/networks.json` (a copy of
 //! the reference table), for every scheduled fork and every blob-parameter-only fork.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use pheme_spec::{Fork, Network};
 use serde_json::Value;
 
 fn reference() -> serde_json::Map<String, Value> {
-    serde_json::from_str(include_str!("../testdata/networks.json")).unwrap()
+    serde_json::from_str(include_str!("../../testdata/networks.json")).unwrap()
 }
 
 #[test]
