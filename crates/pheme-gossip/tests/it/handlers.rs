@@ -1,7 +1,5 @@
 //! Handler checks on constructed messages: each check's verdict, the two-step commit, caches.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use pheme_gossip::{
     AggregateView, AttesterSlashingView, BlockView, CheckContext, ContributionView, GossipClock,
     GossipMessage, Handlers, SeenSet, SidecarView, Verdict, is_sync_committee_aggregator,

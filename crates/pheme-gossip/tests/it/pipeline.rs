@@ -1,8 +1,6 @@
 //! The validator's whole path: verdict counts, and the stateful verdict deciding what is
 //! recorded.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use pheme_gossip::{
     Decision, GossipPayload, GossipValidator, InboundMessage, NoState, StatefulValidator, Verdict,
 };
