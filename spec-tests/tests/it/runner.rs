@@ -1,8 +1,6 @@
 //! The runner itself, on a small tree in the upstream layout: custody cases pass, an unknown
 //! handler fails by name, a file no case reads fails the run.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::Path;
 
 fn case(root: &Path, path: &str, meta: &str) {

@@ -1,7 +1,5 @@
 //! Runs every vector under `SPEC_TESTS_DIR` (default `../shared/spec-tests/tests`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 #[test]
 fn consensus_spec_tests() {
     let root = pheme_spec_tests::default_root();
