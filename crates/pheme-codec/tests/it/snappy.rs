@@ -1,8 +1,6 @@
 //! Hostile snappy: bombs, lying preambles, truncation and garbage give errors, never a large
 //! allocation or a panic; chunks round-trip and report what they consumed.
 
-#![allow(clippy::unwrap_used)]
-
 use pheme_codec::{
     ChunkError, SnappyError, SszBounds, compress_block, decode_chunk, decompress_block,
     encode_chunk, max_compressed_len,

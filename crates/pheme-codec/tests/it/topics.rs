@@ -1,7 +1,5 @@
 //! Topic strings: every topic of every digest round-trips; anything else is an error.
 
-#![allow(clippy::unwrap_used)]
-
 use pheme_codec::{Encoding, GossipTopic};
 use pheme_spec::{GossipKind, Network};
 

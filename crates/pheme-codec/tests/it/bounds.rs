@@ -1,7 +1,5 @@
 //! The size bounds against the spec's stated sizes.
 
-#![allow(clippy::unwrap_used)]
-
 use pheme_codec::{SszBounds, gossip_bounds};
 use pheme_spec::{Fork, GossipKind, Network};
 

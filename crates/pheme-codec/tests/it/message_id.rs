@@ -1,7 +1,5 @@
 //! The message-id rules: the domain, the topic prefix from altair on, and one id per message.
 
-#![allow(clippy::unwrap_used)]
-
 use pheme_codec::{SszBounds, compress_block, decode_gossip, message_id};
 use pheme_spec::Fork;
 use sha2::{Digest, Sha256};
