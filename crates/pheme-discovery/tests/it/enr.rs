@@ -1,5 +1,4 @@
 //! ENR fields: round trips, malformed values, the networks' bootnodes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 

@@ -1,5 +1,4 @@
 //! Every decoder is total: arbitrary input gives a value or a typed error, never a panic.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use alloy_rlp::{Bytes, Encodable};
 use pheme_discovery::{

@@ -1,11 +1,8 @@
 //! Real discv5 nodes on loopback UDP.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::collections::HashSet;
 
-use common::{OTHER_EPOCH, OUR_EPOCH, id, node, query_until};
+use crate::common::{OTHER_EPOCH, OUR_EPOCH, id, node, query_until};
 use futures::future::join_all;
 use pheme_discovery::{Attnets, PeerInfo, PeerPredicate};
 

@@ -1,5 +1,4 @@
 //! Loopback discv5 nodes for the integration tests.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
 use std::future::Future;

@@ -1,11 +1,8 @@
 //! Fork transitions, runtime ENR updates and dual-stack sockets, on loopback discv5 nodes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::collections::HashSet;
 
-use common::{id, node, node_on, query_until};
+use crate::common::{id, node, node_on, query_until};
 use pheme_discovery::{Attnets, Eth2Enr, PeerInfo, PeerPredicate, fork_digest_of};
 
 /// Mainnet BPO1: the digest changes from Fulu's `cc2c5cdb` to `cb0d1acc` at this epoch.
