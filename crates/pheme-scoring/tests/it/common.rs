@@ -1,5 +1,4 @@
 //! Helpers shared by the scoring tests.
-#![allow(dead_code, clippy::unwrap_used)]
 
 use pheme_scoring::{DeriveInput, Profile, ScorePreset, TopicScoreParams, derive};
 use pheme_spec::{ChainSpec, GossipKind, Network};

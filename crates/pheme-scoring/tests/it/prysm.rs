@@ -1,10 +1,6 @@
 //! The `prysm` profile against Prysm's arithmetic worked by hand (mainnet, V = 1,000,000).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{close, mainnet, preset, topic};
+use crate::common::{close, mainnet, preset, topic};
 use pheme_scoring::Profile;
 use pheme_spec::GossipKind;
 

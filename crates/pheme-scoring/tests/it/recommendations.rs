@@ -2,11 +2,7 @@
 //! aggregator count is exact) against the document's tables. Equal within the document's own
 //! rounding, except the departures listed in `presets/README.md`, each asserted at its value.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{close, mainnet, preset, topic};
+use crate::common::{close, mainnet, preset, topic};
 use pheme_scoring::Profile;
 use pheme_spec::GossipKind;
 
@@ -270,7 +266,7 @@ fn tuning_reaches_the_recipe_and_only_it() {
     let input = |profile| DeriveInput {
         chain: &chain,
         active_validators: V,
-        current_slot: common::MATURE_SLOT,
+        current_slot: crate::common::MATURE_SLOT,
         mesh_n: None,
         profile,
     };

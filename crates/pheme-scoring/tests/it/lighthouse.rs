@@ -1,11 +1,7 @@
 //! The `lighthouse` profile against values worked by hand from Lighthouse's formulas
 //! (mainnet, V = 1,000,000, mesh_n 5, mature chain).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{close, mainnet, preset, topic};
+use crate::common::{close, mainnet, preset, topic};
 use pheme_scoring::Profile;
 use pheme_spec::GossipKind;
 

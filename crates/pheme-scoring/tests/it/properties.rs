@@ -1,10 +1,6 @@
 //! Property tests: every profile derives a sane preset for any validator count from 1 to
 //! 4,000,000 on mainnet, gnosis and minimal timings, at any chain age.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use pheme_scoring::{DeriveInput, Profile, derive, sanity};
 use pheme_spec::{ChainSpec, Network, PresetBase};
 use proptest::prelude::*;

@@ -1,11 +1,7 @@
 //! The sanity checks on every built-in network x profile at the network's default validator
 //! count, the figures they produce, and bad inputs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{MATURE_SLOT, mainnet, preset};
+use crate::common::{MATURE_SLOT, mainnet, preset};
 use pheme_scoring::sanity::{Behaviour, check, simulate_topic};
 use pheme_scoring::{DeriveError, DeriveInput, Profile, derive};
 use pheme_spec::{GossipKind, Network};

@@ -1,11 +1,7 @@
 //! The `lodestar` profile against Lodestar's arithmetic worked to the last digit (mainnet,
 //! V = 1,000,000, mature chain); Lodestar's float summation order is reproduced.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{close, mainnet, preset, topic};
+use crate::common::{close, mainnet, preset, topic};
 use pheme_scoring::Profile;
 use pheme_spec::GossipKind;
 

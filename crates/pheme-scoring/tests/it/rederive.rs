@@ -1,10 +1,6 @@
 //! When a running node should switch to a freshly derived preset.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{MATURE_SLOT, mainnet, preset};
+use crate::common::{MATURE_SLOT, mainnet, preset};
 use pheme_scoring::{Profile, RederiveReason, rederive};
 
 #[test]
