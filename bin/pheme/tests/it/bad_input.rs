@@ -1,10 +1,6 @@
 //! Bad input: one clear line on stderr, a non-zero exit, never a panic.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::{pheme, temp_dir};
+use crate::common::{pheme, temp_dir};
 
 const GENESIS: &str = "GENESIS_TIME: 0\nGENESIS_VALIDATORS_ROOT: '0x0000000000000000000000000000000000000000000000000000000000000000'\n";
 

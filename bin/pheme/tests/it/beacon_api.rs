@@ -1,14 +1,10 @@
 //! `--beacon-api`: a real HTTP server on loopback serving the standard validators endpoint.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::thread;
 
-use common::pheme;
+use crate::common::pheme;
 
 /// Serves one request with `status` and `body` (chunked, as beacon nodes stream it) and
 /// returns the base URL and the request line it got.

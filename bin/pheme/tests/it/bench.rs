@@ -1,12 +1,11 @@
 //! `pheme bench ingest` end to end, at a load a debug build carries: a node process, real
 //! load peers on loopback, real SSZ and snappy, and the JSON figures it prints.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::process::Command;
 
 #[test]
 fn ingest_runs_a_load_level_and_reports_it() {
+    let _heavy = crate::common::heavy();
     let out = Command::new(env!("CARGO_BIN_EXE_pheme"))
         .args([
             "bench",

@@ -1,8 +1,8 @@
 //! Running the real `pheme` binary.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 pub struct Run {
     pub code: i32,
@@ -42,4 +42,20 @@ pub fn devnet_config() -> String {
         "{}/../../crates/pheme-spec/testdata/devnet/config.yaml",
         env!("CARGO_MANIFEST_DIR")
     )
+}
+
+/// Held for its whole run by each heavy test: the four Lodestar interop scenarios (`interop`,
+/// `interop_bad_peer`, `interop_relay`: Lodestar nodes on 2 s slots, Pheme observers, a bad
+/// peer), the two peering observers of `observe` and `pheme bench ingest` (`bench`: a load
+/// level whose throughput it asserts). They were separate test binaries, which cargo runs one
+/// after another (only interop's two scenarios shared a binary and ran side by side); in this
+/// one binary the harness runs tests on parallel threads, and on a 2-core machine two of them
+/// together could miss their slot and throughput deadlines. So they take turns; the light
+/// tests still run beside them.
+static HEAVY: Mutex<()> = Mutex::new(());
+
+/// Waits for the other heavy tests (see [`HEAVY`]); the turn lasts as long as the guard. A
+/// heavy test that failed does not stop the next one (the lock's poison is ignored).
+pub fn heavy() -> MutexGuard<'static, ()> {
+    HEAVY.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -1,7 +1,5 @@
 //! The Grafana dashboard only queries metrics Pheme exports.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 #[test]
 fn the_dashboard_names_only_exported_metrics() {
     let path = concat!(

@@ -1,11 +1,7 @@
 //! `pheme decode` on real mainnet bytes, and on hostile files: a clean verdict and exit code,
 //! never a panic or a large allocation.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::{pheme, temp_dir};
+use crate::common::{pheme, temp_dir};
 use pheme_types::mainnet::electra::SingleAttestation;
 
 const SLOT: u64 = 13_500_000;

@@ -1,10 +1,6 @@
 //! `regenerate`, `check`, `diff` and `explain`, and the checked-in presets/ being current.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::{pheme, temp_dir};
+use crate::common::{pheme, temp_dir};
 
 #[test]
 fn checked_in_presets_are_current() {

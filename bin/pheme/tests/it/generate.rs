@@ -1,10 +1,6 @@
 //! `pheme presets generate`: the documented schema, every format, every input source.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::{devnet_config, pheme, temp_dir};
+use crate::common::{devnet_config, pheme, temp_dir};
 use serde_json::Value;
 
 #[test]

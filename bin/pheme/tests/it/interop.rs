@@ -6,15 +6,11 @@
 //!
 //! Needs Node.js and npm (the pinned Lodestar is installed once into the cache).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod lodestar;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lodestar::{Devnet, PHEME, json as get, lodestar_stats};
+use crate::lodestar::{Devnet, PHEME, json as get, lodestar_stats};
 
 /// Lodestar's canonical block roots by slot, for `slots`.
 fn lodestar_blocks(rest: &str, slots: std::ops::RangeInclusive<u64>) -> BTreeMap<u64, String> {
@@ -30,6 +26,7 @@ fn lodestar_blocks(rest: &str, slots: std::ops::RangeInclusive<u64>) -> BTreeMap
 }
 
 fn scenario(name: &str, fork: &str, base_port: u16, pheme_port: u16) {
+    let _heavy = crate::common::heavy();
     let started = Instant::now();
     let devnet = Devnet::new(name);
     let state = devnet.up(&[

@@ -4,8 +4,6 @@
 //!
 //! Needs Node.js and npm (the pinned Lodestar is installed once into the cache).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,12 +11,16 @@ use pheme_network::{NetworkConfig, Subnets};
 use pheme_spec::{GossipKind, unix_now_ms};
 use pheme_types::ssz_rs::{Bitlist, serialize};
 
-mod lodestar;
+use crate::lodestar::{
+    Devnet, PHEME, connected_peer, lodestar_stats, metric, metrics as metrics_text,
+};
 
-use lodestar::{Devnet, PHEME, connected_peer, lodestar_stats, metric, metrics as metrics_text};
-
+// The guard is a std lock held across awaits on purpose: it orders whole tests, and no task of
+// this test's runtime takes it.
+#[allow(clippy::await_holding_lock)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_messages_stop_at_pheme() {
+    let _heavy = crate::common::heavy();
     let mut cleanup = Devnet::new("bad-peer");
     let devnet = cleanup.up(&["--nodes", "1", "--fork", "capella", "--base-port", "19400"]);
     let rest = devnet["nodes"][0]["rest"].as_str().unwrap().to_owned();

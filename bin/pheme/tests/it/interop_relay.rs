@@ -5,21 +5,18 @@
 //!
 //! Needs Node.js and npm (the pinned Lodestar is installed once into the cache).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-mod lodestar;
-
-use lodestar::{
+use crate::lodestar::{
     Devnet, PHEME, connected_peer, head_slot, json as get, metric, metrics as metrics_text,
 };
 
 #[test]
 fn lodestar_b_follows_lodestar_a_through_pheme() {
+    let _heavy = crate::common::heavy();
     let mut devnet = Devnet::new("relay");
     // Genesis in 15 s, so that Pheme is connected to A before its first block.
     let genesis = std::time::SystemTime::now()

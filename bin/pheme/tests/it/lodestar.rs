@@ -1,8 +1,6 @@
 //! Shared by the interop tests: a `pheme devnet` of Lodestar nodes that goes down however the
 //! test ends, HTTP reads of its REST API and of Pheme's metrics.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 

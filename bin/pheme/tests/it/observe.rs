@@ -2,8 +2,6 @@
 //! metrics endpoint shows the peer and the meshes, and an observer restarted on the same port
 //! is reconnected.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -74,6 +72,7 @@ fn value(text: &str, series: &str) -> Option<f64> {
 
 #[test]
 fn two_observers_peer_and_a_restarted_one_comes_back() {
+    let _heavy = crate::common::heavy();
     let (pa, pb) = (free_port(), free_port());
     let metrics_addr = format!("127.0.0.1:{}", free_port());
     let metrics_a = format!("127.0.0.1:{}", free_port());
