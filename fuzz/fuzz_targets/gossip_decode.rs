@@ -1,7 +1,7 @@
 //! Gossip payload decode per topic kind, through the validator's real entry point
 //! (`GossipValidator::validate_stateless`: topic resolution, bounded snappy, SSZ, the topic's
 //! stateless checks). The body, and the input layout, are `pheme_gossip::fuzzing::gossip_decode`
-//! so that crashes replay in `cargo test -p pheme-gossip --test fuzz_regressions`.
+//! so that crashes replay in `cargo test -p pheme-gossip --test it fuzz_regressions`.
 #![no_main]
 
 use std::sync::Once;

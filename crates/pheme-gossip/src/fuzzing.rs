@@ -1,5 +1,5 @@
 //! The `gossip_decode` fuzz target's body (`fuzz/`), here so that the crashes it finds replay
-//! in `cargo test` (`tests/fuzz_regressions.rs`) through the same code. Not API.
+//! in `cargo test` (`tests/it/fuzz_regressions.rs`) through the same code. Not API.
 
 use std::sync::LazyLock;
 

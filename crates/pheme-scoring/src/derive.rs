@@ -1,74 +1,15 @@
-//! The derivation entry point: input checks, the per-profile recipes, the young-chain rule.
+//! The derivation entry point: input checks, then the profile's recipe (`profiles`, through
+//! the contract in `recipe`).
 
 use pheme_spec::{ChainSpec, GossipKind, Slot};
 
 use crate::math::aggregators_per_slot;
-use crate::model::{PresetMeta, Profile, ScorePreset};
+use crate::model::{
+    DeriveError, MAX_ACTIVATION_EXTRA_SLOTS, MAX_ACTIVE_VALIDATORS, MAX_MESH_N, PresetMeta,
+    Profile, ScorePreset, Tuning,
+};
 use crate::profiles;
-
-/// Largest active validator count accepted (the registry limit, 2^40).
-pub const MAX_ACTIVE_VALIDATORS: u64 = 1 << 40;
-/// Most slots [`Tuning::activation_extra_slots`] may add to P3's activation.
-pub const MAX_ACTIVATION_EXTRA_SLOTS: u64 = 64;
-/// Largest mesh degree accepted.
-pub const MAX_MESH_N: usize = 64;
-
-/// Why a preset could not be derived.
-#[derive(Debug, thiserror::Error)]
-pub enum DeriveError {
-    /// No active validators: every rate would be zero.
-    #[error("active validator count must be at least 1")]
-    NoValidators,
-    /// More validators than the registry can hold.
-    #[error("active validator count {0} is above the registry limit 2^40")]
-    TooManyValidators(u64),
-    /// A chain whose slots take no time.
-    #[error("slot duration must be at least 1 ms")]
-    ZeroSlotDuration,
-    /// Decay intervals below 1 s are refused by gossipsub.
-    #[error("slot duration {0} ms is below the 1 s minimum decay interval of gossipsub")]
-    SlotTooShort(u64),
-    /// A mesh degree outside 1..=64.
-    #[error("mesh degree {0} is outside 1..={MAX_MESH_N}")]
-    BadMeshDegree(usize),
-    /// A profile that cannot reproduce its client at this mesh degree.
-    #[error("{profile} has no mesh configuration for mesh_n = {mesh_n} (it supports {supported})")]
-    UnsupportedMeshDegree {
-        /// The profile.
-        profile: Profile,
-        /// What was asked for.
-        mesh_n: usize,
-        /// What it supports.
-        supported: &'static str,
-    },
-    /// The chain configuration breaks an invariant.
-    #[error(transparent)]
-    InvalidChain(#[from] pheme_spec::SpecError),
-    /// A profile name that does not exist.
-    #[error("unknown profile {0:?}: use pheme, recommendations, lighthouse, lodestar or prysm")]
-    UnknownProfile(String),
-    /// A mesh threshold share the recipe cannot use.
-    #[error(
-        "mesh threshold share {0} must be above 0 and below the ramp share {1} (at most 1): a peer at the ramp would never reach the threshold"
-    )]
-    BadTuning(f64, f64),
-    /// A tuning knob past its limit.
-    #[error("{what} {value} is above its limit {max}")]
-    TuningOutOfRange {
-        /// The knob.
-        what: &'static str,
-        /// What was asked for.
-        value: u64,
-        /// Its limit.
-        max: u64,
-    },
-    /// Departures asked of a profile that copies a client's derivation.
-    #[error("{0} copies a client's derivation and takes no tuning; tune pheme or recommendations")]
-    TuningUnsupported(Profile),
-    /// A derived number came out infinite or NaN (a defect; the inputs are checked first).
-    #[error("derived {0} is not a finite number")]
-    NotFinite(String),
-}
+use crate::recipe::Ctx;
 
 /// The inputs of a derivation.
 #[derive(Debug, Clone, Copy)]
@@ -83,33 +24,6 @@ pub struct DeriveInput<'a> {
     pub mesh_n: Option<usize>,
     /// Parameter set.
     pub profile: Profile,
-}
-
-/// What a profile recipe gets: the checked inputs plus derived quantities.
-pub(crate) struct Ctx<'a> {
-    pub chain: &'a ChainSpec,
-    pub v: u64,
-    pub current_slot: Slot,
-    pub mesh_n: usize,
-    pub slot_ms: f64,
-    pub spe: u64,
-    pub topics: Vec<GossipKind>,
-}
-
-impl Ctx<'_> {
-    pub fn epoch_ms(&self) -> f64 {
-        self.slot_ms * self.spe as f64
-    }
-
-    pub fn committees_per_slot(&self) -> u64 {
-        self.chain.committees_per_slot(self.v)
-    }
-
-    /// The young-chain rule shared by every profile (as Lighthouse and Lodestar write it): the
-    /// mesh-delivery threshold and weight stay 0 while `current_slot <= decay_slots`.
-    pub fn is_young(&self, mesh_decay_slots: f64) -> bool {
-        self.current_slot as f64 <= mesh_decay_slots
-    }
 }
 
 /// Derives every gossipsub parameter for the inputs: a pure function of them.
@@ -129,23 +43,6 @@ impl Ctx<'_> {
 /// ```
 pub fn derive(input: &DeriveInput<'_>) -> Result<ScorePreset, DeriveError> {
     derive_tuned(input, &Tuning::default())
-}
-
-/// Departures from a profile's recipe, for measuring candidates (`pheme simulate --p3-share`).
-/// The default departs from nothing. Only the `pheme` and `recommendations` profiles take them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Tuning {
-    /// Share of a topic's expected message rate a mesh peer must deliver within the mesh
-    /// window (the document's 1/4); it sets the P3 threshold, weight and activation.
-    pub mesh_threshold_share: Option<f64>,
-    /// Share of the expected rate a new mesh peer is assumed to deliver while it builds up to
-    /// the threshold (the document's 0.6 x 1/2); with the threshold it sets the activation.
-    pub ramp_share: Option<f64>,
-    /// Slots added to the activation (a topic published in one burst per slot reaches a peer
-    /// grafted just after a burst a slot late); at most [`MAX_ACTIVATION_EXTRA_SLOTS`].
-    pub activation_extra_slots: Option<u64>,
-    /// The mesh-delivery window in milliseconds (the document's 400), at most a slot.
-    pub mesh_window_ms: Option<u64>,
 }
 
 /// [`derive`] with departures from the profile's recipe.
@@ -241,15 +138,6 @@ pub fn derive_tuned(input: &DeriveInput<'_>, tuning: &Tuning) -> Result<ScorePre
     };
     check_finite(&preset)?;
     Ok(preset)
-}
-
-/// The parts of a preset a profile recipe produces.
-pub(crate) struct Recipe {
-    pub thresholds: crate::Thresholds,
-    pub peer_score_params: crate::PeerScoreParams,
-    pub unscored: std::collections::BTreeMap<GossipKind, String>,
-    pub gossipsub: crate::GossipsubParams,
-    pub deferred: Vec<String>,
 }
 
 fn check_finite(preset: &ScorePreset) -> Result<(), DeriveError> {

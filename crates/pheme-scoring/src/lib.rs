@@ -35,16 +35,14 @@ mod derive;
 mod math;
 mod model;
 mod profiles;
+mod recipe;
 mod rederive;
 pub mod sanity;
 
-pub use derive::{
-    DeriveError, DeriveInput, MAX_ACTIVATION_EXTRA_SLOTS, MAX_ACTIVE_VALIDATORS, MAX_MESH_N,
-    Tuning, derive, derive_tuned,
-};
+pub use derive::{DeriveInput, derive, derive_tuned};
 pub use math::{aggregators_per_slot, expected_rate};
 pub use model::{
-    GossipsubParams, PeerScoreParams, PresetMeta, Profile, ScorePreset, Thresholds,
-    TopicScoreParams,
+    DeriveError, GossipsubParams, MAX_ACTIVATION_EXTRA_SLOTS, MAX_ACTIVE_VALIDATORS, MAX_MESH_N,
+    PeerScoreParams, PresetMeta, Profile, ScorePreset, Thresholds, TopicScoreParams, Tuning,
 };
 pub use rederive::{RederiveReason, VALIDATOR_HYSTERESIS, rederive};

@@ -1,4 +1,6 @@
-//! The derived preset: plain data, with libp2p's field names and durations in milliseconds.
+//! The derivation's plain data: the derived preset (libp2p's field names, durations in
+//! milliseconds), the profiles, the departures a derivation takes ([`Tuning`]), the input limits
+//! and why a derivation fails ([`DeriveError`]). It depends on no other module of the crate.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -63,12 +65,12 @@ impl fmt::Display for Profile {
 }
 
 impl FromStr for Profile {
-    type Err = crate::DeriveError;
+    type Err = DeriveError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Profile::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| crate::DeriveError::UnknownProfile(s.to_owned()))
+            .ok_or_else(|| DeriveError::UnknownProfile(s.to_owned()))
     }
 }
 
@@ -237,4 +239,85 @@ pub struct ScorePreset {
     pub unscored_topics: BTreeMap<GossipKind, String>,
     /// Mesh and router parameters.
     pub gossipsub: GossipsubParams,
+}
+
+/// Departures from a profile's recipe, for measuring candidates (`pheme simulate --p3-share`).
+/// The default departs from nothing. Only the `pheme` and `recommendations` profiles take them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tuning {
+    /// Share of a topic's expected message rate a mesh peer must deliver within the mesh
+    /// window (the document's 1/4); it sets the P3 threshold, weight and activation.
+    pub mesh_threshold_share: Option<f64>,
+    /// Share of the expected rate a new mesh peer is assumed to deliver while it builds up to
+    /// the threshold (the document's 0.6 x 1/2); with the threshold it sets the activation.
+    pub ramp_share: Option<f64>,
+    /// Slots added to the activation (a topic published in one burst per slot reaches a peer
+    /// grafted just after a burst a slot late); at most [`MAX_ACTIVATION_EXTRA_SLOTS`].
+    pub activation_extra_slots: Option<u64>,
+    /// The mesh-delivery window in milliseconds (the document's 400), at most a slot.
+    pub mesh_window_ms: Option<u64>,
+}
+
+/// Largest active validator count accepted (the registry limit, 2^40).
+pub const MAX_ACTIVE_VALIDATORS: u64 = 1 << 40;
+/// Most slots [`Tuning::activation_extra_slots`] may add to P3's activation.
+pub const MAX_ACTIVATION_EXTRA_SLOTS: u64 = 64;
+/// Largest mesh degree accepted.
+pub const MAX_MESH_N: usize = 64;
+
+/// Why a preset could not be derived.
+#[derive(Debug, thiserror::Error)]
+pub enum DeriveError {
+    /// No active validators: every rate would be zero.
+    #[error("active validator count must be at least 1")]
+    NoValidators,
+    /// More validators than the registry can hold.
+    #[error("active validator count {0} is above the registry limit 2^40")]
+    TooManyValidators(u64),
+    /// A chain whose slots take no time.
+    #[error("slot duration must be at least 1 ms")]
+    ZeroSlotDuration,
+    /// Decay intervals below 1 s are refused by gossipsub.
+    #[error("slot duration {0} ms is below the 1 s minimum decay interval of gossipsub")]
+    SlotTooShort(u64),
+    /// A mesh degree outside 1..=64.
+    #[error("mesh degree {0} is outside 1..={MAX_MESH_N}")]
+    BadMeshDegree(usize),
+    /// A profile that cannot reproduce its client at this mesh degree.
+    #[error("{profile} has no mesh configuration for mesh_n = {mesh_n} (it supports {supported})")]
+    UnsupportedMeshDegree {
+        /// The profile.
+        profile: Profile,
+        /// What was asked for.
+        mesh_n: usize,
+        /// What it supports.
+        supported: &'static str,
+    },
+    /// The chain configuration breaks an invariant.
+    #[error(transparent)]
+    InvalidChain(#[from] pheme_spec::SpecError),
+    /// A profile name that does not exist.
+    #[error("unknown profile {0:?}: use pheme, recommendations, lighthouse, lodestar or prysm")]
+    UnknownProfile(String),
+    /// A mesh threshold share the recipe cannot use.
+    #[error(
+        "mesh threshold share {0} must be above 0 and below the ramp share {1} (at most 1): a peer at the ramp would never reach the threshold"
+    )]
+    BadTuning(f64, f64),
+    /// A tuning knob past its limit.
+    #[error("{what} {value} is above its limit {max}")]
+    TuningOutOfRange {
+        /// The knob.
+        what: &'static str,
+        /// What was asked for.
+        value: u64,
+        /// Its limit.
+        max: u64,
+    },
+    /// Departures asked of a profile that copies a client's derivation.
+    #[error("{0} copies a client's derivation and takes no tuning; tune pheme or recommendations")]
+    TuningUnsupported(Profile),
+    /// A derived number came out infinite or NaN (a defect; the inputs are checked first).
+    #[error("derived {0} is not a finite number")]
+    NotFinite(String),
 }

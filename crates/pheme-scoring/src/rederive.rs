@@ -13,8 +13,8 @@
 
 use pheme_spec::{ChainSpec, Slot};
 
-use crate::derive::{DeriveError, DeriveInput, derive};
-use crate::model::ScorePreset;
+use crate::derive::{DeriveInput, derive};
+use crate::model::{DeriveError, ScorePreset};
 
 /// Relative change of the active validator count that triggers a re-derivation.
 pub const VALIDATOR_HYSTERESIS: f64 = 0.01;

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use pheme_spec::GossipKind;
 
 use super::{THRESHOLDS, client_mesh};
-use crate::derive::{Ctx, DeriveError, Recipe};
 use crate::math::{aggregators, convergence, decay, threshold};
-use crate::model::{GossipsubParams, PeerScoreParams, Profile, TopicScoreParams};
+use crate::model::{DeriveError, GossipsubParams, PeerScoreParams, Profile, TopicScoreParams};
+use crate::recipe::{Ctx, Recipe};
 
 const MAX_IN_MESH_SCORE: f64 = 10.0;
 const MAX_FIRST_MESSAGE_DELIVERIES_SCORE: f64 = 40.0;

@@ -4,8 +4,8 @@ pub(crate) mod client;
 pub(crate) mod prysm;
 pub(crate) mod recommendations;
 
-use crate::derive::Ctx;
 use crate::model::{GossipsubParams, Thresholds};
+use crate::recipe::Ctx;
 
 /// The thresholds every profile shares (document, Lighthouse, Lodestar and Prysm agree).
 pub(crate) const THRESHOLDS: Thresholds = Thresholds {

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use pheme_spec::{GossipKind, SYNC_COMMITTEE_SUBNET_COUNT, TARGET_AGGREGATORS_PER_COMMITTEE};
 
 use super::{THRESHOLDS, client_mesh};
-use crate::derive::{Ctx, Recipe};
 use crate::math::{decay, threshold};
 use crate::model::{GossipsubParams, PeerScoreParams, TopicScoreParams};
+use crate::recipe::{Ctx, Recipe};
 
 const GOSSIP_D: u64 = 8;
 const MAX_IN_MESH_SCORE: f64 = 10.0;

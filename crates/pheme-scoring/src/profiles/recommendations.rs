@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use pheme_spec::GossipKind;
 
 use super::{THRESHOLDS, spec_mesh};
-use crate::derive::{Ctx, Recipe, Tuning};
 use crate::math::{decay, expected_rate};
-use crate::model::{PeerScoreParams, TopicScoreParams};
+use crate::model::{PeerScoreParams, TopicScoreParams, Tuning};
+use crate::recipe::{Ctx, Recipe};
 
 /// Topic weight of every topic in the document's tables.
 pub const TOPIC_WEIGHT: f64 = 0.5;

@@ -1,0 +1,61 @@
+//! Running the real `pheme` binary.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn pheme(args: &[&str]) -> Run {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_pheme"))
+        .args(args)
+        .output()
+        .expect("run pheme");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "pheme {args:?} panicked:\n{}",
+        run.stderr
+    );
+    run
+}
+
+/// A fresh empty directory under the system temp dir.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pheme-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The repository's devnet config fixture.
+pub fn devnet_config() -> String {
+    format!(
+        "{}/../../crates/pheme-spec/testdata/devnet/config.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Held for its whole run by each heavy test: the four Lodestar interop scenarios (`interop`,
+/// `interop_bad_peer`, `interop_relay`: Lodestar nodes on 2 s slots, Pheme observers, a bad
+/// peer), the two peering observers of `observe` and `pheme bench ingest` (`bench`: a load
+/// level whose throughput it asserts). They were separate test binaries, which cargo runs one
+/// after another (only interop's two scenarios shared a binary and ran side by side); in this
+/// one binary the harness runs tests on parallel threads, and on a 2-core machine two of them
+/// together could miss their slot and throughput deadlines. So they take turns; the light
+/// tests still run beside them.
+static HEAVY: Mutex<()> = Mutex::new(());
+
+/// Waits for the other heavy tests (see [`HEAVY`]); the turn lasts as long as the guard. A
+/// heavy test that failed does not stop the next one (the lock's poison is ignored).
+pub fn heavy() -> MutexGuard<'static, ()> {
+    HEAVY.lock().unwrap_or_else(PoisonError::into_inner)
+}

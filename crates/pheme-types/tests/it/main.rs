@@ -1,0 +1,6 @@
+//! pheme-types' integration tests: one test binary, a module per former `tests/*.rs` file
+//! (each test binary links the crate's whole dependency tree). Add new tests as modules here.
+
+#![allow(clippy::unwrap_used)]
+
+mod p2p;

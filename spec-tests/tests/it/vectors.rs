@@ -1,0 +1,49 @@
+//! Runs every vector under `SPEC_TESTS_DIR` (default `../shared/spec-tests/tests`).
+
+#[test]
+fn consensus_spec_tests() {
+    let root = pheme_spec_tests::default_root();
+    assert!(
+        root.is_dir(),
+        "no vectors at {} (set SPEC_TESTS_DIR)",
+        root.display()
+    );
+    let report = pheme_spec_tests::run(&root);
+    for (handler, n) in &report.cases {
+        println!("{n:5} cases  {handler}");
+    }
+    let mut all = pheme_spec_tests::NetworkingCount::default();
+    for (handler, n) in &report.networking {
+        println!(
+            "networking/{handler}: {} cases, {} verdicts computed, {} stood in; {} reached the reference validator, which refused {}",
+            n.cases, n.computed, n.stood_in, n.reached, n.refused
+        );
+        all.cases += n.cases;
+        all.computed += n.computed;
+        all.stood_in += n.stood_in;
+    }
+    println!(
+        "networking: {} cases, {} verdicts computed, {} stood in",
+        all.cases, all.computed, all.stood_in
+    );
+    let total: usize = report.cases.values().sum();
+    assert!(total > 0, "no case found under {}", root.display());
+    if !report.failures.is_empty() {
+        let shown: Vec<_> = report.failures.iter().take(400).collect();
+        panic!(
+            "{} of {total} cases failed:\n{}",
+            report.failures.len(),
+            shown
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    assert!(
+        report.unread.is_empty(),
+        "{} vector files were never read, e.g. {:?}",
+        report.unread.len(),
+        report.unread.iter().take(5).collect::<Vec<_>>()
+    );
+}
