@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub struct Run {
     pub code: i32,
@@ -51,11 +51,18 @@ pub fn devnet_config() -> String {
 /// after another (only interop's two scenarios shared a binary and ran side by side); in this
 /// one binary the harness runs tests on parallel threads, and on a 2-core machine two of them
 /// together could miss their slot and throughput deadlines. So they take turns; the light
-/// tests still run beside them.
-static HEAVY: Mutex<()> = Mutex::new(());
+/// tests still run beside them. Interop's two scenarios share their turn, as they shared
+/// their binary.
+static HEAVY: RwLock<()> = RwLock::new(());
 
 /// Waits for the other heavy tests (see [`HEAVY`]); the turn lasts as long as the guard. A
 /// heavy test that failed does not stop the next one (the lock's poison is ignored).
-pub fn heavy() -> MutexGuard<'static, ()> {
-    HEAVY.lock().unwrap_or_else(PoisonError::into_inner)
+pub fn heavy() -> RwLockWriteGuard<'static, ()> {
+    HEAVY.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A turn shared with the other tests that take this one (interop's altair and capella
+/// scenarios, which always ran side by side), exclusive of every [`heavy`] test.
+pub fn heavy_shared() -> RwLockReadGuard<'static, ()> {
+    HEAVY.read().unwrap_or_else(PoisonError::into_inner)
 }

@@ -26,7 +26,7 @@ fn lodestar_blocks(rest: &str, slots: std::ops::RangeInclusive<u64>) -> BTreeMap
 }
 
 fn scenario(name: &str, fork: &str, base_port: u16, pheme_port: u16) {
-    let _heavy = crate::common::heavy();
+    let _heavy = crate::common::heavy_shared();
     let started = Instant::now();
     let devnet = Devnet::new(name);
     let state = devnet.up(&[
