@@ -194,3 +194,80 @@ fn a_panicking_stateful_check_ignores_the_message_and_validation_goes_on() {
         2
     );
 }
+
+/// A node whose own cache refuses attester 7, and whose `record` panics on attester 9.
+struct NodeCache;
+
+impl StatefulValidator for NodeCache {
+    fn validate(&self, _msg: &InboundMessage) -> Decision {
+        Decision::Accept
+    }
+
+    fn record(&self, msg: &InboundMessage) -> Result<(), pheme_gossip::Reason> {
+        match attester(msg) {
+            Some(7) => Err(pheme_gossip::Reason::new("node_seen")),
+            Some(9) => panic!("a bug in the node's cache"),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[test]
+fn the_nodes_record_decides_last_and_a_refusal_is_not_recorded() {
+    let chain = Network::Mainnet.chain_spec().unwrap();
+    let now = chain.clock().slot_start_ms(SLOT) + 1_000;
+    let mut v = GossipValidator::new(chain, NodeCache);
+    let refused = v.validate(TOPIC, &wire(7), now);
+    assert_eq!(
+        (refused.verdict, refused.reason),
+        (Verdict::Ignore, "node_seen")
+    );
+    let panicked = v.validate(TOPIC, &wire(9), now);
+    assert_eq!(
+        (panicked.verdict, panicked.reason),
+        (Verdict::Ignore, "stateful_panicked")
+    );
+    // Neither was recorded in Pheme's cache (it would say `already_seen`).
+    assert_eq!(v.validate(TOPIC, &wire(7), now).reason, "node_seen");
+    assert_eq!(v.validate(TOPIC, &wire(9), now).reason, "stateful_panicked");
+    assert_eq!(v.validate(TOPIC, &wire(8), now).verdict, Verdict::Accept);
+    assert_eq!(v.validate(TOPIC, &wire(8), now).reason, "already_seen");
+}
+
+#[test]
+fn concurrent_checks_of_one_attester_record_only_the_first() {
+    use pheme_gossip::Begun;
+    let chain = Network::Mainnet.chain_spec().unwrap();
+    let now = chain.clock().slot_start_ms(SLOT) + 1_000;
+    let mut v = GossipValidator::new(chain, NoState);
+    // Two different messages of attester 5 (votes for two blocks), both past the stateless
+    // checks before either is decided.
+    let ssz = |root: u8| {
+        let mut a = SingleAttestation {
+            committee_index: 3,
+            attester_index: 5,
+            ..Default::default()
+        };
+        a.data.slot = SLOT;
+        a.data.target.epoch = SLOT / 32;
+        a.data.beacon_block_root.0[0] = root;
+        pheme_types::ssz_rs::serialize(&a).unwrap()
+    };
+    let (first, second) = (ssz(0), ssz(1));
+    let mut begin = |ssz: &[u8], id: u8| match v.begin_decoded(TOPIC, ssz, [id; 20], 100, now, None)
+    {
+        Begun::Check(c) => c,
+        Begun::Done(o) => panic!("refused: {o:?}"),
+    };
+    let a = begin(&first, 1);
+    let b = begin(&second, 2);
+    assert_eq!(
+        v.conclude(a, Some(Decision::Accept)).verdict,
+        Verdict::Accept
+    );
+    let late = v.conclude(b, Some(Decision::Accept));
+    assert_eq!(
+        (late.verdict, late.reason),
+        (Verdict::Ignore, "already_seen")
+    );
+}
