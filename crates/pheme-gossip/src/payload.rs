@@ -123,13 +123,7 @@ fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
-fn root<T: ssz_rs::SimpleSerialize + Clone>(value: &T) -> Option<[u8; 32]> {
-    // `hash_tree_root` takes `&mut self` in ssz_rs 0.9 (it caches); the clone keeps the
-    // shared payload immutable.
-    let mut v = value.clone();
-    let r = ssz_rs::Merkleized::hash_tree_root(&mut v).ok()?;
-    r.as_ref().try_into().ok()
-}
+use pheme_types::root_of as root;
 
 /// One preset's payload types. Generated once per preset so every preset has the same shape.
 macro_rules! preset_payload {
@@ -426,9 +420,29 @@ macro_rules! preset_payload {
                         _ => None,
                     }
                 }
+
+                /// A block's slot and root, for blocks.
+                pub fn block_slot_and_root(&self) -> Option<(u64, [u8; 32])> {
+                    match self {
+                        Payload::Block(b) => Some((b.slot(), b.block_root()?)),
+                        _ => None,
+                    }
+                }
             }
 
             impl SignedBlock {
+                /// `block.message.slot`.
+                pub fn slot(&self) -> u64 {
+                    match self {
+                        SignedBlock::Phase0(b) => b.message.slot,
+                        SignedBlock::Altair(b) => b.message.slot,
+                        SignedBlock::Bellatrix(b) => b.message.slot,
+                        SignedBlock::Capella(b) => b.message.slot,
+                        SignedBlock::Deneb(b) => b.message.slot,
+                        SignedBlock::Electra(b) => b.message.slot,
+                    }
+                }
+
                 /// `hash_tree_root(block.message)`: the block root, and what the proposer signs.
                 pub fn block_root(&self) -> Option<[u8; 32]> {
                     match self {
@@ -561,6 +575,12 @@ impl GossipPayload {
     /// A block's root (`hash_tree_root(signed_block.message)`), for `beacon_block` payloads.
     pub fn block_root(&self) -> Option<[u8; 32]> {
         any_preset!(self, p => p.block_root())
+    }
+
+    /// A block's slot and root (`hash_tree_root(signed_block.message)`), for `beacon_block`
+    /// payloads: what the req/resp block cache keys by.
+    pub fn block_slot_and_root(&self) -> Option<(u64, [u8; 32])> {
+        any_preset!(self, p => p.block_slot_and_root())
     }
 
     /// Checks that the payload may be published on `kind` at `fork` of `chain`, and encodes it.

@@ -73,7 +73,6 @@
 //! gossipsub_config_builder(&preset).build().unwrap();
 //! ```
 
-mod blocks;
 mod config;
 mod discovery;
 mod handle;

@@ -111,7 +111,8 @@ struct Pipeline {
     waiting: usize,
     /// Every held message by its message-id.
     by_id: HashMap<pheme_codec::MessageId, u64>,
-    deferred: HashMap<pheme_codec::MessageId, u64>,
+    /// Held messages whose check deferred.
+    deferred: usize,
     /// Answers that came through the handle before their check returned `Defer`.
     early: HashMap<u64, Decision>,
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
@@ -148,9 +149,10 @@ impl Pipeline {
     /// Forgets a message (its verdict is being reported).
     fn take(&mut self, key: u64) -> Option<Held> {
         let held = self.held.remove(&key)?;
-        let id = held.checking.input().message_id;
-        self.by_id.remove(&id);
-        self.deferred.remove(&id);
+        self.by_id.remove(&held.checking.input().message_id);
+        if held.stage == Stage::Deferred {
+            self.deferred -= 1;
+        }
         self.early.remove(&key);
         Some(held)
     }
@@ -235,7 +237,7 @@ impl<S: StatefulValidator> ValidationTask<S> {
             self.expire(&mut p, Instant::now());
             self.start_checks(&mut p);
             let next_deadline = p.deadlines.peek().map(|Reverse((at, _))| *at);
-            let admit = p.waiting + p.deferred.len() < self.max_held;
+            let admit = p.waiting + p.deferred < self.max_held;
             tokio::select! {
                 biased;
                 Some(done) = p.running.join_next_with_id(), if !p.running.is_empty() => {
@@ -353,7 +355,7 @@ impl<S: StatefulValidator> ValidationTask<S> {
         }
         if let Some(held) = p.held.get_mut(&key) {
             held.stage = Stage::Deferred;
-            p.deferred.insert(held.checking.input().message_id, key);
+            p.deferred += 1;
             // Its deadline entry may have been passed over while the check ran: a fresh one
             // (already due, if the deadline passed) makes sure it expires.
             let at = held.msg.first_seen + self.deadline;
@@ -363,18 +365,18 @@ impl<S: StatefulValidator> ValidationTask<S> {
 
     /// The node answered a deferred message through its handle.
     fn answered(&mut self, p: &mut Pipeline, answer: Answer) {
-        if let Some(key) = p.deferred.remove(&answer.id) {
-            return self.conclude(p, key, Some(answer.decision));
-        }
-        match p.by_id.get(&answer.id) {
-            // Its check has not returned yet: the answer waits for its `Defer`.
-            Some(key) => {
-                p.early.insert(*key, answer.decision);
-            }
+        let Some(&key) = p.by_id.get(&answer.id) else {
             // Already past its deadline, never held, or answered twice.
-            None => self
+            return self
                 .metrics
-                .count("pheme_validation_answers_unmatched_total", &[], 1),
+                .count("pheme_validation_answers_unmatched_total", &[], 1);
+        };
+        match p.held.get(&key).map(|h| h.stage) {
+            Some(Stage::Deferred) => self.conclude(p, key, Some(answer.decision)),
+            // Its check has not returned yet: the answer waits for its `Defer`.
+            _ => {
+                p.early.insert(key, answer.decision);
+            }
         }
     }
 
@@ -414,24 +416,21 @@ impl<S: StatefulValidator> ValidationTask<S> {
         let first_seen = seen.map_or(msg.first_seen, |a| a.first_seen);
         let id = outcome.message_id;
         let topic: &str = &msg.topic;
-        let block = match (outcome.verdict, outcome.kind, outcome.fork) {
-            (Verdict::Accept, Some(pheme_spec::GossipKind::BeaconBlock), Some(fork)) => {
-                let digest = topic
-                    .parse::<pheme_codec::GossipTopic>()
-                    .ok()
-                    .map(|t| t.fork_digest);
-                let root = crate::blocks::block_slot_and_root(&self.chain, fork, &msg.data);
-                digest
-                    .zip(root)
-                    .map(|(fork_digest, (slot, root))| crate::rpc::CachedBlock {
-                        fork_digest,
-                        ssz: msg.data.to_vec(),
-                        slot,
-                        root,
-                    })
-            }
-            _ => None,
-        };
+        // An accepted block, from the payload decoded for validation (no second decode).
+        let block = outcome
+            .payload
+            .as_ref()
+            .filter(|_| outcome.verdict == Verdict::Accept)
+            .and_then(|p| p.block_slot_and_root())
+            .and_then(|(slot, root)| {
+                let topic = topic.parse::<pheme_codec::GossipTopic>().ok()?;
+                Some(crate::rpc::CachedBlock {
+                    fork_digest: topic.fork_digest,
+                    ssz: msg.data.to_vec(),
+                    slot,
+                    root,
+                })
+            });
         let block_info = block.as_ref().map(|b| (b.slot, b.root));
         let _ = self.reports.send(Report {
             id: msg.id.clone(),

@@ -50,6 +50,15 @@ pub fn decode_untrusted<T: ssz_rs::Deserialize>(bytes: &[u8]) -> Result<T, Untru
     }
 }
 
+/// `hash_tree_root` of a container as 32 bytes (`None` when it cannot be merkleized: a list
+/// over its bound). ssz_rs 0.9 merkleizes through `&mut self` (it caches); the clone keeps a
+/// shared value immutable.
+pub fn root_of<T: ssz_rs::Merkleized + Clone>(value: &T) -> Option<[u8; 32]> {
+    let mut v = value.clone();
+    let node = v.hash_tree_root().ok()?;
+    node.as_ref().try_into().ok()
+}
+
 /// Why [`decode_untrusted`] refused bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UntrustedSszError {

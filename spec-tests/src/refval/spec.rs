@@ -3,7 +3,6 @@
 //! electra's 16-bit random value), seeds from RANDAO mixes, domains and signing roots, and BLS
 //! verification with `blst` (min_pk, the proof-of-possession ciphersuite).
 
-use pheme_types::ssz_rs::Merkleized;
 use sha2::{Digest, Sha256};
 
 use super::state::{AnchorState, EPOCHS_PER_HISTORICAL_VECTOR, SYNC_COMMITTEE_SIZE, Validator};
@@ -161,12 +160,7 @@ pub fn signing_root(object_root: [u8; 32], domain: [u8; 32]) -> [u8; 32] {
     hash(&[&object_root, &domain])
 }
 
-/// `hash_tree_root` of a container (`None` if it cannot be merkleized: a list over its bound).
-pub fn root_of<T: Merkleized + Clone>(value: &T) -> Option<[u8; 32]> {
-    let mut v = value.clone();
-    let node = v.hash_tree_root().ok()?;
-    node.as_ref().try_into().ok()
-}
+pub use pheme_types::root_of;
 
 /// `hash_tree_root(uint64)`.
 pub fn u64_root(n: u64) -> [u8; 32] {

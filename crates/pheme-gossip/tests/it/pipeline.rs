@@ -271,3 +271,21 @@ fn concurrent_checks_of_one_attester_record_only_the_first() {
         (Verdict::Ignore, "already_seen")
     );
 }
+
+#[test]
+fn a_blocks_slot_and_root_are_its_messages() {
+    use pheme_types::ssz_rs::{Merkleized, serialize};
+    let chain = Network::Mainnet.chain_spec().unwrap();
+    let mut b = pheme_types::mainnet::fulu::SignedBeaconBlock::default();
+    b.message.slot = 77;
+    let ssz = serialize(&b).unwrap();
+    let kind = pheme_spec::GossipKind::BeaconBlock;
+    let payload = GossipPayload::decode(&chain, kind, pheme_spec::Fork::Fulu, &ssz).unwrap();
+    let (slot, root) = payload.block_slot_and_root().unwrap();
+    assert_eq!(slot, 77);
+    assert_eq!(
+        root.as_slice(),
+        b.message.hash_tree_root().unwrap().as_ref()
+    );
+    assert!(GossipPayload::decode(&chain, kind, pheme_spec::Fork::Fulu, &ssz[1..]).is_err());
+}

@@ -32,8 +32,6 @@ mod message;
 mod protocol;
 mod serve;
 
-/// The slot and root of a block's SSZ, as the block cache keys it.
-pub use crate::blocks::block_slot_and_root;
 pub use behaviour::{
     MethodBehaviour, MethodEvent, RpcBehaviour, RpcBehaviourEvent, RpcInboundId, RpcRequestId,
 };

@@ -215,9 +215,16 @@ async fn a_pheme_node_serves_req_resp_and_agrees_with_itself() {
                 assert_eq!(blocks.len(), 1);
                 assert_eq!(blocks[0].ssz, block);
                 assert_eq!(blocks[0].fork_digest, Some(digest));
-                pheme_network::rpc::block_slot_and_root(&chain, pheme_spec::Fork::Fulu, &block)
-                    .unwrap()
-                    .1
+                pheme_gossip::GossipPayload::decode(
+                    &chain,
+                    GossipKind::BeaconBlock,
+                    pheme_spec::Fork::Fulu,
+                    &block,
+                )
+                .unwrap()
+                .block_slot_and_root()
+                .unwrap()
+                .1
             }
             other => panic!("{other:?}"),
         };
