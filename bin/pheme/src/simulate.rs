@@ -71,6 +71,9 @@ pub struct SimulateArgs {
     /// eclipse, IP colocation) forward, from 0 to 1.
     #[arg(long, default_value_t = 0.0)]
     sybil_forward_share: f64,
+    /// IHAVE spam: unknown message-ids per topic in each IHAVE (2500 fills the router's limit).
+    #[arg(long, default_value_t = pheme_sim::DEFAULT_IHAVE_IDS)]
+    ihave_ids: usize,
 }
 
 /// Runs `pheme simulate`.
@@ -171,6 +174,7 @@ fn sim_config(
     cfg.slot_ms = args.slot_ms;
     cfg.profile = profile;
     cfg.sybil_forward_share = args.sybil_forward_share;
+    cfg.ihave_ids = args.ihave_ids;
     cfg.tuning = pheme_scoring::Tuning {
         mesh_threshold_share: args.p3_share,
         ramp_share: args.p3_ramp,

@@ -249,7 +249,7 @@ async fn start_attackers(
         let keypair = honest::seeded_keypair(cfg.seed, 2, i)?;
         let script = match cfg.scenario {
             Scenario::GraftFlood => Some(Script::GraftFlood),
-            Scenario::IhaveSpam => Some(Script::IhaveSpam),
+            Scenario::IhaveSpam => Some(Script::IhaveSpam { ids: cfg.ihave_ids }),
             _ => None,
         };
         if let Some(script) = script {

@@ -151,6 +151,11 @@ pub const DEFAULT_SEED: u64 = 6;
 /// the machine rather than the scoring.
 pub const DEFAULT_SLOT_MS: u64 = 2_000;
 
+/// IHAVE spam's unknown ids per topic per IHAVE: a handful, as a peer that only pretends to
+/// have messages sends. `--ihave-ids 2500` fills the router's limit (5,000 ids a heartbeat
+/// over the two topics), where the IWANTs each IHAVE draws load the honest node's uplink.
+pub const DEFAULT_IHAVE_IDS: usize = 10;
+
 /// The knobs of one run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SimConfig {
@@ -191,6 +196,8 @@ pub struct SimConfig {
     /// Virtual engine: the share of messages the otherwise silent Sybils (silent, cold boot,
     /// eclipse, IP colocation) forward; 0 for silent.
     pub sybil_forward_share: f64,
+    /// IHAVE spam: unknown message-ids per topic in each IHAVE (two topics, every 350 ms).
+    pub ihave_ids: usize,
 }
 
 impl SimConfig {
@@ -216,6 +223,7 @@ impl SimConfig {
             attestations_per_slot: 4,
             invalid_per_slot: 2,
             sybil_forward_share: 0.0,
+            ihave_ids: DEFAULT_IHAVE_IDS,
         }
     }
 

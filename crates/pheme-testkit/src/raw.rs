@@ -101,8 +101,11 @@ pub fn encode_rpc(items: &[Control]) -> Vec<u8> {
 pub enum Script {
     /// GRAFT, PRUNE itself (so the honest node sets a backoff), then GRAFT every 100 ms.
     GraftFlood,
-    /// IHAVE ten unknown message-ids per topic every 350 ms; never answer.
-    IhaveSpam,
+    /// IHAVE `ids` unknown message-ids per topic every 350 ms; never answer.
+    IhaveSpam {
+        /// Ids per topic in each IHAVE.
+        ids: usize,
+    },
 }
 
 /// A running raw attacker.
@@ -211,13 +214,13 @@ async fn run_script(
                 ok = stream.write_all(&encode_rpc(&graft)).await.is_ok();
             }
         }
-        Script::IhaveSpam => {
+        Script::IhaveSpam { ids } => {
             let mut n = 0u64;
             loop {
                 let ihave: Vec<Control> = topics
                     .iter()
                     .map(|t| {
-                        let ids = (0..10)
+                        let ids = (0..ids)
                             .map(|_| {
                                 n += 1;
                                 crate::fixtures::bytes(seed ^ (n << 24), 20)

@@ -647,7 +647,7 @@ async fn misbehaving_libp2p_peers_are_graylisted() {
     // GRAFTs inside the backoff, and IHAVE spam, from raw meshsub streams.
     for script in [
         pheme_testkit::raw::Script::GraftFlood,
-        pheme_testkit::raw::Script::IhaveSpam,
+        pheme_testkit::raw::Script::IhaveSpam { ids: 10 },
     ] {
         let mut p = start(node_config(&chain).build().unwrap()).await;
         let attacker = pheme_testkit::raw::start(

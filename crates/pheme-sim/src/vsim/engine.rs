@@ -84,8 +84,10 @@ impl Node {
 
 /// A timed input.
 pub(crate) enum Input {
-    /// A frame reaches `to`.
+    /// A frame reaches `to`; it waits for `to`'s CPU.
     Deliver { to: u32, from: u32, frame: Bytes },
+    /// `to`'s CPU has worked through a frame: its router handles it.
+    Handle { to: u32, from: u32, frame: Bytes },
     /// A frame has left `node`'s upload link towards `peer`.
     Sent { node: u32, peer: u32 },
     /// `node`'s router timeout.
@@ -134,6 +136,8 @@ pub struct Counters {
     pub frames: u64,
     /// Bytes carried.
     pub bytes: u64,
+    /// CPU charged for received frames, microseconds (validation apart).
+    pub cpu_us: u64,
 }
 
 /// A message's first copy at an honest node (the engine's owner measures with them).
@@ -233,6 +237,19 @@ impl Engine {
                     if self.nodes[to as usize].role == Role::Raw {
                         continue;
                     }
+                    // The frame waits for the node's CPU (shared with validation), then
+                    // costs what the router spends on it.
+                    let node = &self.nodes[to as usize];
+                    let graylisted = node.router.score(&self.nodes[from as usize].peer)
+                        < node.router.thresholds().graylist;
+                    let cost = self.net.frame_cost.us(&frame, graylisted);
+                    let node = &mut self.nodes[to as usize];
+                    let done = node.cpu_free.max(self.now) + cost;
+                    node.cpu_free = done;
+                    self.counters.cpu_us += cost;
+                    self.at(done, Input::Handle { to, from, frame });
+                }
+                Input::Handle { to, from, frame } => {
                     let now = self.instant(self.now);
                     let from_peer = self.nodes[from as usize].peer;
                     self.nodes[to as usize]

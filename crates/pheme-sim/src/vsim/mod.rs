@@ -28,6 +28,7 @@
 //! assert!(report.delivered_ratio > 0.9);
 //! ```
 
+pub mod cost;
 mod engine;
 pub mod net;
 mod report;
@@ -47,6 +48,7 @@ use pheme_spec::GossipKind;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+pub use cost::{DEFAULT_FRAME_COST, FrameCost};
 pub use engine::Counters;
 pub use net::NetModel;
 pub use report::{ReportContext, markdown, verdicts};
@@ -63,6 +65,8 @@ pub const VIRTUAL_GENESIS: u64 = 1_700_000_000;
 const START_SLOT: u64 = 1_000;
 /// How often scores are read (virtual time).
 const POLL_US: u64 = 500_000;
+/// Distinct IHAVE spam frames, sent in turn.
+const SPAM_FRAMES: usize = 16;
 
 /// What a virtual run measured.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -124,27 +128,68 @@ pub struct VirtualReport {
     pub wall_ms: u64,
 }
 
+/// What every honest node of a virtual run is built from: the chain at a fixed genesis, the
+/// derived preset, the router's configuration and scoring, one to one as a Pheme node builds
+/// them.
+pub(crate) struct Setup {
+    pub chain: Arc<pheme_spec::ChainSpec>,
+    pub preset: pheme_scoring::ScorePreset,
+    pub digest: pheme_spec::ForkDigest,
+    pub router: pheme_router::RouterConfig,
+    pub scoring: pheme_router::ScoringConfig,
+}
+
+impl Setup {
+    pub fn new(cfg: &SimConfig) -> Result<Self, SimError> {
+        let mut chain = fixtures::chain(cfg.slot_ms, cfg.slots_per_epoch, 0, 0, &[])?;
+        chain.genesis_time = VIRTUAL_GENESIS;
+        let chain = Arc::new(chain);
+        let preset = derive_tuned(
+            &DeriveInput {
+                chain: &chain,
+                active_validators: cfg.active_validators,
+                current_slot: START_SLOT,
+                mesh_n: None,
+                profile: cfg.profile,
+            },
+            &cfg.tuning,
+        )?;
+        let digest = chain.fork_digest_at(chain.epoch_of(START_SLOT));
+        let router = pheme_router::RouterConfig::builder_from(router_config(&preset)?)
+            .forward_delay(pheme_network::DEFAULT_FORWARD_DELAY)
+            .build()?;
+        let scoring = pheme_router::ScoringConfig {
+            params: router_score_params(&[(digest, &preset)], &[])?,
+            thresholds: router_thresholds(&preset)?,
+        };
+        Ok(Setup {
+            chain,
+            preset,
+            digest,
+            router,
+            scoring,
+        })
+    }
+
+    /// The topic of `kind` at the run's fork.
+    pub fn topic(&self, kind: GossipKind) -> String {
+        topic_name(self.digest, kind)
+    }
+}
+
 /// Runs `cfg`'s scenario on the virtual engine over `net`.
 pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, SimError> {
     let started = Instant::now();
-    // The chain, the preset and its prediction, at a fixed genesis.
-    let mut chain = fixtures::chain(cfg.slot_ms, cfg.slots_per_epoch, 0, 0, &[])?;
-    chain.genesis_time = VIRTUAL_GENESIS;
-    let chain = Arc::new(chain);
+    let Setup {
+        chain,
+        preset,
+        digest,
+        router: router_cfg,
+        scoring,
+    } = Setup::new(cfg)?;
     let clock = chain.clock();
-    let preset = derive_tuned(
-        &DeriveInput {
-            chain: &chain,
-            active_validators: cfg.active_validators,
-            current_slot: START_SLOT,
-            mesh_n: None,
-            profile: cfg.profile,
-        },
-        &cfg.tuning,
-    )?;
     let sanity_report = sanity::check(&preset, &chain);
     let predicted = predict(cfg, &preset, &sanity_report);
-    let digest = chain.fork_digest_at(chain.epoch_of(START_SLOT));
     // The topics where a silent mesh peer goes negative as fast as the prediction says.
     let p3_topics: Vec<String> = sanity_report
         .topics
@@ -164,14 +209,6 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         (0..cfg.slots_per_epoch.min(chain.attestation_subnet_count))
             .map(|s| topic_name(digest, GossipKind::BeaconAttestation(s))),
     );
-    let router_cfg = router_config(&preset)?;
-    let router_cfg = pheme_router::RouterConfig::builder_from(router_cfg)
-        .forward_delay(pheme_network::DEFAULT_FORWARD_DELAY)
-        .build()?;
-    let scoring = pheme_router::ScoringConfig {
-        params: router_score_params(&[(digest, &preset)], &[])?,
-        thresholds: router_thresholds(&preset)?,
-    };
     let graylist = scoring.thresholds.graylist;
 
     // Nodes: honest first, then attackers.
@@ -354,6 +391,8 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
     let block_topic = raw_topics[0].clone();
     let mut floods = 0u64;
     let mut spam_ids = 0u64;
+    let mut spam_frames: Vec<bytes::Bytes> = Vec::new();
+    let mut spam_sent = 0usize;
 
     // Measurement state.
     let mut published: HashMap<pheme_router::MessageId, (u64, u32)> = HashMap::new();
@@ -453,7 +492,7 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         Some(Step::Raw { from, to, phase }) => {
             // As the socket engine's raw speakers: subscribe; a slot later GRAFT, PRUNE
             // ourselves 300 ms after (the honest node sets a backoff), then GRAFT every 100
-            // ms; or IHAVE ten unknown ids per topic every 350 ms, never answering.
+            // ms; or IHAVE `ihave_ids` unknown ids per topic every 350 ms, never answering.
             use crate::raw::Control;
             let (items, next): (Vec<Control>, Option<(u64, u8)>) = match (cfg.scenario, phase) {
                 (_, 0) => (
@@ -475,23 +514,37 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
                     raw_topics.iter().cloned().map(Control::Graft).collect(),
                     Some((100_000, 3)),
                 ),
-                _ => (
-                    raw_topics
-                        .iter()
-                        .map(|t| {
-                            let ids = (0..10)
-                                .map(|_| {
-                                    spam_ids += 1;
-                                    fixtures::bytes(cfg.seed ^ (spam_ids << 24), 20)
-                                })
-                                .collect();
-                            Control::IHave(t.clone(), ids)
-                        })
-                        .collect(),
-                    Some((350_000, 1)),
-                ),
+                _ => {
+                    // The spam's frames, encoded once and sent in turn: ids the router never
+                    // receives stay unknown, so it asks for them again each time.
+                    if spam_frames.is_empty() {
+                        spam_frames = (0..SPAM_FRAMES)
+                            .map(|_| {
+                                let items: Vec<Control> = raw_topics
+                                    .iter()
+                                    .map(|t| {
+                                        let ids = (0..cfg.ihave_ids)
+                                            .map(|_| {
+                                                spam_ids += 1;
+                                                fixtures::bytes(cfg.seed ^ (spam_ids << 24), 20)
+                                            })
+                                            .collect();
+                                        Control::IHave(t.clone(), ids)
+                                    })
+                                    .collect();
+                                frame_body(&crate::raw::encode_rpc(&items))
+                            })
+                            .collect();
+                    }
+                    spam_sent += 1;
+                    let frame = spam_frames[spam_sent % SPAM_FRAMES].clone();
+                    e.send_raw(from, to, frame);
+                    (Vec::new(), Some((350_000, 1)))
+                }
             };
-            e.send_raw(from, to, frame_body(&crate::raw::encode_rpc(&items)));
+            if !items.is_empty() {
+                e.send_raw(from, to, frame_body(&crate::raw::encode_rpc(&items)));
+            }
             if let Some((after, phase)) = next
                 && e.now() + after <= end
             {

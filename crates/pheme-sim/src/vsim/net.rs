@@ -7,6 +7,8 @@ use pheme_spec::GossipKind;
 use rand::Rng;
 use rand::rngs::StdRng;
 
+use super::cost::FrameCost;
+
 /// Regions and the share of nodes in each (roughly where Ethereum's nodes are).
 pub const REGIONS: [(&str, f64); 5] = [
     ("europe", 0.45),
@@ -37,6 +39,8 @@ pub struct NetModel {
     /// Latency jitter: each link's latency is scaled by a factor drawn once from
     /// `1 ± jitter`.
     pub jitter: f64,
+    /// CPU a node spends on each frame it receives, before validation.
+    pub frame_cost: FrameCost,
 }
 
 impl Default for NetModel {
@@ -44,6 +48,7 @@ impl Default for NetModel {
         Self {
             upload_bps: DEFAULT_UPLOAD_BPS,
             jitter: 0.1,
+            frame_cost: FrameCost::default(),
         }
     }
 }
