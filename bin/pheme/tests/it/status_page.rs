@@ -43,20 +43,29 @@ fn observe_keeps_the_selected_topics_and_agents() {
         Some(obs.addr()),
     );
     nodes.publish_every_slot(&chain, 4);
+    // And a peer that never identifies itself.
+    loopback::garbage_sender(&nodes.rt, &chain, obs.addr(), 1);
     let (kept, dropped) = (nodes.peers[0].id.to_string(), nodes.peers[1].id.to_string());
 
     // One topic: beacon_block at the one digest in use.
     obs.wait("one subscribed topic", |o| {
         o.metric("pheme_topics_subscribed") == Some(1.0)
     });
-    // The Lighthouse peer stays and meshes; the other is said goodbye (2, irrelevant network)
-    // once it identified itself.
+    // The Lighthouse peer stays and is in the one mesh; the other is said goodbye (2,
+    // irrelevant network) once it identified itself.
     obs.wait("the agent filter", |o| {
         o.metric("pheme_peers_filtered_total{reason=\"agent\"}") == Some(1.0)
             && o.status().is_some_and(|s| {
-                let peers = status_peers(&s);
-                peers == [kept.clone()]
-                    && s["network"]["mesh_by_kind"]["beacon_block"].as_u64() == Some(1)
+                let peers = s["network"]["peers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let kept_mesh = peers
+                    .iter()
+                    .find(|p| p["peer"] == kept.as_str())
+                    .map(|p| p["mesh"].clone());
+                kept_mesh == Some(serde_json::json!(["beacon_block"]))
+                    && !peers.iter().any(|p| p["peer"] == dropped.as_str())
             })
     });
     assert_eq!(
@@ -89,7 +98,14 @@ fn observe_keeps_the_selected_topics_and_agents() {
     );
     let s = obs.status().unwrap();
     assert!(!status_peers(&s).contains(&dropped), "{s}");
-    assert_eq!(s["network"]["filtered"], 1);
+    // The silent peer goes 15 s after it connected (DEFAULT_IDENTIFY_TIMEOUT).
+    obs.wait("the unidentified peer dropped", |o| {
+        o.metric("pheme_peers_filtered_total{reason=\"unidentified\"}") == Some(1.0)
+    });
+    obs.wait("only the kept peer", |o| {
+        o.status()
+            .is_some_and(|s| status_peers(&s) == [kept.clone()] && s["network"]["filtered"] == 2)
+    });
     drop(nodes);
 }
 
