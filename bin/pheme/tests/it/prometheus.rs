@@ -162,4 +162,5 @@ fn prometheus_answers_every_dashboard_query() {
     drop(prometheus);
     drop(obs);
     drop(nodes);
+    std::fs::remove_dir_all(dir).unwrap();
 }

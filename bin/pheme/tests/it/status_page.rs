@@ -107,6 +107,8 @@ fn observe_keeps_the_selected_topics_and_agents() {
             .is_some_and(|s| status_peers(&s) == [kept.clone()] && s["network"]["filtered"] == 2)
     });
     drop(nodes);
+    drop(obs);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -297,4 +299,6 @@ fn the_status_page_renders_peers_and_score_components_in_chromium() {
         assert!(Path::new(&png).exists());
     }
     drop(nodes);
+    drop(obs);
+    std::fs::remove_dir_all(dir).unwrap();
 }
