@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use libp2p::{Multiaddr, identity::Keypair};
 use pheme_scoring::Profile;
-use pheme_spec::ChainSpec;
+use pheme_spec::{ChainSpec, GossipKind};
 
 use crate::metrics::Metrics;
 use crate::trace::TraceSink;
@@ -36,6 +36,12 @@ pub const DEFAULT_EVENT_QUEUE: usize = 16_384;
 pub const DEFAULT_FORWARD_DELAY: Duration = Duration::from_millis(5);
 /// How long a graylisted or misbehaving peer stays banned.
 pub const DEFAULT_BAN_DURATION: Duration = Duration::from_secs(30 * 60);
+/// How long a peer the [`AgentFilter`] dropped is kept out: not dialled again (discovery or
+/// static), and its inbound connections refused.
+pub const DEFAULT_FILTER_BACKOFF: Duration = Duration::from_secs(30 * 60);
+/// With an agent keep-list, how long a peer may stay connected without identifying itself
+/// (identify runs on connection; every client answers within a second or two).
+pub const DEFAULT_IDENTIFY_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Which gossipsub router the service runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
@@ -91,6 +97,59 @@ pub enum Subnets {
     Attestation(Vec<u64>),
 }
 
+/// Which peers to keep, by the agent version they send in identify (`Lighthouse/v7.1.0/...`,
+/// `Prysm/v6.0.4/...`, `teku/v25.6.0/...`): a peer is kept when its agent contains one of the
+/// `keep` patterns (any agent when there are none) and none of the `drop` patterns, compared
+/// case-insensitively. Peers not kept are said goodbye (`IrrelevantNetwork`) after identify,
+/// counted (`pheme_peers_filtered_total`) and kept out for [`DEFAULT_FILTER_BACKOFF`]; with a
+/// keep-list, peers that do not identify within [`DEFAULT_IDENTIFY_TIMEOUT`] go too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentFilter {
+    keep: Vec<String>,
+    drop: Vec<String>,
+}
+
+impl AgentFilter {
+    /// Keeps agents containing any of `keep` (all when empty) and none of `drop`; patterns are
+    /// trimmed and lowercased, empty ones ignored.
+    pub fn new<S: AsRef<str>>(
+        keep: impl IntoIterator<Item = S>,
+        drop: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let clean = |v: &mut dyn Iterator<Item = S>| -> Vec<String> {
+            v.map(|s| s.as_ref().trim().to_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        Self {
+            keep: clean(&mut keep.into_iter()),
+            drop: clean(&mut drop.into_iter()),
+        }
+    }
+
+    /// Whether the filter drops any peer at all.
+    pub fn is_active(&self) -> bool {
+        !self.keep.is_empty() || !self.drop.is_empty()
+    }
+
+    /// Whether a peer must identify itself to stay (there is a keep-list).
+    pub fn needs_agent(&self) -> bool {
+        !self.keep.is_empty()
+    }
+
+    /// Whether a peer with this agent version stays.
+    pub fn keeps(&self, agent: &str) -> bool {
+        let agent = agent.to_lowercase();
+        (self.keep.is_empty() || self.keep.iter().any(|k| agent.contains(k.as_str())))
+            && !self.drop.iter().any(|d| agent.contains(d.as_str()))
+    }
+}
+
+/// The topic kinds a selection may name, for error messages.
+fn known_kinds() -> String {
+    GossipKind::base_names().collect::<Vec<_>>().join(", ")
+}
+
 /// A configuration that [`NetworkConfigBuilder::build`] refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -115,6 +174,12 @@ pub enum ConfigError {
     /// The validation concurrency and deadline must be positive.
     #[error("the validation concurrency and deadline must be positive")]
     Validation,
+    /// A topic selection names no topic kind.
+    #[error("the topic selection is empty (topic kinds are {})", known_kinds())]
+    NoTopicKinds,
+    /// A topic selection names something that is not a topic kind.
+    #[error("unknown topic kind {0:?} (topic kinds are {known}; subnets are chosen apart)", known = known_kinds())]
+    UnknownTopicKind(String),
 }
 
 /// Everything the service needs.
@@ -144,6 +209,10 @@ pub struct NetworkConfig {
     pub(crate) router_seed: Option<u64>,
     pub(crate) peer_exchange: Option<bool>,
     pub(crate) forward_delay: Duration,
+    /// Base names of the topic kinds to subscribe to (`None`: every kind).
+    pub(crate) topic_kinds: Option<Vec<&'static str>>,
+    pub(crate) agent_filter: AgentFilter,
+    pub(crate) agent_version: String,
 }
 
 impl NetworkConfig {
@@ -175,7 +244,11 @@ impl NetworkConfig {
                 router_seed: None,
                 peer_exchange: None,
                 forward_delay: DEFAULT_FORWARD_DELAY,
+                topic_kinds: None,
+                agent_filter: AgentFilter::default(),
+                agent_version: format!("pheme/{}", env!("CARGO_PKG_VERSION")),
             },
+            topic_kinds: None,
         }
     }
 
@@ -188,12 +261,20 @@ impl NetworkConfig {
     pub fn keypair(&self) -> &Keypair {
         &self.keypair
     }
+
+    /// Whether topics of `kind` (a base name) are selected.
+    pub(crate) fn selects(&self, kind: &'static str) -> bool {
+        self.topic_kinds
+            .as_ref()
+            .is_none_or(|kinds| kinds.contains(&kind))
+    }
 }
 
 /// Builds a [`NetworkConfig`]; [`NetworkConfigBuilder::build`] checks it.
 #[derive(Debug, Clone)]
 pub struct NetworkConfigBuilder {
     config: NetworkConfig,
+    topic_kinds: Option<Vec<String>>,
 }
 
 impl NetworkConfigBuilder {
@@ -339,6 +420,27 @@ impl NetworkConfigBuilder {
         self
     }
 
+    /// Subscribes to topics of these kinds only (base names such as `beacon_block`,
+    /// `beacon_attestation`, `data_column_sidecar`; by default every kind), within the
+    /// [`Subnets`] chosen. `build()` refuses names that are not kinds.
+    pub fn topic_kinds<S: Into<String>>(mut self, kinds: impl IntoIterator<Item = S>) -> Self {
+        self.topic_kinds = Some(kinds.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Which peers to keep by their agent version (by default every peer).
+    pub fn agent_filter(mut self, filter: AgentFilter) -> Self {
+        self.config.agent_filter = filter;
+        self
+    }
+
+    /// The agent version identify sends (default `pheme/<version>`): an embedding client
+    /// names itself.
+    pub fn agent_version(mut self, agent: impl Into<String>) -> Self {
+        self.config.agent_version = agent.into();
+        self
+    }
+
     /// Where per-message trace records go.
     pub fn trace(mut self, sink: TraceSink) -> Self {
         self.config.trace = Some(sink);
@@ -371,6 +473,22 @@ impl NetworkConfigBuilder {
         {
             return Err(ConfigError::Subnet(*bad, c.chain.attestation_subnet_count));
         }
+        if let Some(names) = &self.topic_kinds {
+            let mut kinds = Vec::new();
+            for name in names {
+                let name = name.trim();
+                let kind = GossipKind::base_names()
+                    .find(|k| *k == name)
+                    .ok_or_else(|| ConfigError::UnknownTopicKind(name.to_owned()))?;
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+            if kinds.is_empty() {
+                return Err(ConfigError::NoTopicKinds);
+            }
+            c.topic_kinds = Some(kinds);
+        }
         let excess = (c.target_peers as f64 * DEFAULT_PEER_EXCESS).ceil() as usize;
         c.max_peers = c.max_peers.max(c.target_peers + excess);
         if c.active_validators == 0 {
@@ -391,7 +509,7 @@ fn default_validators(chain: &ChainSpec) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
 
     use super::*;
 
@@ -411,8 +529,42 @@ mod tests {
             Err(ConfigError::KeyType)
         ));
         assert!(matches!(
-            b.subnets(Subnets::Attestation(vec![64])).build(),
+            b.clone().subnets(Subnets::Attestation(vec![64])).build(),
             Err(ConfigError::Subnet(64, 64))
         ));
+        let c = b
+            .clone()
+            .topic_kinds(["beacon_block", " data_column_sidecar", "beacon_block"])
+            .build()
+            .unwrap();
+        assert_eq!(
+            c.topic_kinds,
+            Some(vec!["beacon_block", "data_column_sidecar"])
+        );
+        assert!(c.selects("beacon_block") && !c.selects("beacon_attestation"));
+        let e = b.clone().topic_kinds(["beacon_attestation_3"]).build();
+        let Err(ConfigError::UnknownTopicKind(name)) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(name, "beacon_attestation_3");
+        assert!(matches!(
+            b.topic_kinds(Vec::<String>::new()).build(),
+            Err(ConfigError::NoTopicKinds)
+        ));
+    }
+
+    #[test]
+    fn agent_filter_matches_case_insensitive_substrings() {
+        let f = AgentFilter::new(["Lighthouse", " prysm ", ""], ["v5."]);
+        assert!(f.is_active() && f.needs_agent());
+        assert!(f.keeps("Lighthouse/v7.1.0-e42406d/x86_64-linux"));
+        assert!(f.keeps("Prysm/v6.0.4/abc"));
+        assert!(!f.keeps("Prysm/v5.3.0/abc"));
+        assert!(!f.keeps("teku/v25.6.0"));
+        let f = AgentFilter::new(Vec::<String>::new(), vec!["erigon".to_owned()]);
+        assert!(f.is_active() && !f.needs_agent());
+        assert!(f.keeps("nimbus") && !f.keeps("erigon/caplin"));
+        assert!(!AgentFilter::default().is_active());
+        assert!(AgentFilter::default().keeps("anything"));
     }
 }

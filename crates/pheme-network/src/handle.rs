@@ -120,6 +120,31 @@ pub struct NetworkSnapshot {
     pub cached_blocks: usize,
     /// The local ENR (`enr:...`), when discovery runs.
     pub enr: Option<String>,
+    /// Mesh peers per subscribed topic string.
+    pub mesh_by_topic: BTreeMap<String, usize>,
+    /// Peers the agent filter keeps out now.
+    pub filtered: usize,
+}
+
+/// A connected peer: who, where, since when, and its score with every component.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PeerSummary {
+    /// The peer.
+    #[serde(serialize_with = "crate::scores::ser_display")]
+    pub peer: PeerId,
+    /// The agent version it sent in identify (`None` until it identifies).
+    pub agent: Option<String>,
+    /// Whether this node dialled it.
+    pub outbound: bool,
+    /// Its address.
+    #[serde(serialize_with = "crate::scores::ser_display")]
+    pub addr: Multiaddr,
+    /// When it connected, unix milliseconds.
+    pub connected_ms: u64,
+    /// The topics (without digest: `beacon_attestation_3`) whose mesh it is in.
+    pub mesh: Vec<String>,
+    /// Its score and components.
+    pub score: ScoreBreakdown,
 }
 
 pub(crate) enum Command {
@@ -134,6 +159,7 @@ pub(crate) enum Command {
     SetActiveValidators(u64),
     Scores(oneshot::Sender<Vec<ScoreBreakdown>>),
     Snapshot(oneshot::Sender<NetworkSnapshot>),
+    Peers(oneshot::Sender<Vec<PeerSummary>>),
     RouterStats(oneshot::Sender<Option<pheme_router::RouterStats>>),
     Dial(Multiaddr, oneshot::Sender<Result<(), HandleError>>),
     Shutdown(oneshot::Sender<()>),
@@ -165,6 +191,7 @@ impl std::fmt::Debug for Command {
             Command::SetActiveValidators(_) => "SetActiveValidators",
             Command::Scores(_) => "Scores",
             Command::Snapshot(_) => "Snapshot",
+            Command::Peers(_) => "Peers",
             Command::RouterStats(_) => "RouterStats",
             Command::Dial(..) => "Dial",
             Command::Shutdown(_) => "Shutdown",
@@ -259,6 +286,12 @@ impl NetworkHandle {
     /// Peers, meshes and topics now.
     pub async fn snapshot(&self) -> Result<NetworkSnapshot, HandleError> {
         self.ask(Command::Snapshot).await
+    }
+
+    /// Every connected peer with its agent, address and score components (one pass over the
+    /// peers on the service's task: poll it every few seconds, not per request).
+    pub async fn peers(&self) -> Result<Vec<PeerSummary>, HandleError> {
+        self.ask(Command::Peers).await
     }
 
     /// The counters of Pheme's router (`None` with libp2p-gossipsub).

@@ -88,13 +88,14 @@ pub mod transform;
 mod validation;
 
 pub use config::{
-    ConfigError, DEFAULT_BAN_DURATION, DEFAULT_EVENT_QUEUE, DEFAULT_FORWARD_DELAY,
-    DEFAULT_PEER_EXCESS, DEFAULT_PORT, DEFAULT_TARGET_PEERS, DEFAULT_VALIDATION_DEADLINE,
-    DEFAULT_VALIDATION_QUEUE, NetworkConfig, NetworkConfigBuilder, RouterKind, Subnets,
-    UnknownRouter, default_validation_concurrency,
+    AgentFilter, ConfigError, DEFAULT_BAN_DURATION, DEFAULT_EVENT_QUEUE, DEFAULT_FILTER_BACKOFF,
+    DEFAULT_FORWARD_DELAY, DEFAULT_IDENTIFY_TIMEOUT, DEFAULT_PEER_EXCESS, DEFAULT_PORT,
+    DEFAULT_TARGET_PEERS, DEFAULT_VALIDATION_DEADLINE, DEFAULT_VALIDATION_QUEUE, NetworkConfig,
+    NetworkConfigBuilder, RouterKind, Subnets, UnknownRouter, default_validation_concurrency,
 };
 pub use handle::{
-    GossipReceived, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot, PublishFailed,
+    GossipReceived, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot, PeerSummary,
+    PublishFailed,
 };
 pub use metrics::{DESCRIPTIONS as METRIC_DESCRIPTIONS, Metrics, SharedRecorder};
 pub use pheme_gossip::{

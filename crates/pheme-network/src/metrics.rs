@@ -104,6 +104,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ("pheme_dials_total", "Outbound dials, by outcome"),
     ("pheme_goodbyes_sent_total", "Goodbyes sent, by reason"),
     ("pheme_peers_banned_total", "Peers banned, by reason"),
+    (
+        "pheme_peers_filtered_total",
+        "Peers dropped by the agent filter, by reason (agent, unidentified)",
+    ),
     ("pheme_trace_records_dropped_total", "Trace records dropped"),
     (
         "pheme_events_dropped_total",
@@ -156,7 +160,42 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Counters whose label sets are known in advance, registered at zero when the service starts:
+/// Prometheus shows a counter that has not moved yet as 0 (and `rate()` over it as 0) instead of
+/// no series at all, so a dashboard panel reads "none" rather than "no data".
+const ZERO_SERIES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "pheme_gossip_queue_dropped_total",
+        &[("reason", "queue_full")],
+    ),
+    (
+        "pheme_gossip_queue_dropped_total",
+        &[("reason", "validation_stopped")],
+    ),
+    ("pheme_trace_records_dropped_total", &[]),
+    ("pheme_events_dropped_total", &[]),
+    ("pheme_peers_banned_total", &[("reason", "graylisted")]),
+    ("pheme_peers_banned_total", &[("reason", "rpc_strikes")]),
+    ("pheme_peers_filtered_total", &[("reason", "agent")]),
+    ("pheme_peers_filtered_total", &[("reason", "unidentified")]),
+    // The goodbye codes Pheme sends: client shutdown, irrelevant network, fault, bad score.
+    ("pheme_goodbyes_sent_total", &[("reason", "1")]),
+    ("pheme_goodbyes_sent_total", &[("reason", "2")]),
+    ("pheme_goodbyes_sent_total", &[("reason", "3")]),
+    ("pheme_goodbyes_sent_total", &[("reason", "250")]),
+    ("pheme_dials_total", &[("outcome", "started")]),
+    ("pheme_dials_total", &[("outcome", "refused")]),
+    ("pheme_dials_total", &[("outcome", "error")]),
+];
+
 impl Metrics {
+    /// Registers the counters of [`ZERO_SERIES`] (at zero: registering does not count).
+    pub(crate) fn register_zeros(&self) {
+        for (name, labels) in ZERO_SERIES {
+            self.count(name, labels, 0);
+        }
+    }
+
     /// Metrics recorded on `recorder`; `None` records nothing.
     pub fn new(recorder: Option<SharedRecorder>) -> Self {
         if let Some(r) = &recorder {

@@ -53,7 +53,7 @@ pub struct TopicComponents {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScoreBreakdown {
     /// The peer.
-    #[serde(serialize_with = "ser_peer")]
+    #[serde(serialize_with = "ser_display")]
     pub peer: PeerId,
     /// The router's total.
     pub total: f64,
@@ -126,8 +126,12 @@ impl ScoreBreakdown {
     }
 }
 
-fn ser_peer<S: serde::Serializer>(p: &PeerId, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(p)
+/// Serialises anything displayable (peer ids, multiaddrs) as its text.
+pub(crate) fn ser_display<T: std::fmt::Display, S: serde::Serializer>(
+    v: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
 }
 
 #[derive(Debug, Default)]

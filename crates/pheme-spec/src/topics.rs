@@ -83,6 +83,12 @@ impl GossipKind {
         })
     }
 
+    /// Every kind's base name (without subnet), in [`GossipKind`] order: the names a topic
+    /// selection (`pheme observe --topics`) is made of.
+    pub fn base_names() -> impl Iterator<Item = &'static str> {
+        NAMES.iter().map(|(name, _)| *name)
+    }
+
     /// The kind's base name without subnet (`beacon_attestation` for every attestation subnet).
     pub fn base_name(self) -> &'static str {
         NAMES[self.row().0].0

@@ -5,7 +5,7 @@
 //!   and real SSZ messages of every topic kind that pass (or fail) the stateless checks.
 //! - [`raw`]: raw `/meshsub/1.1.0` speakers that send control messages no gossipsub router
 //!   would (GRAFT floods, IHAVE spam), over `libp2p-stream`, with the RPC types of
-//!   `pheme-router`'s wire module.
+//!   `pheme-router`'s wire module; and a plain libp2p-gossipsub that publishes any bytes.
 //!
 //! ```
 //! use pheme_testkit::fixtures;
@@ -20,3 +20,23 @@
 
 pub mod fixtures;
 pub mod raw;
+
+use std::time::Duration;
+
+/// Polls `f` every 100 ms until it returns `Some`, or `timeout` passes (`None`).
+pub async fn wait_for<T, F, Fut>(timeout: Duration, mut f: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,7 +1,8 @@
 //! Raw attackers: swarms that speak `/meshsub/1.1.0` themselves (over `libp2p-stream`), so they
 //! can send control messages no gossipsub router would: GRAFTs during a prune backoff, IHAVEs of
 //! messages they do not have. They accept the honest node's own gossipsub streams (and read them
-//! to the end) so the honest node keeps gossipsub on for them.
+//! to the end) so the honest node keeps gossipsub on for them. And [`gossipsub`]: plain
+//! libp2p-gossipsub without a transform, which publishes whatever bytes it is given.
 //!
 //! The RPC is protobuf (gossipsub's `rpc.proto`, proto2) behind an unsigned-varint length,
 //! through `pheme-router`'s prost types.
@@ -26,6 +27,43 @@ pub enum RawError {
     /// The meshsub protocol was already registered on the stream behaviour.
     #[error("meshsub already registered")]
     AlreadyRegistered(#[source] libp2p_stream::AlreadyRegistered),
+    /// libp2p-gossipsub refused its configuration.
+    #[error("gossipsub config")]
+    GossipsubConfig(#[source] libp2p::gossipsub::ConfigBuilderError),
+    /// libp2p-gossipsub refused to start (its error is a fixed message).
+    #[error("gossipsub: {0}")]
+    Gossipsub(&'static str),
+}
+
+/// libp2p-gossipsub as an attacker runs it: anonymous, no transform (it publishes whatever
+/// bytes it is given), message-ids from the data, frames up to 64 MiB, and every topic of a
+/// node's first RPC taken (a Pheme node on every subnet announces hundreds at once, more than
+/// libp2p-gossipsub's default takes).
+pub type RawGossipsub = libp2p::gossipsub::Behaviour<
+    libp2p::gossipsub::IdentityTransform,
+    libp2p::gossipsub::MaxCountSubscriptionFilter<libp2p::gossipsub::AllowAllSubscriptionFilter>,
+>;
+
+/// A [`RawGossipsub`].
+pub fn gossipsub() -> Result<RawGossipsub, RawError> {
+    use libp2p::gossipsub;
+    let config = gossipsub::ConfigBuilder::default()
+        .max_transmit_size(64 << 20)
+        .validation_mode(gossipsub::ValidationMode::Anonymous)
+        .message_id_fn(|m: &gossipsub::Message| gossipsub::MessageId::from(m.data.clone()))
+        .build()
+        .map_err(RawError::GossipsubConfig)?;
+    let filter = gossipsub::MaxCountSubscriptionFilter {
+        filter: gossipsub::AllowAllSubscriptionFilter {},
+        max_subscribed_topics: 10_000,
+        max_subscriptions_per_request: 10_000,
+    };
+    gossipsub::Behaviour::new_with_subscription_filter(
+        gossipsub::MessageAuthenticity::Anonymous,
+        config,
+        filter,
+    )
+    .map_err(RawError::Gossipsub)
 }
 
 /// A swarm on TCP (noise, yamux) with `behaviour`, as the raw attackers and Sybils dial.

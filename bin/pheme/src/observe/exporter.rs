@@ -1,5 +1,6 @@
 //! The `/metrics` endpoint: Pheme's metrics (a `metrics` recorder rendered by
-//! metrics-exporter-prometheus) followed by libp2p's (a prometheus-client registry).
+//! metrics-exporter-prometheus) followed by libp2p's (a prometheus-client registry); beside it
+//! the live status page, `/status` over `/status.json` (see [`super::status`]).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -11,6 +12,7 @@ use metrics_util::MetricKindMask;
 use pheme_network::SharedRecorder;
 use prometheus_client::registry::Registry;
 
+use super::status::{self, Board};
 use crate::error::CliError;
 
 /// Buckets of arrival-to-verdict times, seconds.
@@ -29,6 +31,7 @@ const SCORE_BUCKETS: &[f64] = &[
 #[derive(Clone)]
 pub struct Server {
     libp2p: Arc<OnceLock<Registry>>,
+    status: Arc<OnceLock<Arc<Board>>>,
 }
 
 impl Server {
@@ -36,6 +39,25 @@ impl Server {
     pub fn set_libp2p(&self, registry: Registry) {
         let _ = self.libp2p.set(registry);
     }
+
+    /// Serves the status page from `board` (once the node is up).
+    pub fn set_status(&self, board: Arc<Board>) {
+        let _ = self.status.set(board);
+    }
+}
+
+fn response(
+    body: String,
+    content_type: &'static str,
+) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+    let mut r = tiny_http::Response::from_string(body);
+    if let Ok(h) = tiny_http::Header::from_bytes(&b"Content-Type"[..], content_type.as_bytes()) {
+        r.add_header(h);
+    }
+    if let Ok(h) = tiny_http::Header::from_bytes(&b"Cache-Control"[..], &b"no-store"[..]) {
+        r.add_header(h);
+    }
+    r
 }
 
 fn render(handle: &PrometheusHandle, libp2p: &OnceLock<Registry>) -> String {
@@ -71,8 +93,10 @@ pub fn start(addr: SocketAddr) -> Result<(SharedRecorder, Server), CliError> {
     })?;
     let server = Server {
         libp2p: Arc::new(OnceLock::new()),
+        status: Arc::new(OnceLock::new()),
     };
     let libp2p = server.libp2p.clone();
+    let status = server.status.clone();
     let upkeep = handle.clone();
     std::thread::Builder::new()
         .name("pheme-metrics-upkeep".into())
@@ -90,19 +114,27 @@ pub fn start(addr: SocketAddr) -> Result<(SharedRecorder, Server), CliError> {
         .name("pheme-metrics".into())
         .spawn(move || {
             for request in http.incoming_requests() {
-                let response = if request.url() == "/metrics" {
-                    let header = tiny_http::Header::from_bytes(
-                        &b"Content-Type"[..],
-                        &b"text/plain; version=0.0.4; charset=utf-8"[..],
-                    );
-                    let body = render(&handle, &libp2p);
-                    let mut r = tiny_http::Response::from_string(body);
-                    if let Ok(h) = header {
-                        r.add_header(h);
+                let path = request.url().split('?').next().unwrap_or_default();
+                let response = match (path, status.get()) {
+                    ("/metrics", _) => response(
+                        render(&handle, &libp2p),
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    ),
+                    ("/" | "/status", Some(_)) => {
+                        response(status::PAGE.to_owned(), "text/html; charset=utf-8")
                     }
-                    r
-                } else {
-                    tiny_http::Response::from_string("see /metrics\n").with_status_code(404)
+                    ("/status.json", Some(board)) => {
+                        response(board.json(), "application/json; charset=utf-8")
+                    }
+                    ("/" | "/status" | "/status.json", None) => {
+                        response("starting\n".into(), "text/plain; charset=utf-8")
+                            .with_status_code(503)
+                    }
+                    _ => response(
+                        "see /metrics and /status\n".into(),
+                        "text/plain; charset=utf-8",
+                    )
+                    .with_status_code(404),
                 };
                 let _ = request.respond(response);
             }
@@ -111,6 +143,6 @@ pub fn start(addr: SocketAddr) -> Result<(SharedRecorder, Server), CliError> {
             path: "metrics thread".into(),
             source: e,
         })?;
-    tracing::info!(target: "pheme::observe", %addr, "metrics on /metrics");
+    tracing::info!(target: "pheme::observe", %addr, "metrics on /metrics, status page on /status");
     Ok((Arc::new(recorder), server))
 }

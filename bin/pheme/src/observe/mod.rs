@@ -2,6 +2,8 @@
 //! a beacon node, validates what it can and exports what it sees.
 
 mod exporter;
+mod selection;
+mod status;
 mod summary;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -73,6 +75,8 @@ pub struct ObserveArgs {
     /// The gossipsub router: `pheme` (Pheme's own) or `libp2p` (libp2p-gossipsub 0.50).
     #[arg(long, default_value = "pheme")]
     router: pheme_network::RouterKind,
+    #[command(flatten)]
+    selection: selection::SelectionArgs,
 }
 
 fn subnets(arg: &str, chain: &ChainSpec) -> Result<Subnets, CliError> {
@@ -190,6 +194,7 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
         .active_validators(validators)
         .ip_colocation_whitelist(args.trusted_ips.clone())
         .router(args.router);
+    builder = args.selection.apply(builder);
     for addr in listen_addrs(args.listen, args.port) {
         builder = builder.listen(addr);
     }
@@ -223,9 +228,21 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
     let (handle, mut events) =
         pheme_network::spawn(config, pheme_gossip::NoState, Some(&mut registry))
             .map_err(|e| CliError::Usage(e.to_string()))?;
-    if let Some(server) = &exporter {
+    let mut traffic = status::Traffic::default();
+    let board = exporter.as_ref().map(|server| {
         server.set_libp2p(registry);
-    }
+        let board = std::sync::Arc::new(status::Board::new(serde_json::json!({
+            "peer_id": handle.local_peer_id().to_string(),
+            "network": chain.name,
+            "router": args.router,
+            "version": env!("CARGO_PKG_VERSION"),
+            "selection": args.selection.describe(),
+        })));
+        tokio::spawn(status::refresh_network(board.clone(), handle.clone()));
+        server.set_status(board.clone());
+        board
+    });
+    let mut status_tick = tokio::time::interval(status::REFRESH);
     tracing::info!(
         target: "pheme::observe",
         network = %chain.name,
@@ -247,7 +264,12 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
         };
         tokio::select! {
             event = events.recv() => match event {
-                Some(NetworkEvent::Gossip(g)) => tally.gossip(&g.outcome),
+                Some(NetworkEvent::Gossip(g)) => {
+                    tally.gossip(&g.outcome);
+                    if board.is_some() {
+                        traffic.gossip(&g);
+                    }
+                }
                 Some(other) => tally.other(&other),
                 None => break,
             },
@@ -262,6 +284,11 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
                 }
                 if let Some(sink) = &trace_sink && sink.dropped() > 0 {
                     tracing::warn!(target: "pheme::trace", dropped = sink.dropped(), "trace records dropped");
+                }
+            }
+            _ = status_tick.tick(), if board.is_some() => {
+                if let Some(b) = &board {
+                    b.set_traffic(&traffic);
                 }
             }
             _ = tokio::signal::ctrl_c() => {

@@ -15,4 +15,7 @@ mod interop;
 mod interop_bad_peer;
 mod interop_relay;
 mod lodestar;
+mod loopback;
 mod observe;
+mod prometheus;
+mod status_page;

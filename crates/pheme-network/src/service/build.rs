@@ -94,7 +94,7 @@ pub fn spawn<S: StatefulValidator + 'static>(
     // Identify carries a signed peer record, which Pheme's router offers in peer exchange.
     let identify = identify::Behaviour::new(
         identify::Config::new_with_signed_peer_record(IDENTIFY_PROTOCOL.into(), &keypair)
-            .with_agent_version(format!("pheme/{}", env!("CARGO_PKG_VERSION"))),
+            .with_agent_version(config.agent_version.clone()),
     );
     let limits = connection_limits::Behaviour::new(
         connection_limits::ConnectionLimits::default()
@@ -145,6 +145,7 @@ pub fn spawn<S: StatefulValidator + 'static>(
             })?;
     }
 
+    config.metrics.register_zeros();
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (events_tx, events_rx) = mpsc::channel(config.event_queue);
     let (inbound_tx, inbound_rx) = mpsc::channel(config.validation_queue);
@@ -245,6 +246,7 @@ pub fn spawn<S: StatefulValidator + 'static>(
         committees: committees_tx,
         peers: HashMap::new(),
         banned: HashMap::new(),
+        filtered: HashMap::new(),
         static_peers: config
             .peers
             .iter()
@@ -302,6 +304,10 @@ pub(super) fn kinds_by_digest(
 ) -> Vec<(DigestEpoch, Vec<GossipKind>)> {
     digests
         .iter()
-        .map(|d| (*d, kinds_for(chain, d, &config.subnets)))
+        .map(|d| {
+            let mut kinds = kinds_for(chain, d, &config.subnets);
+            kinds.retain(|k| config.selects(k.base_name()));
+            (*d, kinds)
+        })
         .collect()
 }

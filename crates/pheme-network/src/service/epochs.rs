@@ -120,7 +120,8 @@ impl Service {
     }
 
     /// Custody groups advertised: every group for an all-subnets node from fulu on (it takes
-    /// every data-column subnet), the spec's minimum otherwise; none before fulu.
+    /// every data-column subnet) unless its topic selection leaves columns out, the spec's
+    /// minimum otherwise; none before fulu.
     pub(super) fn custody_groups(&self) -> u64 {
         let fulu = self
             .kinds
@@ -128,8 +129,10 @@ impl Service {
             .is_some_and(|(d, _)| d.fork >= pheme_spec::Fork::Fulu);
         match (&self.config.subnets, fulu) {
             (_, false) => 0,
-            (Subnets::All, true) => pheme_spec::NUMBER_OF_CUSTODY_GROUPS,
-            (Subnets::Attestation(_), true) => CUSTODY_REQUIREMENT,
+            (Subnets::All, true) if self.config.selects("data_column_sidecar") => {
+                pheme_spec::NUMBER_OF_CUSTODY_GROUPS
+            }
+            (_, true) => CUSTODY_REQUIREMENT,
         }
     }
 

@@ -89,6 +89,9 @@ struct Service {
     scores: ScoreTracker,
     peers: HashMap<PeerId, PeerState>,
     banned: HashMap<PeerId, Instant>,
+    /// Peers the agent filter dropped: until when they are kept out, and their address (so a
+    /// static peer is not redialled either).
+    filtered: HashMap<PeerId, (Instant, Multiaddr)>,
     static_peers: Vec<(Multiaddr, Option<Instant>)>,
     last_scores: HashMap<PeerId, f64>,
     /// Whether the validation task was found gone (logged once).
@@ -185,6 +188,7 @@ impl Service {
                 ..
             })) => {
                 tracing::debug!(target: "pheme::network::peers", peer = %peer_id, agent = %info.agent_version, "identified");
+                self.on_identified(peer_id, info.agent_version);
                 if let (Some(envelope), Some(m)) = (
                     info.signed_peer_record,
                     self.swarm.behaviour_mut().meshsub.as_mut(),
@@ -214,6 +218,9 @@ impl Service {
                         PeerState {
                             addr: addr.clone(),
                             outbound,
+                            agent: None,
+                            since: Instant::now(),
+                            since_ms: unix_now_ms(),
                         },
                     );
                     tracing::debug!(target: "pheme::network::peers", peer = %peer_id, %addr, outbound, "connected");
@@ -323,6 +330,9 @@ impl Service {
             }
             Command::Snapshot(reply) => {
                 let _ = reply.send(self.snapshot());
+            }
+            Command::Peers(reply) => {
+                let _ = reply.send(self.peer_summaries(Instant::now()));
             }
             Command::RouterStats(reply) => {
                 let stats = self

@@ -12,6 +12,7 @@ use pheme_spec::GossipKind;
 use tokio::sync::mpsc;
 
 use super::{REDIAL_INTERVAL, SCORE_EVENT_DELTA, Service};
+use crate::config::{DEFAULT_FILTER_BACKOFF, DEFAULT_IDENTIFY_TIMEOUT};
 use crate::discovery::Wants;
 use crate::handle::NetworkEvent;
 use crate::rpc::GoodbyeReason;
@@ -19,6 +20,11 @@ use crate::rpc::GoodbyeReason;
 pub(super) struct PeerState {
     pub(super) addr: Multiaddr,
     pub(super) outbound: bool,
+    /// The agent version from identify.
+    pub(super) agent: Option<String>,
+    pub(super) since: Instant,
+    /// When it connected, unix milliseconds.
+    pub(super) since_ms: u64,
 }
 
 pub(crate) fn ip_of(addr: &Multiaddr) -> Option<IpAddr> {
@@ -45,8 +51,39 @@ pub(super) fn strip_p2p(addr: &Multiaddr) -> Multiaddr {
 }
 
 impl Service {
+    /// Identify told the peer's agent version: the agent filter keeps the peer or drops it.
+    pub(super) fn on_identified(&mut self, peer: PeerId, agent: String) {
+        let Some(state) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let keep = self.config.agent_filter.keeps(&agent);
+        state.agent = Some(agent);
+        if !keep {
+            self.filter_out(peer, "agent");
+        }
+    }
+
+    /// Says goodbye to a peer the agent filter does not keep, and keeps it out for
+    /// [`DEFAULT_FILTER_BACKOFF`].
+    fn filter_out(&mut self, peer: PeerId, reason: &'static str) {
+        let Some(state) = self.peers.get(&peer) else {
+            return;
+        };
+        if self.filtered.contains_key(&peer) {
+            return;
+        }
+        tracing::info!(target: "pheme::network::peers", %peer, agent = ?state.agent, reason, "dropped by the agent filter");
+        self.config
+            .metrics
+            .count("pheme_peers_filtered_total", &[("reason", reason)], 1);
+        let addr = state.addr.clone();
+        self.filtered
+            .insert(peer, (Instant::now() + DEFAULT_FILTER_BACKOFF, addr));
+        self.goodbye(peer, GoodbyeReason::IrrelevantNetwork, true);
+    }
+
     pub(super) fn manage_peers(&mut self, now: Instant) {
-        // Bans run out.
+        // Bans and agent-filter backoffs run out.
         let expired: Vec<PeerId> = self
             .banned
             .iter()
@@ -55,7 +92,35 @@ impl Service {
             .collect();
         for p in expired {
             self.banned.remove(&p);
-            self.swarm.behaviour_mut().blocked.unblock_peer(p);
+            if !self.filtered.contains_key(&p) {
+                self.swarm.behaviour_mut().blocked.unblock_peer(p);
+            }
+        }
+        let expired: Vec<PeerId> = self
+            .filtered
+            .iter()
+            .filter(|(_, (until, _))| *until <= now)
+            .map(|(p, _)| *p)
+            .collect();
+        for p in expired {
+            self.filtered.remove(&p);
+            if !self.banned.contains_key(&p) {
+                self.swarm.behaviour_mut().blocked.unblock_peer(p);
+            }
+        }
+        // With a keep-list, peers that never say who they are go.
+        if self.config.agent_filter.needs_agent() {
+            let silent: Vec<PeerId> = self
+                .peers
+                .iter()
+                .filter(|(_, s)| {
+                    s.agent.is_none() && now.duration_since(s.since) >= DEFAULT_IDENTIFY_TIMEOUT
+                })
+                .map(|(p, _)| *p)
+                .collect();
+            for p in silent {
+                self.filter_out(p, "unidentified");
+            }
         }
         // Graylisted peers go.
         if self.config.scoring {
@@ -82,8 +147,10 @@ impl Service {
             }
         }
         // Static peers stay dialled.
-        let connected: HashSet<Multiaddr> =
+        let mut connected: HashSet<Multiaddr> =
             self.peers.values().map(|p| strip_p2p(&p.addr)).collect();
+        // A static peer the agent filter dropped waits for its backoff like any other.
+        connected.extend(self.filtered.values().map(|(_, a)| strip_p2p(a)));
         for i in 0..self.static_peers.len() {
             let (addr, last) = self.static_peers[i].clone();
             if connected.contains(&strip_p2p(&addr))
@@ -170,6 +237,7 @@ impl Service {
             if info.peer_id == me
                 || self.peers.contains_key(&info.peer_id)
                 || self.banned.contains_key(&info.peer_id)
+                || self.filtered.contains_key(&info.peer_id)
                 || self.swarm.is_connected(&info.peer_id)
             {
                 continue;

@@ -1,17 +1,22 @@
 //! What the service shows: its snapshot and the metrics published every tick.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
+use libp2p::PeerId;
+
 use super::Service;
-use crate::handle::NetworkSnapshot;
+use crate::handle::{NetworkSnapshot, PeerSummary};
 
 impl Service {
     pub(super) fn snapshot(&self) -> NetworkSnapshot {
         let mut mesh: BTreeMap<&'static str, usize> = BTreeMap::new();
+        let mut mesh_by_topic = BTreeMap::new();
         for topic in &self.subscribed {
             if let Ok(t) = topic.parse::<pheme_codec::GossipTopic>() {
-                *mesh.entry(t.kind.base_name()).or_default() += self.gs_mesh(topic).len();
+                let n = self.gs_mesh(topic).len();
+                *mesh.entry(t.kind.base_name()).or_default() += n;
+                mesh_by_topic.insert(topic.clone(), n);
             }
         }
         NetworkSnapshot {
@@ -26,7 +31,36 @@ impl Service {
             subscribed: self.subscribed.iter().map(|t| t.to_string()).collect(),
             cached_blocks: self.rpc.cache.len(),
             enr: self.enr.lock().ok().and_then(|e| e.clone()),
+            mesh_by_topic,
+            filtered: self.filtered.len(),
         }
+    }
+
+    /// Every connected peer with its score components and the meshes it is in.
+    pub(super) fn peer_summaries(&self, now: Instant) -> Vec<PeerSummary> {
+        let mut meshes: HashMap<PeerId, Vec<String>> = HashMap::new();
+        let mut topics: Vec<&String> = self.subscribed.iter().collect();
+        topics.sort();
+        for topic in topics {
+            let Ok(t) = topic.parse::<pheme_codec::GossipTopic>() else {
+                continue;
+            };
+            for p in self.gs_mesh(topic) {
+                meshes.entry(p).or_default().push(t.kind.to_string());
+            }
+        }
+        self.peers
+            .iter()
+            .map(|(peer, state)| PeerSummary {
+                peer: *peer,
+                agent: state.agent.clone(),
+                outbound: state.outbound,
+                addr: state.addr.clone(),
+                connected_ms: state.since_ms,
+                mesh: meshes.remove(peer).unwrap_or_default(),
+                score: self.gs_breakdown(peer, now),
+            })
+            .collect()
     }
 
     pub(super) fn publish_metrics(&mut self, now: Instant) {

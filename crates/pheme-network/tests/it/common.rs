@@ -121,22 +121,7 @@ pub fn varint(n: u64) -> Vec<u8> {
 }
 
 /// Polls `f` until it returns Some, or the timeout passes.
-pub async fn wait_for<T, F, Fut>(timeout: Duration, mut f: F) -> Option<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if let Some(v) = f().await {
-            return Some(v);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+pub use pheme_testkit::wait_for;
 
 /// Deterministic pseudo-random bytes.
 pub fn bytes(seed: u64, n: usize) -> Vec<u8> {
@@ -199,32 +184,10 @@ pub fn invalid_messages(slot: u64, seed: u64) -> Vec<(GossipKind, Vec<u8>)> {
     fixtures::invalid_messages(slot, seed).unwrap()
 }
 
-/// libp2p-gossipsub as an attacker runs it: anonymous, no transform (it publishes whatever
-/// bytes it is given), message-ids from the data, frames up to 64 MiB, and every topic of a
-/// node's first RPC taken (the node announces dozens at once).
-pub type RawGossipsub = libp2p::gossipsub::Behaviour<
-    libp2p::gossipsub::IdentityTransform,
-    libp2p::gossipsub::MaxCountSubscriptionFilter<libp2p::gossipsub::AllowAllSubscriptionFilter>,
->;
+/// libp2p-gossipsub as an attacker runs it (see [`pheme_testkit::raw::RawGossipsub`]).
+pub use pheme_testkit::raw::RawGossipsub;
 
 /// A [`RawGossipsub`].
 pub fn raw_gossipsub() -> RawGossipsub {
-    use libp2p::gossipsub;
-    let config = gossipsub::ConfigBuilder::default()
-        .max_transmit_size(64 << 20)
-        .validation_mode(gossipsub::ValidationMode::Anonymous)
-        .message_id_fn(|m: &gossipsub::Message| gossipsub::MessageId::from(m.data.clone()))
-        .build()
-        .unwrap();
-    let filter = gossipsub::MaxCountSubscriptionFilter {
-        filter: gossipsub::AllowAllSubscriptionFilter {},
-        max_subscribed_topics: 10_000,
-        max_subscriptions_per_request: 10_000,
-    };
-    gossipsub::Behaviour::new_with_subscription_filter(
-        gossipsub::MessageAuthenticity::Anonymous,
-        config,
-        filter,
-    )
-    .unwrap()
+    pheme_testkit::raw::gossipsub().unwrap()
 }
