@@ -169,12 +169,19 @@ pub fn predict(cfg: &SimConfig, preset: &ScorePreset, report: &SanityReport) -> 
             }
         }
         Scenario::IhaveSpam => {
-            // One RPC with an IHAVE of 10 ids per topic every 350 ms, answered by one IWANT
-            // that carries one promise (a random id of it must arrive: go-libp2p-pubsub and
-            // Pheme's router track one per IWANT). Below the gossip threshold no more IWANTs
-            // go out, but the promises already made (one follow-up time's worth) still break.
-            let rate_per_ms = 1.0 / 350.0;
-            let followup = preset.gossipsub.iwant_followup_time_ms as f64;
+            // One RPC with an IHAVE of `ihave_ids` ids per topic (two topics) every 350 ms,
+            // answered by one IWANT that carries one promise (a random id of it must arrive:
+            // go-libp2p-pubsub and Pheme's router track one per IWANT) while the ids asked in
+            // this heartbeat stay under `max_ihave_length`: at that limit only the first IHAVE
+            // of a heartbeat draws one. Below the gossip threshold no more IWANTs go out, but
+            // the promises already made (one follow-up time's worth) still break.
+            let g = &preset.gossipsub;
+            let heartbeat = g.heartbeat_interval_ms.max(1) as f64;
+            let ids = (2 * cfg.ihave_ids).max(1) as f64;
+            let ihaves = (heartbeat / 350.0).min(g.max_ihave_messages_heartbeat as f64);
+            let iwants = ihaves.min((g.max_ihave_length as f64 / ids).ceil().max(1.0));
+            let rate_per_ms = iwants / heartbeat;
+            let followup = g.iwant_followup_time_ms as f64;
             let gossip = p7_count(preset, preset.thresholds.gossip_threshold);
             let gray = p7_count(preset, graylist);
             let reach = match (gossip, gray) {
@@ -187,10 +194,16 @@ pub fn predict(cfg: &SimConfig, preset: &ScorePreset, report: &SanityReport) -> 
                     .filter(|_| reach)
                     .map(|c| (followup + c / rate_per_ms) as u64),
                 basis: format!(
-                    "P7 arithmetic: one broken promise per IWANT (every 350 ms) after the {:.0} s follow-up, {:.0} to go below gossip, {:.0} to graylist",
+                    "P7 arithmetic: one broken promise per IWANT (one every {:.0} ms) after the {:.0} s follow-up, {:.0} to go below gossip, {:.0} to graylist{}",
+                    1.0 / rate_per_ms,
                     followup / 1_000.0,
                     gossip.unwrap_or(f64::NAN),
-                    gray.unwrap_or(f64::NAN)
+                    gray.unwrap_or(f64::NAN),
+                    if reach {
+                        ""
+                    } else {
+                        "; below gossip its IHAVEs are ignored before enough promises are out to graylist it"
+                    }
                 ),
             }
         }
@@ -231,5 +244,21 @@ mod tests {
         assert!(!preset.gossipsub.flood_publish);
         assert_eq!(preset.gossipsub.mesh_n, 5);
         assert_eq!(ms, (n as f64 / 1.25 * DEFAULT_SLOT_MS as f64).ceil() as u64);
+    }
+
+    #[test]
+    fn ihave_spam_at_the_limit_draws_half_the_promises_and_is_never_graylisted() {
+        let mut cfg = SimConfig::new(Scenario::IhaveSpam);
+        let (_, _, preset, report) = crate::run::derive_preset(&cfg).expect("preset");
+        let few = predict(&cfg, &preset, &report);
+        cfg.ihave_ids = 2_500;
+        let full = predict(&cfg, &preset, &report);
+        // Ten ids: each IHAVE (every 350 ms) draws an IWANT; 5,000: only a heartbeat's first
+        // (700 ms), and below the gossip threshold too few promises are out to reach graylist.
+        let (a, b) = (few.below_zero_ms.unwrap(), full.below_zero_ms.unwrap());
+        let followup = preset.gossipsub.iwant_followup_time_ms;
+        assert_eq!((b - followup) / 10, (a - followup) * 2 / 10, "{a} {b}");
+        assert!(few.graylist_ms.is_some(), "{few:?}");
+        assert_eq!(full.graylist_ms, None, "{full:?}");
     }
 }
