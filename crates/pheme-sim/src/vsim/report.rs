@@ -73,7 +73,10 @@ pub fn markdown(reports: &[VirtualReport], ctx: &ReportContext) -> String {
          +2/3, each by a seeded honest node\n\
          - each honest node dials {} others; each attacker connects to {} honest nodes\n\
          - network: five regions, one-way latency 10-140 ms with ±10 % jitter per link; {} Mbit/s \
-         upload per node; validation 5 ms a block, 1.5 ms an aggregate, 0.8 ms an attestation\n\
+         upload per node; validation 5 ms a block, 1.5 ms an aggregate, 0.8 ms an attestation; \
+         each received frame {:.1} µs + {:.1} ns a message byte + {:.1} ns a control byte of the \
+         node's CPU ({:.1} µs from a graylisted peer), as measured on Pheme's router\n\
+         - IHAVE spam: {} unknown ids per topic, two topics, every 350 ms\n\
          {}- machine: {}; all runs {} s\n\n",
         c.honest,
         c.sybils,
@@ -89,6 +92,11 @@ pub fn markdown(reports: &[VirtualReport], ctx: &ReportContext) -> String {
         c.honest_degree,
         c.sybil_degree,
         ctx.net.upload_bps / 1_000_000,
+        ctx.net.frame_cost.base_ns / 1e3,
+        ctx.net.frame_cost.message_byte_ns,
+        ctx.net.frame_cost.control_byte_ns,
+        ctx.net.frame_cost.graylisted_ns / 1e3,
+        c.ihave_ids,
         departures(c),
         ctx.machine,
         ctx.wall_s,
