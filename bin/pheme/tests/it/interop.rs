@@ -54,10 +54,22 @@ fn scenario(name: &str, fork: &str, base_port: u16, pheme_port: u16) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Lodestar's view of Pheme, half-way.
+    // Lodestar's view of Pheme, half-way (its REST API answers without `data` for a moment
+    // when the machine is loaded: asked again for up to 20 s).
     std::thread::sleep(Duration::from_secs(40));
-    let peers = get(&format!("{rest}/eth/v1/node/peers")).unwrap();
-    let peers = peers["data"].as_array().unwrap();
+    let url = format!("{rest}/eth/v1/node/peers");
+    let mut answer = None;
+    for _ in 0..20 {
+        answer = get(&url);
+        if answer.as_ref().is_some_and(|a| a["data"].is_array()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let peers = answer.unwrap_or_default();
+    let peers = peers["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("Lodestar's peers: {peers}"));
     assert_eq!(peers.len(), 1, "{peers:?}");
     assert_eq!(peers[0]["state"], "connected", "{peers:?}");
     let pheme_id = peers[0]["peer_id"].as_str().unwrap().to_owned();
