@@ -19,6 +19,8 @@ use crate::rpc::GoodbyeReason;
 pub(super) struct PeerState {
     pub(super) addr: Multiaddr,
     pub(super) outbound: bool,
+    /// Whether an observer was told the gossipsub protocol the router negotiated with it.
+    pub(super) protocol_reported: bool,
 }
 
 pub(crate) fn ip_of(addr: &Multiaddr) -> Option<IpAddr> {
@@ -78,6 +80,7 @@ impl Service {
                 );
                 self.banned.insert(peer, now + self.config.ban_duration);
                 self.goodbye(peer, GoodbyeReason::BadScore, true);
+                self.peer_event(peer, crate::PeerEventKind::Banned { score });
                 self.emit(NetworkEvent::PeerBanned { peer, score });
             }
         }
