@@ -16,3 +16,4 @@ mod interop_bad_peer;
 mod interop_relay;
 mod lodestar;
 mod observe;
+mod observe_parquet;
