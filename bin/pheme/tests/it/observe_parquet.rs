@@ -378,7 +378,19 @@ fn sigkill_leaves_only_complete_files() {
     let chain = load_network(&devnet_config()).unwrap();
     let dir = temp_dir("observe-parquet-kill");
     let port = free_port();
-    let mut node = observe(port, &dir, &["--rotate-every", "4s", "--capture", "all"]);
+    // Small row groups: the unfinished files have written row groups whose rows are counted.
+    let mut node = observe(
+        port,
+        &dir,
+        &[
+            "--rotate-every",
+            "4s",
+            "--row-group-rows",
+            "4",
+            "--capture",
+            "all",
+        ],
+    );
     let rt = runtime();
     rt.block_on(async {
         let good = vec![publisher(&chain, port).await];
@@ -387,12 +399,19 @@ fn sigkill_leaves_only_complete_files() {
     });
     node.kill().unwrap(); // SIGKILL
     node.wait().unwrap();
-    let mut temp = 0;
-    let mut complete = 0;
+    let (mut temp, mut temp_rows, mut complete) = (0, 0, 0);
     for entry in walk(&dir) {
         let name = entry.file_name().unwrap().to_str().unwrap().to_owned();
         if name.starts_with(".tmp-") {
             temp += 1;
+            // `.tmp-<name>.r<rows in written row groups>.partial`
+            let rows = name
+                .strip_suffix(".partial")
+                .unwrap()
+                .rsplit_once(".r")
+                .unwrap()
+                .1;
+            temp_rows += rows.parse::<u64>().unwrap();
         } else {
             assert!(name.ends_with(".parquet"), "{name}");
             complete += 1;
@@ -417,16 +436,18 @@ fn sigkill_leaves_only_complete_files() {
     // The next start removes what the crash left, and says so.
     let again = observe(free_port(), &dir, &["--duration", "1s"]);
     let out = again.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    if temp > 0 {
-        assert!(
-            stderr.contains(&format!(
-                "{temp} unfinished files from an earlier crash removed"
-            )),
-            "{temp}: {stderr}"
-        );
-    }
+    let log =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains(&format!(
+            "{temp} unfinished files from an earlier crash removed ({temp_rows} rows of their written row groups lost)"
+        )),
+        "{temp} files, {temp_rows} rows: {log}"
+    );
+    eprintln!(
+        "after SIGKILL: {complete} complete files, {temp} unfinished ({temp_rows} rows in written row groups)"
+    );
     assert_eq!(
         walk(&dir)
             .iter()

@@ -231,14 +231,25 @@ impl<T: Table> Dataset<T> {
             })
     }
 
+    /// Writes the open row group out, and renames the unfinished file to say how many rows
+    /// its written row groups hold (what the next start counts if a crash leaves it).
     fn flush_group(&mut self) -> Result<(), DatasetError> {
         let Some(open) = self.open.as_mut() else {
             return Ok(());
         };
-        open.writer.flush().map_err(|source| DatasetError::Parquet {
-            path: open.temp.clone(),
+        open.writer
+            .flush()
+            .map_err(|source| DatasetError::Parquet {
+                path: open.temp.clone(),
+                source,
+            })?;
+        let renamed = temp_path(&open.path, open.rows);
+        std::fs::rename(&open.temp, &renamed).map_err(|source| DatasetError::Io {
+            path: renamed.clone(),
             source,
-        })
+        })?;
+        open.temp = renamed;
+        Ok(())
     }
 
     fn create(&mut self) -> Result<OpenFile, DatasetError> {
@@ -258,7 +269,7 @@ impl<T: Table> Dataset<T> {
             pheme_spec::unix_now_ms(),
             self.seq
         );
-        let temp = dir.join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"));
+        let temp = temp_path(&dir.join(&name), 0);
         let file = File::create(&temp).map_err(|source| DatasetError::Io {
             path: temp.clone(),
             source,
@@ -308,28 +319,55 @@ impl<T: Table> Dataset<T> {
     }
 }
 
-/// Unfinished files left under `dir` by a crash: removes them, returns how many and their
-/// bytes.
-pub fn sweep_unfinished(dir: &Path) -> (u64, u64) {
-    let mut found = (0, 0);
+/// The unfinished name of the file `path` will be, whose written row groups hold `rows`:
+/// `.tmp-{name}.r{rows}.partial` beside it.
+fn temp_path(path: &Path, rows: u64) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    path.with_file_name(format!("{TEMP_PREFIX}{name}.r{rows}{TEMP_SUFFIX}"))
+}
+
+/// The rows an unfinished file's name says its written row groups hold.
+fn temp_rows(name: &str) -> u64 {
+    name.strip_suffix(TEMP_SUFFIX)
+        .and_then(|n| n.rsplit_once(".r"))
+        .and_then(|(_, rows)| rows.parse().ok())
+        .unwrap_or(0)
+}
+
+/// What a crash left: unfinished files, their bytes, and the rows of their written row groups
+/// (the rows still in memory then are not known).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unfinished {
+    /// Files.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Rows in their written row groups.
+    pub rows: u64,
+}
+
+/// Unfinished files left under `dir` by a crash: removes them and says what they held.
+pub fn sweep_unfinished(dir: &Path) -> Unfinished {
+    let mut found = Unfinished::default();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return found;
     };
     for e in entries.flatten() {
         let path = e.path();
         let Ok(meta) = e.metadata() else { continue };
+        let name = e.file_name().to_str().unwrap_or("").to_owned();
         if meta.is_dir() {
-            let (n, b) = sweep_unfinished(&path);
-            found.0 += n;
-            found.1 += b;
-        } else if e
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with(TEMP_PREFIX) && n.ends_with(TEMP_SUFFIX))
+            let more = sweep_unfinished(&path);
+            found.files += more.files;
+            found.bytes += more.bytes;
+            found.rows += more.rows;
+        } else if name.starts_with(TEMP_PREFIX)
+            && name.ends_with(TEMP_SUFFIX)
             && std::fs::remove_file(&path).is_ok()
         {
-            found.0 += 1;
-            found.1 += meta.len();
+            found.files += 1;
+            found.bytes += meta.len();
+            found.rows += temp_rows(&name);
         }
     }
     found
@@ -402,6 +440,7 @@ mod tests {
             name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX),
             "{name}"
         );
+        assert_eq!(temp_rows(name), 20, "two row groups written: {name}");
         assert_eq!(TableStats::get(&stats.open_rows), 25);
         ds.push(T0 + 70_000, event(T0 + 70_000)).unwrap();
         // 30 s later the second file is closed by the tick.
@@ -433,8 +472,14 @@ mod tests {
         assert_eq!(TableStats::get(&stats.files), 2);
         assert_eq!(TableStats::get(&stats.open_rows), 0);
         // What a crash leaves is swept at the next start.
-        std::fs::write(done[0].with_file_name(".tmp-x.parquet.partial"), b"PAR1").unwrap();
-        assert_eq!(sweep_unfinished(&dir), (1, 4));
+        std::fs::write(done[0].with_file_name(".tmp-x.parquet.r0.partial"), b"PAR1").unwrap();
+        std::fs::write(
+            done[1].with_file_name(".tmp-y.parquet.r20.partial"),
+            b"PAR1x",
+        )
+        .unwrap();
+        let swept = sweep_unfinished(&dir);
+        assert_eq!((swept.files, swept.bytes, swept.rows), (2, 9, 20));
         assert_eq!(files(&dir).len(), 2);
         std::fs::remove_dir_all(dir).unwrap();
     }

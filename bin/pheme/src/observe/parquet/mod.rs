@@ -69,7 +69,7 @@ pub struct Datasets {
     scores: RecordSink<PeerRow>,
     writers: Vec<Writer>,
     capture: Arc<capture::CaptureStats>,
-    removed: (u64, u64),
+    removed: dataset::Unfinished,
 }
 
 impl Datasets {
@@ -84,12 +84,13 @@ impl Datasets {
             source,
         })?;
         let removed = dataset::sweep_unfinished(&opts.dir);
-        if removed.0 > 0 {
+        if removed.files > 0 {
             tracing::warn!(
                 target: "pheme::observe::parquet",
-                files = removed.0,
-                bytes = removed.1,
-                "removed unfinished files a crash left (their rows are lost)"
+                files = removed.files,
+                bytes = removed.bytes,
+                rows = removed.rows,
+                "removed unfinished files a crash left: their rows are lost (those of their written row groups, counted, and those still in memory)"
             );
         }
         let root = if opts.node_partition {
@@ -258,9 +259,10 @@ impl Datasets {
             ));
         }
         line.push_str(&format!(
-            " captured {} bytes; {} unfinished files from an earlier crash removed",
+            " captured {} bytes; {} unfinished files from an earlier crash removed ({} rows of their written row groups lost)",
             capture.bytes(),
-            removed.0
+            removed.files,
+            removed.rows
         ));
         line
     }
