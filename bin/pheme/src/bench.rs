@@ -52,6 +52,10 @@ pub struct IngestArgs {
     /// One JSON object per load level instead of the table.
     #[arg(long)]
     json: bool,
+    /// The node writes the observer's Parquet datasets here (as `pheme observe --out-dir`),
+    /// to measure their cost.
+    #[arg(long)]
+    out_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +70,8 @@ pub struct NodeCmdArgs {
     router: RouterKind,
     #[arg(long)]
     forward_delay_ms: Option<u64>,
+    #[arg(long)]
+    out_dir: Option<std::path::PathBuf>,
 }
 
 pub fn run(cmd: BenchCmd) -> Result<(), CliError> {
@@ -77,13 +83,40 @@ pub fn run(cmd: BenchCmd) -> Result<(), CliError> {
                 .enable_all()
                 .build()
                 .map_err(io_error)?;
+            let datasets = match &args.out_dir {
+                Some(dir) => {
+                    let opts = crate::observe::parquet::ParquetOptions {
+                        dir: dir.clone(),
+                        policy: Default::default(),
+                        node_partition: false,
+                        capture: Default::default(),
+                        capture_budget: crate::observe::parquet::DEFAULT_CAPTURE_BUDGET,
+                        queue: crate::observe::parquet::DEFAULT_PARQUET_QUEUE,
+                    };
+                    let clock = pheme_spec::SlotClock::new(args.genesis_time, 12_000);
+                    Some(crate::observe::parquet::Datasets::start(
+                        &opts, "bench", clock,
+                    )?)
+                }
+                None => None,
+            };
+            let observer = datasets.as_ref().map(|d| pheme_bench::ObserverSinks {
+                messages: d.messages.clone(),
+                control: d.control.clone(),
+                peers: d.peers.clone(),
+            });
             rt.block_on(run_node(NodeArgs {
                 genesis_time: args.genesis_time,
                 peers: args.peers,
                 scoring: !args.no_scoring,
                 router: args.router,
                 forward_delay: args.forward_delay_ms.map(std::time::Duration::from_millis),
+                observer,
             }))?;
+            if let Some(d) = datasets {
+                let line = d.finish(std::time::Duration::from_secs(30));
+                tracing::info!(target: "pheme::bench", "{line}");
+            }
             Ok(())
         }
     }
@@ -98,8 +131,13 @@ fn io_error(e: std::io::Error) -> CliError {
 
 fn ingest(args: IngestArgs) -> Result<(), CliError> {
     let program = std::env::current_exe().map_err(io_error)?;
+    let mut node_args = vec!["bench".to_string(), "ingest-node".into()];
+    if let Some(dir) = &args.out_dir {
+        node_args.push("--out-dir".into());
+        node_args.push(dir.display().to_string());
+    }
     let config = IngestConfig {
-        node_command: (program, vec!["bench".into(), "ingest-node".into()]),
+        node_command: (program, node_args),
         loads: args.load,
         seconds: args.seconds,
         peers: args.peers,

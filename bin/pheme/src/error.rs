@@ -55,6 +55,12 @@ pub enum CliError {
     /// A simulation run could not be set up.
     #[error(transparent)]
     Sim(#[from] pheme_sim::SimError),
+    /// An observer's Parquet dataset could not be started.
+    #[error(transparent)]
+    Dataset(#[from] crate::observe::DatasetError),
+    /// A captured message could not be read back.
+    #[error(transparent)]
+    Capture(#[from] crate::observe::CaptureError),
     /// Options that do not fit together, or a service that could not start.
     #[error("{0}")]
     Usage(String),

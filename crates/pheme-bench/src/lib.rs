@@ -30,7 +30,7 @@ pub use ingest::{
     speedups, table,
 };
 pub use limit::{limit_wire_per_sec, transport_limit_wire_per_sec};
-pub use node::{Latency, NodeArgs, NodeStats, Ready, run_node};
+pub use node::{Latency, NodeArgs, NodeStats, ObserverSinks, Ready, run_node};
 pub use peers::LoadPeers;
 pub use probe::{cpu_ns, rss_bytes};
 pub use traffic::{

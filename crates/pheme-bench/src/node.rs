@@ -27,6 +27,21 @@ pub struct NodeArgs {
     pub router: pheme_network::RouterKind,
     /// Pheme's router's forward delay (`None`: the default).
     pub forward_delay: Option<std::time::Duration>,
+    /// An observer's record sinks (`pheme bench ingest --out-dir`: the Parquet writers), to
+    /// measure their cost.
+    pub observer: Option<ObserverSinks>,
+}
+
+/// The sinks an observer's writers read (see `NetworkConfigBuilder::trace`, `control_trace`,
+/// `peer_trace`).
+#[derive(Debug, Clone)]
+pub struct ObserverSinks {
+    /// Message records.
+    pub messages: pheme_network::TraceSink,
+    /// Control records.
+    pub control: pheme_network::RecordSink<pheme_network::ControlEvent>,
+    /// Peer events.
+    pub peers: pheme_network::RecordSink<pheme_network::PeerEvent>,
 }
 
 /// The node's first line: where to reach it.
@@ -207,8 +222,15 @@ pub async fn run_node(args: NodeArgs) -> Result<(), BenchError> {
         )
         // Every load peer dials from 127.0.0.1: on loopback, colocation says nothing.
         .ip_colocation_whitelist(vec![std::net::Ipv4Addr::LOCALHOST.into()])
-        .metrics(metrics)
-        .build()?;
+        .metrics(metrics);
+    let config = match args.observer {
+        Some(o) => config
+            .trace(o.messages)
+            .control_trace(o.control)
+            .peer_trace(o.peers),
+        None => config,
+    }
+    .build()?;
     let peer_id = config.keypair().public().to_peer_id();
     let (handle, mut events) = spawn(config, NoState, None)?;
     let addr = loop {

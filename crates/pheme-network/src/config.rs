@@ -204,7 +204,8 @@ pub struct NetworkConfig {
     pub(crate) ip_whitelist: Vec<std::net::IpAddr>,
     pub(crate) discovery: Option<pheme_discovery::DiscoveryConfigBuilder>,
     pub(crate) metrics: Metrics,
-    pub(crate) trace: Option<TraceSink>,
+    pub(crate) traces: Vec<TraceSink>,
+    pub(crate) observer: crate::observer::ObserverSinks,
     pub(crate) router: RouterKind,
     pub(crate) router_seed: Option<u64>,
     pub(crate) peer_exchange: Option<bool>,
@@ -239,7 +240,8 @@ impl NetworkConfig {
                 ip_whitelist: Vec::new(),
                 discovery: None,
                 metrics: Metrics::disabled(),
-                trace: None,
+                traces: Vec::new(),
+                observer: Default::default(),
                 router: RouterKind::default(),
                 router_seed: None,
                 peer_exchange: None,
@@ -441,9 +443,32 @@ impl NetworkConfigBuilder {
         self
     }
 
-    /// Where per-message trace records go.
+    /// Where per-message trace records go (once per sink: `--trace`'s JSON lines and an
+    /// observer's Parquet writer can both have them).
     pub fn trace(mut self, sink: TraceSink) -> Self {
-        self.config.trace = Some(sink);
+        self.config.traces.push(sink);
+        self
+    }
+
+    /// Where Pheme's router's control messages go (GRAFT, PRUNE, IHAVE, IWANT, IDONTWANT, in
+    /// and out). Turns the router's control trace on; libp2p-gossipsub has none.
+    pub fn control_trace(mut self, sink: crate::trace::RecordSink<crate::ControlEvent>) -> Self {
+        self.config.observer.control = Some(sink);
+        self
+    }
+
+    /// Where peer events go (connections, identify, gossipsub protocol, goodbyes, bans).
+    pub fn peer_trace(mut self, sink: crate::trace::RecordSink<crate::PeerEvent>) -> Self {
+        self.config.observer.peers = Some(sink);
+        self
+    }
+
+    /// Which first copies keep their wire data in the trace records (needs a [`trace`] sink;
+    /// Pheme's router only: libp2p-gossipsub hands out decompressed data).
+    ///
+    /// [`trace`]: Self::trace
+    pub fn capture(mut self, capture: crate::Capture) -> Self {
+        self.config.observer.capture = capture;
         self
     }
 

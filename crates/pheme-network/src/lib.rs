@@ -78,6 +78,7 @@ mod discovery;
 mod handle;
 mod meshsub;
 mod metrics;
+mod observer;
 pub mod params;
 pub mod rpc;
 mod scores;
@@ -98,6 +99,7 @@ pub use handle::{
     PublishFailed,
 };
 pub use metrics::{DESCRIPTIONS as METRIC_DESCRIPTIONS, Metrics, SharedRecorder};
+pub use observer::{Capture, ControlEvent, PeerEvent, PeerEventKind, UnknownCapture};
 pub use pheme_gossip::{
     Decision, GossipPayload, InboundMessage, NoState, Outcome, PayloadError, Reason,
     StatefulValidator, Verdict,
@@ -105,8 +107,10 @@ pub use pheme_gossip::{
 pub use scores::{ScoreBreakdown, TopicComponents};
 pub use service::{NetworkError, spawn};
 pub use trace::{
-    DEFAULT_TRACE_QUEUE, TRACE_FLUSH_INTERVAL, TraceError, TraceRecord, TraceSink, TraceWriter,
+    DEFAULT_TRACE_QUEUE, RecordSink, SinkHealth, TRACE_FLUSH_INTERVAL, TraceError, TraceRecord,
+    TraceSink, TraceWriter,
 };
 
 pub use libp2p;
 pub use pheme_discovery;
+pub use pheme_router::{ControlDirection, ControlKind, ControlRecord};

@@ -110,6 +110,30 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     ("pheme_trace_records_dropped_total", "Trace records dropped"),
     (
+        "pheme_router_control_trace_dropped_total",
+        "Control records Pheme's router dropped because the observer did not drain them in time",
+    ),
+    (
+        "pheme_observer_rows_total",
+        "Rows in complete Parquet files, by table (pheme observe --out-dir)",
+    ),
+    (
+        "pheme_observer_open_rows",
+        "Rows in open Parquet files and their builders, by table: what a crash now would lose",
+    ),
+    (
+        "pheme_observer_lost_rows_total",
+        "Rows lost to Parquet write errors, by table",
+    ),
+    (
+        "pheme_observer_records_dropped_total",
+        "Observer records dropped because a writer's queue was full, by table",
+    ),
+    (
+        "pheme_observer_capture_dropped_total",
+        "Captured payloads not kept because the hour's byte budget was spent",
+    ),
+    (
         "pheme_events_dropped_total",
         "Events dropped because the node did not read them",
     ),

@@ -43,6 +43,13 @@ pub struct TraceRecord {
     pub reason: &'static str,
     /// Copies of this message received while it was being validated.
     pub duplicates: u64,
+    /// Who delivered those copies, first to last (Pheme's router; empty with libp2p's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub duplicate_from: Vec<String>,
+    /// The message's data as it came on the wire (snappy), when the node captures payloads
+    /// with this verdict (not in the JSON lines).
+    #[serde(skip)]
+    pub payload: Option<bytes::Bytes>,
     /// For an accepted block: its slot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub block_slot: Option<u64>,
@@ -62,19 +69,48 @@ pub struct TraceError {
     pub source: std::io::Error,
 }
 
-/// The sending side of a trace file.
-#[derive(Debug, Clone)]
-pub struct TraceSink {
-    tx: SyncSender<TraceRecord>,
+/// The sending side of a bounded record queue: the node's tasks queue records without ever
+/// waiting; what does not fit is dropped and counted. [`TraceSink`] feeds `--trace`'s JSON
+/// lines; observers build their own with [`RecordSink::bounded`] for any record type
+/// ([`TraceRecord`], [`ControlEvent`](crate::ControlEvent), [`PeerEvent`](crate::PeerEvent)).
+#[derive(Debug)]
+pub struct RecordSink<T> {
+    tx: SyncSender<T>,
     dropped: Arc<AtomicU64>,
     failed: Arc<AtomicBool>,
 }
 
-impl TraceSink {
+impl<T> Clone for RecordSink<T> {
+    fn clone(&self) -> Self {
+        Self {
+            tx: self.tx.clone(),
+            dropped: self.dropped.clone(),
+            failed: self.failed.clone(),
+        }
+    }
+}
+
+/// The sending side of a trace file.
+pub type TraceSink = RecordSink<TraceRecord>;
+
+impl<T> RecordSink<T> {
+    /// A queue of at most `queue` records: the sink, and the receiver its consumer reads
+    /// (dropping the receiver makes every later record count as dropped).
+    pub fn bounded(queue: usize) -> (Self, Receiver<T>) {
+        let (tx, rx) = sync_channel(queue.max(1));
+        let sink = Self {
+            tx,
+            dropped: Arc::default(),
+            failed: Arc::default(),
+        };
+        (sink, rx)
+    }
+
     /// Queues a record; never blocks. Returns false when the record was dropped (queue full or
-    /// the file failed).
-    pub fn record(&self, r: TraceRecord) -> bool {
+    /// the consumer failed or is gone).
+    pub fn record(&self, r: T) -> bool {
         if self.failed.load(Ordering::Relaxed) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
             return false;
         }
         match self.tx.try_send(r) {
@@ -86,14 +122,53 @@ impl TraceSink {
         }
     }
 
-    /// Records dropped because the queue was full.
+    /// Records dropped because the queue was full, or the consumer failed or is gone.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Whether the file failed (the error was logged once).
+    /// Whether the consumer failed (the error was logged once).
     pub fn failed(&self) -> bool {
         self.failed.load(Ordering::Relaxed)
+    }
+
+    /// The sink's counters without its sending side, for the consumer (which must not hold a
+    /// sender, or the queue would never close).
+    pub fn health(&self) -> SinkHealth {
+        SinkHealth {
+            dropped: self.dropped.clone(),
+            failed: self.failed.clone(),
+        }
+    }
+}
+
+/// A [`RecordSink`]'s drop counter and failure flag, shared with its consumer.
+#[derive(Debug, Clone)]
+pub struct SinkHealth {
+    dropped: Arc<AtomicU64>,
+    failed: Arc<AtomicBool>,
+}
+
+impl SinkHealth {
+    /// Marks the consumer failed: later records are refused at once (and counted). Returns
+    /// whether it had failed before.
+    pub fn fail(&self) -> bool {
+        self.failed.swap(true, Ordering::Relaxed)
+    }
+
+    /// Whether the consumer failed.
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Counts records the consumer dropped after taking them (they count as the sink's).
+    pub fn count_dropped(&self, n: u64) {
+        self.dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Records dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 }
 
@@ -120,13 +195,8 @@ impl TraceWriter {
         out: Box<dyn Write + Send>,
         queue: usize,
     ) -> (TraceSink, TraceWriter) {
-        let (tx, rx) = sync_channel(queue.max(1));
-        let failed = Arc::new(AtomicBool::new(false));
-        let sink = TraceSink {
-            tx,
-            dropped: Arc::default(),
-            failed: failed.clone(),
-        };
+        let (sink, rx) = TraceSink::bounded(queue);
+        let failed = sink.health();
         let thread = std::thread::Builder::new()
             .name("pheme-trace".into())
             .spawn(move || write_loop(path, out, rx, failed))
@@ -146,12 +216,12 @@ fn write_loop(
     path: PathBuf,
     out: Box<dyn Write + Send>,
     rx: Receiver<TraceRecord>,
-    failed: Arc<AtomicBool>,
+    failed: SinkHealth,
 ) {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let mut last_flush = Instant::now();
     let fail = |e: std::io::Error| {
-        if !failed.swap(true, Ordering::Relaxed) {
+        if !failed.fail() {
             let err = TraceError {
                 path: path.clone(),
                 source: e,
@@ -166,7 +236,7 @@ fn write_loop(
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        if failed.load(Ordering::Relaxed) {
+        if failed.failed() {
             continue; // drain and drop
         }
         if let Some(r) = record {
@@ -186,7 +256,7 @@ fn write_loop(
             }
         }
     }
-    if !failed.load(Ordering::Relaxed)
+    if !failed.failed()
         && let Err(e) = out.flush()
     {
         fail(e);
@@ -212,6 +282,8 @@ mod tests {
             verdict: "accept",
             reason: "accepted",
             duplicates: 0,
+            duplicate_from: Vec::new(),
+            payload: None,
             block_slot: None,
             block_root: None,
         }

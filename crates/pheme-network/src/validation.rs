@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::handle::{GossipReceived, NetworkEvent};
 use crate::metrics::Metrics;
-use crate::trace::{TraceRecord, TraceSink};
+use crate::trace::TraceRecord;
 use crate::transform::{Arrival, Arrivals};
 
 /// A message handed from the swarm to the validator, whichever router delivered it.
@@ -47,6 +47,9 @@ pub(crate) struct Report {
     pub verdict: Verdict,
     /// An accepted block, for the req/resp cache.
     pub block: Option<crate::rpc::CachedBlock>,
+    /// The trace record, when tracing: the service adds who delivered copies (and the wire
+    /// data when capturing) from the router before the verdict lets it forget them.
+    pub trace: Option<Box<TraceRecord>>,
 }
 
 /// A decision the node sends through its handle for a message its checks deferred.
@@ -70,7 +73,8 @@ pub(crate) struct ValidationTask<S> {
     pub committees: watch::Receiver<u64>,
     pub metrics: Metrics,
     pub handles: HandleCache,
-    pub trace: Option<TraceSink>,
+    /// Whether verdicts carry a trace record (the service completes and sends it).
+    pub trace: bool,
     /// The node's checks running at once.
     pub concurrency: usize,
     /// How long after arrival a message may wait for its verdict.
@@ -432,13 +436,6 @@ impl<S: StatefulValidator> ValidationTask<S> {
                 })
             });
         let block_info = block.as_ref().map(|b| (b.slot, b.root));
-        let _ = self.reports.send(Report {
-            id: msg.id.clone(),
-            source: msg.source,
-            topic: msg.topic.clone(),
-            verdict: outcome.verdict,
-            block,
-        });
         let verdict_ms = unix_now_ms();
         let verdict_latency = first_seen.elapsed();
         let kind = outcome.kind.map_or("unknown", |k| k.base_name());
@@ -459,8 +456,8 @@ impl<S: StatefulValidator> ValidationTask<S> {
             reason = outcome.reason,
             detail = %outcome.detail
         );
-        if let Some(trace) = &self.trace {
-            let record = TraceRecord {
+        let trace = self.trace.then(|| {
+            Box::new(TraceRecord {
                 arrival_ms: msg.arrival_ms,
                 verdict_ms,
                 topic: topic.to_owned(),
@@ -472,14 +469,20 @@ impl<S: StatefulValidator> ValidationTask<S> {
                 verdict,
                 reason: outcome.reason,
                 duplicates: seen.map_or(0, |a| a.copies.saturating_sub(1)),
+                duplicate_from: Vec::new(),
+                payload: None,
                 block_slot: block_info.map(|(slot, _)| slot),
                 block_root: block_info.map(|(_, root)| format!("0x{}", hex::encode(root))),
-            };
-            if !trace.record(record) {
-                self.metrics
-                    .count("pheme_trace_records_dropped_total", &[], 1);
-            }
-        }
+            })
+        });
+        let _ = self.reports.send(Report {
+            id: msg.id.clone(),
+            source: msg.source,
+            topic: msg.topic.clone(),
+            verdict: outcome.verdict,
+            block,
+            trace,
+        });
         let event = NetworkEvent::Gossip(Box::new(GossipReceived {
             outcome,
             source: msg.source,

@@ -116,6 +116,9 @@ pub enum Event {
         reason: Refusal,
         /// Its id, when the transform could compute one.
         id: Option<MessageId>,
+        /// Its data as it came on the wire (snappy for Ethereum), when the message decoded and
+        /// carried data (a refcounted slice of the frame: copy it to keep it).
+        data: Option<bytes::Bytes>,
         /// Its data's size on the wire (the whole encoded message when it did not decode).
         wire_len: usize,
     },

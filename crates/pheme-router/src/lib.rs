@@ -90,6 +90,7 @@
 //! ```
 
 mod config;
+mod control_trace;
 mod event;
 mod mcache;
 mod queue;
@@ -115,6 +116,9 @@ pub use config::{
     DEFAULT_SEEN_TTL, DEFAULT_SEND_WINDOW, DEFAULT_UNSUBSCRIBE_BACKOFF, DEFAULT_VALIDATION_TIMEOUT,
     PeerScoreParams, RouterConfig, RouterConfigBuilder, ScoringConfig, Thresholds,
     TopicScoreParams,
+};
+pub use control_trace::{
+    ControlDirection, ControlKind, ControlRecord, DEFAULT_CONTROL_TRACE_CAPACITY,
 };
 pub use event::{Event, FrameRefusal, Initiator, PruneReason, PxPeer, Refusal, RouterStats};
 pub use queue::Frame;

@@ -2,9 +2,12 @@
 //! a beacon node, validates what it can and exports what it sees.
 
 mod exporter;
+pub mod parquet;
 mod selection;
 mod status;
 mod summary;
+
+pub use parquet::{CaptureError, DatasetError, find_captured};
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -75,6 +78,30 @@ pub struct ObserveArgs {
     /// The gossipsub router: `pheme` (Pheme's own) or `libp2p` (libp2p-gossipsub 0.50).
     #[arg(long, default_value = "pheme")]
     router: pheme_network::RouterKind,
+    /// Write Parquet datasets here: table=messages, control, peers (and payloads with
+    /// --capture), in date=/hour= partitions (docs/observer.md).
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    /// Close each Parquet file (and start the next) at least this often: what a crash can
+    /// lose.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s", requires = "out_dir")]
+    rotate_every: Duration,
+    /// Close a Parquet file once it holds this many MiB.
+    #[arg(long, default_value_t = parquet::rotation::DEFAULT_MAX_FILE_BYTES >> 20, requires = "out_dir")]
+    max_file_mb: u64,
+    /// Rows per Parquet row group.
+    #[arg(long, default_value_t = parquet::rotation::DEFAULT_ROW_GROUP_ROWS, requires = "out_dir")]
+    row_group_rows: usize,
+    /// Put the datasets under node=<peer id>/ (observers sharing one storage).
+    #[arg(long, requires = "out_dir")]
+    node_partition: bool,
+    /// Keep the wire data of first copies: accepted, rejected or all (a payloads table,
+    /// replayed by `pheme decode --capture`).
+    #[arg(long, requires = "out_dir")]
+    capture: Option<pheme_network::Capture>,
+    /// Captured bytes per UTC hour, in MiB; past it payloads are dropped (and counted).
+    #[arg(long, default_value_t = parquet::DEFAULT_CAPTURE_BUDGET >> 20, requires = "out_dir")]
+    capture_budget_mb: u64,
     #[command(flatten)]
     selection: selection::SelectionArgs,
 }
@@ -205,10 +232,13 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
         builder = builder.discovery(discovery_config(&args));
     }
     let mut registry = prometheus_client::registry::Registry::default();
+    let mut metrics = Metrics::disabled();
     let exporter = match args.metrics {
         Some(addr) => {
             let (recorder, server) = exporter::start(addr)?;
-            builder = builder.metrics(Metrics::new(Some(recorder)));
+            let m = Metrics::new(Some(recorder));
+            metrics = m.clone();
+            builder = builder.metrics(m);
             Some(server)
         }
         None => None,
@@ -221,6 +251,33 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
             (Some(sink), Some(writer))
         }
         None => (None, None),
+    };
+    let keypair = pheme_network::libp2p::identity::Keypair::generate_secp256k1();
+    let local_id = keypair.public().to_peer_id();
+    builder = builder.keypair(keypair);
+    let datasets = match &args.out_dir {
+        Some(dir) => {
+            let opts = parquet::ParquetOptions {
+                dir: dir.clone(),
+                policy: parquet::rotation::Policy {
+                    row_group_rows: args.row_group_rows.max(1),
+                    rotate_every: args.rotate_every,
+                    max_file_bytes: args.max_file_mb.max(1) << 20,
+                },
+                node_partition: args.node_partition,
+                capture: args.capture.unwrap_or_default(),
+                capture_budget: args.capture_budget_mb << 20,
+                queue: parquet::DEFAULT_PARQUET_QUEUE,
+            };
+            let d = parquet::Datasets::start(&opts, &local_id.to_string(), chain.clock())?;
+            builder = builder
+                .trace(d.messages.clone())
+                .control_trace(d.control.clone())
+                .peer_trace(d.peers.clone())
+                .capture(opts.capture);
+            Some(d)
+        }
+        None => None,
     };
     let config = builder
         .build()
@@ -278,9 +335,17 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
                 let slot = clock.slot_at_ms(unix_now_ms()).unwrap_or(0);
                 tracing::info!(target: "pheme::observe", "{}", tally.line(slot, &snapshot));
                 let epoch = chain.epoch_of(slot);
-                if args.peer_scores && last_epoch != Some(epoch) {
+                if last_epoch != Some(epoch) {
                     last_epoch = Some(epoch);
-                    print_scores(&handle).await;
+                    if args.peer_scores {
+                        print_scores(&handle).await;
+                    }
+                    if let Some(d) = &datasets && let Ok(scores) = handle.peer_scores().await {
+                        d.scores(epoch, scores);
+                    }
+                }
+                if let Some(d) = &datasets {
+                    d.publish(&metrics);
                 }
                 if let Some(sink) = &trace_sink && sink.dropped() > 0 {
                     tracing::warn!(target: "pheme::trace", dropped = sink.dropped(), "trace records dropped");
@@ -302,6 +367,13 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
         print_scores(&handle).await;
     }
     let _ = handle.shutdown().await;
+    // Verdicts reached before the service stopped are in the traces: count them too.
+    while let Ok(Some(event)) = tokio::time::timeout(Duration::from_secs(2), events.recv()).await {
+        match event {
+            NetworkEvent::Gossip(g) => tally.gossip(&g.outcome),
+            other => tally.other(&other),
+        }
+    }
     drop(events);
     drop(trace_sink);
     if let Some(w) = trace_writer {
@@ -313,6 +385,12 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
         .await;
     }
     tracing::info!(target: "pheme::observe", "{}", tally.total_line());
+    if let Some(d) = datasets {
+        let line = tokio::task::spawn_blocking(move || d.finish(Duration::from_secs(20)))
+            .await
+            .unwrap_or_default();
+        tracing::info!(target: "pheme::observe::parquet", "{line}");
+    }
     Ok(())
 }
 

@@ -66,3 +66,14 @@ pub fn heavy() -> RwLockWriteGuard<'static, ()> {
 pub fn heavy_shared() -> RwLockReadGuard<'static, ()> {
     HEAVY.read().unwrap_or_else(PoisonError::into_inner)
 }
+
+/// A free loopback port whose next one (QUIC's) is free too.
+pub fn free_port() -> u16 {
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        if port < 65_000 && std::net::UdpSocket::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}

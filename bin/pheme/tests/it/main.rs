@@ -17,5 +17,6 @@ mod interop_relay;
 mod lodestar;
 mod loopback;
 mod observe;
+mod observe_parquet;
 mod prometheus;
 mod status_page;

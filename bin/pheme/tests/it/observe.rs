@@ -5,16 +5,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    // TCP and QUIC (port + 1) both have to be free.
-    loop {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        if port < 65_000 && std::net::UdpSocket::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-}
+use crate::common::free_port;
 
 /// A devnet with 2 s slots (altair, minimal preset), so summaries come often.
 const DEVNET: &str = concat!(

@@ -171,7 +171,7 @@ pub fn spawn<S: StatefulValidator + 'static>(
         committees: committees_rx,
         metrics: config.metrics.clone(),
         handles: Default::default(),
-        trace: config.trace.clone(),
+        trace: !config.traces.is_empty(),
     };
     tokio::spawn(task.run());
 

@@ -2,6 +2,7 @@
 
 mod build;
 mod epochs;
+mod observe;
 mod peers;
 mod router;
 mod rpc;
@@ -166,6 +167,7 @@ impl Service {
                 }
             }
         }
+        self.final_control_drain();
         tracing::info!(target: "pheme::network", "network service stopped");
     }
 
@@ -188,6 +190,13 @@ impl Service {
                 ..
             })) => {
                 tracing::debug!(target: "pheme::network::peers", peer = %peer_id, agent = %info.agent_version, "identified");
+                self.peer_event(
+                    peer_id,
+                    crate::PeerEventKind::Identified {
+                        agent: info.agent_version.clone(),
+                        protocol_version: info.protocol_version.clone(),
+                    },
+                );
                 self.on_identified(peer_id, info.agent_version);
                 if let (Some(envelope), Some(m)) = (
                     info.signed_peer_record,
@@ -221,12 +230,20 @@ impl Service {
                             agent: None,
                             since: Instant::now(),
                             since_ms: unix_now_ms(),
+                            protocol_reported: false,
                         },
                     );
                     tracing::debug!(target: "pheme::network::peers", peer = %peer_id, %addr, outbound, "connected");
                     if outbound {
                         self.send_status(peer_id);
                     }
+                    self.peer_event(
+                        peer_id,
+                        crate::PeerEventKind::Connected {
+                            outbound,
+                            addr: addr.clone(),
+                        },
+                    );
                     self.emit(NetworkEvent::PeerConnected {
                         peer: peer_id,
                         addr,
@@ -248,6 +265,7 @@ impl Service {
                 self.rpc.strikes.remove(&peer_id);
                 self.last_scores.remove(&peer_id);
                 tracing::debug!(target: "pheme::network::peers", peer = %peer_id, "disconnected");
+                self.peer_event(peer_id, crate::PeerEventKind::Disconnected);
                 self.emit(NetworkEvent::PeerDisconnected { peer: peer_id });
             }
             SwarmEvent::NewListenAddr { address, .. } => {
@@ -275,7 +293,10 @@ impl Service {
         }
     }
 
-    fn on_report(&mut self, r: Report) {
+    fn on_report(&mut self, mut r: Report) {
+        if let Some(trace) = r.trace.take() {
+            self.trace_verdict(&r.id, r.verdict, *trace);
+        }
         if self.config.router == crate::RouterKind::Libp2p {
             let topic = libp2p::gossipsub::TopicHash::from_raw(&*r.topic);
             self.scores.verdict(&r.source, &topic, r.verdict);
@@ -373,6 +394,8 @@ impl Service {
             }
             self.scores.decay(now);
         }
+        self.drain_control();
+        self.report_protocols();
         self.finish_goodbyes(now);
         self.manage_peers(now);
         self.tell_discovery(epoch);

@@ -25,6 +25,8 @@ pub(super) struct PeerState {
     pub(super) since: Instant,
     /// When it connected, unix milliseconds.
     pub(super) since_ms: u64,
+    /// Whether an observer was told the gossipsub protocol the router negotiated with it.
+    pub(super) protocol_reported: bool,
 }
 
 pub(crate) fn ip_of(addr: &Multiaddr) -> Option<IpAddr> {
@@ -143,6 +145,7 @@ impl Service {
                 );
                 self.banned.insert(peer, now + self.config.ban_duration);
                 self.goodbye(peer, GoodbyeReason::BadScore, true);
+                self.peer_event(peer, crate::PeerEventKind::Banned { score });
                 self.emit(NetworkEvent::PeerBanned { peer, score });
             }
         }

@@ -75,8 +75,11 @@ pub(crate) fn build(
                 None
             };
             let seed = config.router_seed.unwrap_or_else(rand::random);
-            let router = Router::new(router_cfg, scoring, transform, seed, Instant::now())
+            let mut router = Router::new(router_cfg, scoring, transform, seed, Instant::now())
                 .map_err(ParamsError::from)?;
+            if config.observer.control.is_some() {
+                router.set_control_trace(Some(pheme_router::DEFAULT_CONTROL_TRACE_CAPACITY));
+            }
             Ok(Built {
                 gossipsub: Toggle::from(None),
                 meshsub: Toggle::from(Some(Meshsub::new(router))),
@@ -133,7 +136,7 @@ impl Service {
         self.swarm.behaviour_mut().gossipsub.as_mut()
     }
 
-    fn pheme(&mut self) -> Option<&mut Router<Eth2Transform>> {
+    pub(super) fn pheme(&mut self) -> Option<&mut Router<Eth2Transform>> {
         self.swarm
             .behaviour_mut()
             .meshsub
@@ -141,7 +144,7 @@ impl Service {
             .map(Meshsub::router_mut)
     }
 
-    fn pheme_ref(&self) -> Option<&Router<Eth2Transform>> {
+    pub(super) fn pheme_ref(&self) -> Option<&Router<Eth2Transform>> {
         self.swarm.behaviour().meshsub.as_ref().map(Meshsub::router)
     }
 
@@ -379,10 +382,11 @@ impl Service {
                 topic,
                 reason,
                 id,
+                data,
                 wire_len,
             } => {
                 tracing::debug!(target: "pheme::network::gossip", %peer, topic = ?topic, reason = reason.name(), "message refused before validation");
-                self.record_refused(peer, topic, &reason, id, wire_len);
+                self.record_refused(peer, topic, &reason, id, data, wire_len);
             }
             RouterEvent::FrameRefused { peer, reason } => {
                 tracing::debug!(target: "pheme::network::gossip", %peer, %reason, "frame refused");
@@ -512,6 +516,7 @@ impl Service {
         topic: Option<Arc<str>>,
         reason: &pheme_router::Refusal,
         id: Option<MessageId>,
+        data: Option<Bytes>,
         wire_len: usize,
     ) {
         let now_ms = unix_now_ms();
@@ -545,8 +550,9 @@ impl Service {
             1,
         );
         let topic = topic.unwrap_or_else(|| Arc::from(""));
-        if let Some(trace) = &self.config.trace {
-            let record = crate::trace::TraceRecord {
+        if !self.config.traces.is_empty() {
+            let capture = self.config.observer.capture.wants(Verdict::Reject);
+            self.send_trace(crate::trace::TraceRecord {
                 arrival_ms: now_ms,
                 verdict_ms: now_ms,
                 topic: topic.to_string(),
@@ -560,14 +566,11 @@ impl Service {
                 verdict: Verdict::Reject.name(),
                 reason: reason.name(),
                 duplicates: 0,
+                duplicate_from: Vec::new(),
+                payload: data.filter(|_| capture).map(|d| Bytes::copy_from_slice(&d)),
                 block_slot: None,
                 block_root: None,
-            };
-            if !trace.record(record) {
-                self.config
-                    .metrics
-                    .count("pheme_trace_records_dropped_total", &[], 1);
-            }
+            });
         }
         let outcome = pheme_gossip::Outcome {
             topic,

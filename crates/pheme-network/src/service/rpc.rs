@@ -108,6 +108,7 @@ impl Service {
         }
         let code: u64 = reason.into();
         tracing::debug!(target: "pheme::network::rpc", %peer, reason = code, "goodbye");
+        self.peer_event(peer, crate::PeerEventKind::GoodbyeSent { reason: code });
         self.config.metrics.count(
             "pheme_goodbyes_sent_total",
             &[("reason", &code.to_string())],
@@ -329,6 +330,10 @@ impl Service {
                     RpcRequest::Goodbye(reason) => {
                         let code: u64 = reason.into();
                         tracing::debug!(target: "pheme::network::rpc", %peer, reason = code, "peer said goodbye");
+                        self.peer_event(
+                            peer,
+                            crate::PeerEventKind::GoodbyeReceived { reason: code },
+                        );
                         self.rpc
                             .leaving
                             .insert(peer, (Instant::now() + GOODBYE_GRACE / 4, false));

@@ -10,6 +10,8 @@ use bytes::Bytes;
 use rand::seq::SliceRandom;
 
 use super::Router;
+use crate::control_trace::ControlDirection::Out;
+use crate::control_trace::ControlKind;
 use crate::event::{Event, Initiator, PruneReason};
 use crate::types::MessageTransform;
 
@@ -48,7 +50,7 @@ impl<T: MessageTransform> Router<T> {
             self.maintain_mesh(now, t);
             let exclude = self.topics[t as usize].mesh.clone();
             if let Some(ids) = gossip.get(&t) {
-                self.emit_gossip(t, &exclude, ids);
+                self.emit_gossip(now, t, &exclude, ids);
             }
         }
         self.maintain_fanout(now, &gossip);
@@ -245,14 +247,14 @@ impl<T: MessageTransform> Router<T> {
             let fanout = self.refill_fanout(t);
             self.topics[t as usize].fanout = fanout.clone();
             if let Some(ids) = gossip.get(&t) {
-                self.emit_gossip(t, &fanout, ids);
+                self.emit_gossip(now, t, &fanout, ids);
             }
         }
     }
 
     /// IHAVE to max(D_lazy, gossip_factor x eligible) peers of `t` outside `exclude` at or
     /// above the gossip threshold.
-    fn emit_gossip(&mut self, t: u32, exclude: &[u32], entries: &[(Bytes, usize)]) {
+    fn emit_gossip(&mut self, now: Instant, t: u32, exclude: &[u32], entries: &[(Bytes, usize)]) {
         if entries.is_empty() {
             return;
         }
@@ -296,6 +298,7 @@ impl<T: MessageTransform> Router<T> {
             p.queue.ihave.extend(entries.iter().map(|e| e.0.clone()));
             p.queue.ihave_ids += n;
             self.stats.ihave_sent += 1;
+            self.trace_control(now, idx, Out, ControlKind::IHave, Some(t), n);
             self.schedule(idx);
         }
     }

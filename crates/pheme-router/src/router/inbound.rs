@@ -9,6 +9,8 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use super::{PeerRef, Record, Router, State};
+use crate::control_trace::ControlDirection::{In, Out};
+use crate::control_trace::ControlKind;
 use crate::event::{Event, FrameRefusal, Initiator, PruneReason, Refusal};
 use crate::types::{MessageId, MessageTransform, Received};
 use crate::wire::{self, ControlMessage, FrameLimits, SubOpts, WireMessage};
@@ -77,6 +79,14 @@ impl<T: MessageTransform> Router<T> {
             }
         };
         for d in &control.idontwant {
+            self.trace_control(
+                now,
+                idx,
+                In,
+                ControlKind::IDontWant,
+                None,
+                d.message_ids.len(),
+            );
             self.handle_idontwant(now, idx, &d.message_ids);
         }
         for m in parts.messages {
@@ -150,12 +160,12 @@ impl<T: MessageTransform> Router<T> {
         let m = match WireMessage::decode(encoded) {
             Ok(m) => m,
             Err(_) => {
-                self.refuse_message(idx, None, None, Refusal::Malformed, None, encoded_len);
+                self.refuse_message(idx, None, None, Refusal::Malformed, None, None, encoded_len);
                 return;
             }
         };
         let Some(topic_bytes) = m.topic.as_ref() else {
-            self.refuse_message(idx, None, None, Refusal::Malformed, None, encoded_len);
+            self.refuse_message(idx, None, None, Refusal::Malformed, None, None, encoded_len);
             return;
         };
         let t = match self.topic_ids.get(topic_bytes) {
@@ -167,7 +177,7 @@ impl<T: MessageTransform> Router<T> {
         };
         if m.is_signed() {
             let len = m.data.as_ref().map_or(0, Bytes::len);
-            self.refuse_message(idx, Some(t), None, Refusal::Signed, None, len);
+            self.refuse_message(idx, Some(t), None, Refusal::Signed, None, m.data, len);
             return;
         }
         let data = m.data.unwrap_or_default();
@@ -207,7 +217,8 @@ impl<T: MessageTransform> Router<T> {
                     );
                 }
                 let len = data.len();
-                self.refuse_message(idx, Some(t), key, Refusal::Transform(r.reason), r.id, len);
+                let reason = Refusal::Transform(r.reason);
+                self.refuse_message(idx, Some(t), key, reason, r.id, Some(data), len);
                 return;
             }
         };
@@ -223,7 +234,7 @@ impl<T: MessageTransform> Router<T> {
         let pr = self.peer_ref(idx);
         let wire_len = data.len();
         if wire_len >= self.config.idontwant_threshold {
-            self.send_idontwant(idx, t, &decoded.id);
+            self.send_idontwant(now, idx, t, &decoded.id);
         }
         self.insert_record(
             now,
@@ -252,6 +263,7 @@ impl<T: MessageTransform> Router<T> {
     }
 
     /// A message refused before validation: P4 on its topic (P7 when it had none).
+    #[allow(clippy::too_many_arguments)]
     fn refuse_message(
         &mut self,
         idx: u32,
@@ -259,6 +271,7 @@ impl<T: MessageTransform> Router<T> {
         _key: Option<u64>,
         reason: Refusal,
         id: Option<MessageId>,
+        data: Option<Bytes>,
         wire_len: usize,
     ) {
         self.stats.messages_refused += 1;
@@ -279,6 +292,7 @@ impl<T: MessageTransform> Router<T> {
             topic,
             reason,
             id,
+            data,
             wire_len,
         });
     }
@@ -312,7 +326,7 @@ impl<T: MessageTransform> Router<T> {
         }
     }
 
-    fn send_idontwant(&mut self, source: u32, t: u32, id: &MessageId) {
+    fn send_idontwant(&mut self, now: Instant, source: u32, t: u32, id: &MessageId) {
         let mesh = self.topics[t as usize].mesh.clone();
         for idx in mesh {
             if idx == source {
@@ -338,6 +352,7 @@ impl<T: MessageTransform> Router<T> {
                 }),
             }
             self.stats.idontwant_sent += 1;
+            self.trace_control(now, idx, Out, ControlKind::IDontWant, Some(t), 1);
             self.schedule(idx);
         }
     }
@@ -368,6 +383,9 @@ impl<T: MessageTransform> Router<T> {
     }
 
     fn handle_control(&mut self, now: Instant, idx: u32, control: ControlMessage) {
+        if self.control.is_some() {
+            self.trace_control_in(now, idx, &control);
+        }
         if !control.ihave.is_empty() {
             self.handle_ihave(now, idx, control.ihave);
         }
@@ -385,6 +403,28 @@ impl<T: MessageTransform> Router<T> {
             if let Some(name) = p.topic_id.clone() {
                 self.handle_prune(now, idx, &name, p);
             }
+        }
+    }
+
+    /// The control trace's records of what a peer sent (before any check).
+    fn trace_control_in(&mut self, now: Instant, idx: u32, control: &ControlMessage) {
+        for ih in &control.ihave {
+            let t = self.topic_of_name(ih.topic_id.as_ref());
+            let n = ih.message_ids.len();
+            self.trace_control(now, idx, In, ControlKind::IHave, t, n);
+        }
+        for iw in &control.iwant {
+            let n = iw.message_ids.len();
+            self.trace_control(now, idx, In, ControlKind::IWant, None, n);
+        }
+        for g in &control.graft {
+            let t = self.topic_of_name(g.topic_id.as_ref());
+            self.trace_control(now, idx, In, ControlKind::Graft, t, 0);
+        }
+        for p in &control.prune {
+            let t = self.topic_of_name(p.topic_id.as_ref());
+            let px = p.peers.len();
+            self.trace_prune(now, idx, In, t, p.backoff, px);
         }
     }
 
@@ -465,6 +505,7 @@ impl<T: MessageTransform> Router<T> {
             }
         }
         self.stats.iwant_sent += 1;
+        self.trace_control(now, idx, Out, ControlKind::IWant, None, n);
         self.schedule(idx);
     }
 

@@ -6,6 +6,8 @@ use bytes::Bytes;
 use rand::seq::SliceRandom;
 
 use super::{PeerRef, Router};
+use crate::control_trace::ControlDirection::Out;
+use crate::control_trace::ControlKind;
 use crate::event::{Event, Initiator, PruneReason};
 use crate::queue::Item;
 use crate::types::MessageTransform;
@@ -31,6 +33,7 @@ impl<T: MessageTransform> Router<T> {
                 topic_id: Some(bytes),
             });
             self.stats.graft_sent += 1;
+            self.trace_control(now, idx, Out, ControlKind::Graft, Some(t), 0);
         }
         self.topics[t as usize].mesh.push(idx);
         self.update_topic_stats(idx, t, |ts, _| {
@@ -91,6 +94,8 @@ impl<T: MessageTransform> Router<T> {
             } else {
                 Vec::new()
             };
+        let backoff_secs = protocol.supports_px().then_some(backoff.as_secs());
+        self.trace_prune(now, idx, Out, Some(t), backoff_secs, peers.len());
         let bytes = self.topics[t as usize].bytes.clone();
         if let Some(p) = self.peer_mut(idx) {
             p.queue
@@ -104,7 +109,7 @@ impl<T: MessageTransform> Router<T> {
             p.queue.control.prune.push(wire::ControlPrune {
                 topic_id: Some(bytes),
                 peers,
-                backoff: protocol.supports_px().then_some(backoff.as_secs()),
+                backoff: backoff_secs,
             });
         }
         self.stats.prune_sent += 1;

@@ -186,6 +186,8 @@ pub struct Router<T> {
     /// longest mesh delivery window.
     pub(crate) record_keep: std::time::Duration,
     pub(crate) stats: RouterStats,
+    /// The opt-in control trace (`None`: off).
+    pub(crate) control: Option<crate::control_trace::ControlTrace>,
 }
 
 impl<T: MessageTransform> Router<T> {
@@ -245,6 +247,7 @@ impl<T: MessageTransform> Router<T> {
             record_ttl: std::time::Duration::ZERO,
             record_keep: std::time::Duration::ZERO,
             stats: RouterStats::default(),
+            control: None,
         };
         if let Some(params) = scoring {
             router.set_score_params(params)?;

@@ -114,3 +114,34 @@ impl<T: MessageTransform> Router<T> {
         &mut self.transform
     }
 }
+
+impl<T: MessageTransform> Router<T> {
+    /// For a message still waiting for its verdict: the peers that delivered it so far (the
+    /// first copy's sender first; peers gone since are left out) and its data as it came on
+    /// the wire (for example snappy-compressed). `None` for an unknown id or one already
+    /// judged. Observers call it just before [`report`](Self::report).
+    pub fn pending_delivery(
+        &self,
+        id: &crate::types::MessageId,
+    ) -> Option<(Vec<PeerId>, Option<bytes::Bytes>)> {
+        let rec = self.records.get(&self.key_of(id))?;
+        if rec.state != super::State::Pending {
+            return None;
+        }
+        let peers = rec
+            .deliverers
+            .iter()
+            .filter_map(|r| self.resolve(*r))
+            .filter_map(|i| self.peer(i).map(|p| p.id))
+            .collect();
+        Some((peers, rec.wire.clone()))
+    }
+}
+
+impl<T: MessageTransform> Router<T> {
+    /// The gossipsub protocol a connected peer's stream negotiated.
+    pub fn peer_protocol(&self, peer: &PeerId) -> Option<crate::types::Protocol> {
+        self.peer(*self.peer_ids.get(peer)?)
+            .map(|p| p.conn.protocol)
+    }
+}
