@@ -35,7 +35,8 @@ pub struct TraceRecord {
     /// SSZ bytes.
     pub ssz_bytes: Option<usize>,
     /// Where the verdict was taken: `transform` (bounded snappy, size), `router` (signed or
-    /// malformed messages) or `validation` (the topic's checks and the node's).
+    /// malformed messages), `queue` (IGNOREd unvalidated: the validation queue was full) or
+    /// `validation` (the topic's checks and the node's).
     pub stage: &'static str,
     /// `accept`, `ignore` or `reject`.
     pub verdict: &'static str,

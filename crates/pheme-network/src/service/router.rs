@@ -328,6 +328,19 @@ impl Service {
             .metrics
             .count("pheme_gossip_queue_dropped_total", &[("reason", reason)], 1);
         self.gs_report(&inbound.id, &inbound.source, Verdict::Ignore);
+        self.record_unvalidated(Unvalidated {
+            peer: inbound.source,
+            topic: Some(inbound.topic),
+            verdict: Verdict::Ignore,
+            reason,
+            stage: "queue",
+            detail: "not validated: the validation queue was full or stopped",
+            id: Some(inbound.id),
+            // The decompressed data only: capture keeps wire bytes, which are gone here.
+            data: None,
+            wire_len: inbound.wire_len,
+            arrival_ms: inbound.arrival_ms,
+        });
     }
 
     /// libp2p-gossipsub's events.
@@ -519,11 +532,41 @@ impl Service {
         data: Option<Bytes>,
         wire_len: usize,
     ) {
+        let transform = matches!(reason, pheme_router::Refusal::Transform(_));
+        self.record_unvalidated(Unvalidated {
+            peer,
+            topic,
+            verdict: Verdict::Reject,
+            reason: reason.name(),
+            stage: if transform { "transform" } else { "router" },
+            detail: if transform {
+                "refused by the snappy transform"
+            } else {
+                "refused by the router"
+            },
+            id,
+            data,
+            wire_len,
+            arrival_ms: unix_now_ms(),
+        });
+    }
+
+    /// Records a message that got its verdict without validation (refused before it, or
+    /// IGNOREd because the validation queue was full) as a validated one is recorded.
+    fn record_unvalidated(&mut self, u: Unvalidated) {
+        let Unvalidated {
+            peer,
+            topic,
+            verdict,
+            reason,
+            stage,
+            detail,
+            id,
+            data,
+            wire_len,
+            arrival_ms,
+        } = u;
         let now_ms = unix_now_ms();
-        let stage = match reason {
-            pheme_router::Refusal::Transform(_) => "transform",
-            _ => "router",
-        };
         let parsed = topic
             .as_deref()
             .and_then(|t| t.parse::<pheme_codec::GossipTopic>().ok());
@@ -544,16 +587,16 @@ impl Service {
             "pheme_gossip_messages_total",
             &[
                 ("kind", base),
-                ("verdict", "reject"),
-                ("reason", reason.name()),
+                ("verdict", verdict.name()),
+                ("reason", reason),
             ],
             1,
         );
         let topic = topic.unwrap_or_else(|| Arc::from(""));
         if !self.config.traces.is_empty() {
-            let capture = self.config.observer.capture.wants(Verdict::Reject);
+            let capture = self.config.observer.capture.wants(verdict);
             self.send_trace(crate::trace::TraceRecord {
-                arrival_ms: now_ms,
+                arrival_ms,
                 verdict_ms: now_ms,
                 topic: topic.to_string(),
                 message_id: id
@@ -563,8 +606,8 @@ impl Service {
                 wire_bytes: wire_len,
                 ssz_bytes: None,
                 stage,
-                verdict: Verdict::Reject.name(),
-                reason: reason.name(),
+                verdict: verdict.name(),
+                reason,
                 duplicates: 0,
                 duplicate_from: Vec::new(),
                 payload: data.filter(|_| capture).map(|d| Bytes::copy_from_slice(&d)),
@@ -577,12 +620,9 @@ impl Service {
             kind,
             fork,
             message_id,
-            verdict: Verdict::Reject,
-            reason: reason.name(),
-            detail: pheme_gossip::Detail::Static(match stage {
-                "transform" => "refused by the snappy transform",
-                _ => "refused by the router",
-            }),
+            verdict,
+            reason,
+            detail: pheme_gossip::Detail::Static(detail),
             compressed_len: wire_len,
             ssz_len: None,
             json: None,
@@ -592,10 +632,26 @@ impl Service {
             crate::handle::GossipReceived {
                 outcome,
                 source: peer,
-                arrival_ms: now_ms,
-                verdict_latency: Duration::ZERO,
+                arrival_ms,
+                verdict_latency: Duration::from_millis(now_ms.saturating_sub(arrival_ms)),
                 ssz: Vec::new(),
             },
         )));
     }
+}
+
+/// A message that got its verdict without validation, as [`Service::record_unvalidated`]
+/// records it.
+struct Unvalidated {
+    peer: PeerId,
+    topic: Option<Arc<str>>,
+    verdict: Verdict,
+    reason: &'static str,
+    /// `transform`, `router` or `queue`.
+    stage: &'static str,
+    detail: &'static str,
+    id: Option<MessageId>,
+    data: Option<Bytes>,
+    wire_len: usize,
+    arrival_ms: u64,
 }

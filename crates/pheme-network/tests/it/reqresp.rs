@@ -351,3 +351,52 @@ async fn req_resp_is_served_while_the_node_checks_are_saturated() {
     .await
     .expect("within the bound");
 }
+
+/// An overloaded node IGNOREs what its validation queue cannot hold, and still records each
+/// such message (stage `queue`, reason `queue_full`): one `Gossip` event per message received.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_full_validation_queue_drops_is_recorded() {
+    tokio::time::timeout(BOUND, async {
+        let chain = chain(2_000, 32, 40, 0, &[]);
+        let config = common::node_config(&chain)
+            .validation_concurrency(1)
+            .validation_queue(2)
+            .validation_deadline(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let (server, mut events) = spawn(config, Slow, None).unwrap();
+        let addr = listen_addr(&server).await;
+        let publisher = node(&chain).await;
+        publisher.handle.dial(addr).await.unwrap();
+        wait_mesh(&publisher.handle, "beacon_attestation").await;
+        let slot = next_slot_start(&chain).await;
+        const SENT: usize = 30;
+        for attester in 0..SENT as u64 {
+            let a = common::attestation(&chain, slot, 3, attester);
+            publisher
+                .handle
+                .publish_ssz(GossipKind::BeaconAttestation(3), a)
+                .await
+                .unwrap();
+        }
+        let (mut accepted, mut dropped) = (0, 0);
+        while accepted + dropped < SENT {
+            let Some(e) = events.recv().await else { break };
+            if let pheme_network::NetworkEvent::Gossip(g) = e {
+                match (g.outcome.verdict, g.outcome.reason) {
+                    (pheme_gossip::Verdict::Accept, _) => accepted += 1,
+                    (pheme_gossip::Verdict::Ignore, "queue_full") => dropped += 1,
+                    other => panic!("unexpected verdict {other:?}"),
+                }
+            }
+        }
+        assert_eq!(accepted + dropped, SENT);
+        assert!(
+            dropped > 0 && accepted > 0,
+            "{accepted} accepted, {dropped} dropped"
+        );
+        server.shutdown().await.unwrap();
+    })
+    .await
+    .expect("within the bound");
+}

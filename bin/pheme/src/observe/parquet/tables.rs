@@ -219,7 +219,7 @@ pub struct CapturedPayload {
     pub topic: String,
     /// The first copy's sender.
     pub source: String,
-    /// `transform`, `router` or `validation`.
+    /// `transform`, `router`, `queue` or `validation`.
     pub stage: &'static str,
     /// `accept`, `ignore`, `reject`.
     pub verdict: &'static str,
