@@ -178,6 +178,26 @@ macro_rules! capella_types {
     };
 }
 
+macro_rules! gloas_types {
+    ($p:ident, $f:ident, $h:expr, $r:expr, $d:expr; $($extra:tt)*) => {
+        capella_types!($p, $f, $h, $r, $d;
+            "SingleAttestation" => SingleAttestation, "DataColumnSidecar" => DataColumnSidecar,
+            "DataColumnsByRootIdentifier" => DataColumnsByRootIdentifier,
+            "BeaconBlockBody" => BeaconBlockBody, "BuilderDepositRequest" => BuilderDepositRequest,
+            "BuilderExitRequest" => BuilderExitRequest, "ConsolidationRequest" => ConsolidationRequest,
+            "Deposit" => Deposit, "DepositData" => DepositData, "DepositRequest" => DepositRequest,
+            "ExecutionPayload" => ExecutionPayload, "ExecutionPayloadBid" => ExecutionPayloadBid,
+            "ExecutionPayloadEnvelope" => ExecutionPayloadEnvelope, "ExecutionRequests" => ExecutionRequests,
+            "IndexedPayloadAttestation" => IndexedPayloadAttestation, "PayloadAttestation" => PayloadAttestation,
+            "PayloadAttestationData" => PayloadAttestationData,
+            "PayloadAttestationMessage" => PayloadAttestationMessage, "ProposerPreferences" => ProposerPreferences,
+            "SignedExecutionPayloadBid" => SignedExecutionPayloadBid,
+            "SignedExecutionPayloadEnvelope" => SignedExecutionPayloadEnvelope,
+            "SignedProposerPreferences" => SignedProposerPreferences, "SyncAggregate" => SyncAggregate,
+            "Withdrawal" => Withdrawal, "WithdrawalRequest" => WithdrawalRequest, $($extra)*)
+    };
+}
+
 macro_rules! forks {
     ($p:ident, $case:expr, $r:expr, $d:expr) => {{
         let h = $case.handler.as_str();
@@ -192,6 +212,9 @@ macro_rules! forks {
             "fulu" => capella_types!($p, fulu, h, $r, $d;
                 "SingleAttestation" => SingleAttestation, "DataColumnSidecar" => DataColumnSidecar,
                 "DataColumnsByRootIdentifier" => DataColumnsByRootIdentifier),
+            "gloas" => gloas_types!($p, gloas, h, $r, $d;),
+            "heze" => gloas_types!($p, heze, h, $r, $d;
+                "InclusionList" => InclusionList, "SignedInclusionList" => SignedInclusionList),
             other => Err(format!("unknown fork {other:?}")),
         }
     }};
