@@ -76,6 +76,11 @@ fn check_gossip_bounds(dir: &Path, len: usize) -> Result<(), String> {
         "SignedContributionAndProof" => GossipKind::SyncCommitteeContributionAndProof,
         "BlobSidecar" => GossipKind::BlobSidecar(0),
         "DataColumnSidecar" => GossipKind::DataColumnSidecar(0),
+        "SignedExecutionPayloadBid" => GossipKind::ExecutionPayloadBid,
+        "SignedExecutionPayloadEnvelope" => GossipKind::ExecutionPayload,
+        "PayloadAttestationMessage" => GossipKind::PayloadAttestationMessage,
+        "SignedProposerPreferences" => GossipKind::ProposerPreferences,
+        "SignedInclusionList" => GossipKind::InclusionList,
         _ => return Ok(()),
     };
     let bounds = pheme_codec::gossip_bounds(&crate::chain_for(preset)?, kind, fork);

@@ -216,6 +216,11 @@ impl ProgressiveBitlist {
     pub fn count_ones(&self) -> usize {
         self.0.count_ones()
     }
+
+    /// The bits, in order.
+    pub fn iter(&self) -> impl Iterator<Item = bool> + '_ {
+        self.0.iter().by_vals()
+    }
 }
 
 impl fmt::Debug for ProgressiveBitlist {
