@@ -264,6 +264,9 @@ fn envelopes_payload_attestations_and_preferences() {
     env.message.execution_requests.consolidations = Vec::new().into();
     env.message.payload.withdrawals = vec![Default::default(); 17].into();
     assert_eq!(wire.send(kind, &env), (Verdict::Reject, "over_limit"));
+    env.message.payload.withdrawals = Vec::new().into();
+    env.message.payload.slot_number = SLOT + 2;
+    assert_eq!(wire.send(kind, &env), (Verdict::Ignore, "future_slot"));
 
     let mut ptc: gloas::PayloadAttestationMessage = decoded("gloas", "PayloadAttestationMessage");
     ptc.data.slot = SLOT;

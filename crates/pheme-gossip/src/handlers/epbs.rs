@@ -309,8 +309,8 @@ impl From<&pheme_types::gloas::SignedExecutionPayloadEnvelope> for EnvelopeView 
     }
 }
 
-/// The `execution_payload` handler: first per `(block root, builder)`, the execution request
-/// and withdrawal limits. The block, the bid it commits to, finality and the signature need
+/// The `execution_payload` handler: not a future slot, first per `(block root, builder)`, the
+/// execution request and withdrawal limits. The block, the bid it commits to, finality and the signature need
 /// state.
 #[derive(Debug, Default)]
 pub struct EnvelopeHandler {
@@ -324,6 +324,12 @@ impl EnvelopeHandler {
         e: &EnvelopeView,
         ctx: &CheckContext<'_>,
     ) -> Result<(u64, ([u8; 32], u64)), EpbsError> {
+        // Not a check of the spec's own: its block must be seen, valid and at this slot, and
+        // blocks of future slots are not; without state, this keeps a future slot (which would
+        // outlive pruning) out of the duplicate cache.
+        if !ctx.clock.slot_started(e.slot) {
+            return Err(EpbsError::FutureSlot { slot: e.slot });
+        }
         let key = (e.beacon_block_root, e.builder_index);
         if self.seen.contains(e.slot, &key) {
             return Err(EpbsError::AlreadySeen);
