@@ -14,7 +14,9 @@ use crate::progressive_fields;
 /// `INCLUSION_LIST_COMMITTEE_SIZE` (the same in every preset).
 pub const INCLUSION_LIST_COMMITTEE_SIZE: usize = 16;
 
-/// `InclusionList`.
+/// `InclusionList`, as the pinned release (eth-consensus-specs 1.7.0a13) defines it. The
+/// consensus-specs tree after it renames `inclusion_list_committee_root` to `dependent_root`
+/// (same place, same type: the SSZ is unchanged, the JSON key is not).
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
 )]

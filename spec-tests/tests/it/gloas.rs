@@ -425,3 +425,104 @@ fn heze_inclusion_lists_first_or_second_per_validator() {
         "8193 bytes of transactions, at most 8192"
     );
 }
+
+/// Hostile variations of every Gloas and Heze wire vector (bytes flipped, cut, or grown; the
+/// progressive lists' offsets among them) through the validator: a verdict for each, never a
+/// panic, and never the same message accepted twice.
+#[test]
+fn mutated_vectors_get_verdicts() {
+    let mut wire = Wire::new();
+    let cases = [
+        ("gloas", "SignedBeaconBlock", GossipKind::BeaconBlock, 1),
+        (
+            "gloas",
+            "SignedAggregateAndProof",
+            GossipKind::BeaconAggregateAndProof,
+            1,
+        ),
+        ("gloas", "AttesterSlashing", GossipKind::AttesterSlashing, 1),
+        (
+            "gloas",
+            "DataColumnSidecar",
+            GossipKind::DataColumnSidecar(0),
+            1,
+        ),
+        (
+            "gloas",
+            "SignedExecutionPayloadBid",
+            GossipKind::ExecutionPayloadBid,
+            1,
+        ),
+        (
+            "gloas",
+            "SignedExecutionPayloadEnvelope",
+            GossipKind::ExecutionPayload,
+            1,
+        ),
+        (
+            "gloas",
+            "PayloadAttestationMessage",
+            GossipKind::PayloadAttestationMessage,
+            1,
+        ),
+        (
+            "gloas",
+            "SignedProposerPreferences",
+            GossipKind::ProposerPreferences,
+            1,
+        ),
+        ("heze", "SignedBeaconBlock", GossipKind::BeaconBlock, 2),
+        (
+            "heze",
+            "SignedExecutionPayloadBid",
+            GossipKind::ExecutionPayloadBid,
+            2,
+        ),
+        ("heze", "SignedInclusionList", GossipKind::InclusionList, 2),
+    ];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut verdicts = [0usize; 3];
+    for (fork, ty, kind, epoch) in cases {
+        let (ssz, _) = vector(fork, ty);
+        let topic = wire.topic(kind, epoch);
+        let now = wire.chain.clock().slot_start_ms(SLOT) + 1_000;
+        for _ in 0..200 {
+            let mut m = ssz.clone();
+            match next() % 4 {
+                0 => {
+                    for _ in 0..1 + next() % 4 {
+                        let i = (next() as usize) % m.len().max(1);
+                        if let Some(b) = m.get_mut(i) {
+                            *b ^= 1 << (next() % 8);
+                        }
+                    }
+                }
+                1 => m.truncate((next() as usize) % m.len().max(1)),
+                2 => m.extend((0..1 + next() % 64).map(|_| next() as u8)),
+                _ => {
+                    // An offset pointing anywhere: the first four bytes of a variable part.
+                    let i = (next() as usize) % m.len().saturating_sub(4).max(1);
+                    let v = (next() % (m.len() as u64 * 2 + 1)) as u32;
+                    if m.len() >= i + 4 {
+                        m[i..i + 4].copy_from_slice(&v.to_le_bytes());
+                    }
+                }
+            }
+            let data = snap::raw::Encoder::new().compress_vec(&m).unwrap();
+            let out = wire.validator.validate_stateless(&topic, &data, now);
+            verdicts[out.verdict as usize] += 1;
+            if out.verdict == Verdict::Accept {
+                let again = wire.validator.validate_stateless(&topic, &data, now);
+                assert_ne!(again.verdict, Verdict::Accept, "{ty} accepted twice");
+            }
+        }
+    }
+    println!("mutated vectors: {verdicts:?} (accept, ignore, reject)");
+    assert!(verdicts[2] > 0, "some mutations must be undecodable");
+}
