@@ -1,7 +1,8 @@
 //! The consensus-spec-tests runner: walks `tests/<preset>/<fork>/<runner>/<handler>/<suite>/<case>`
 //! under `SPEC_TESTS_DIR` (default `../shared/spec-tests/tests` beside the repository), runs
 //! every case it finds, fails by name on a runner or handler it does not know, and fails when a
-//! vector file was never read. `cargo test -p pheme-spec-tests` runs it.
+//! vector file was never read. `cargo test -p pheme-spec-tests` runs it, on the shared vectors
+//! and on the ones generated in the repository ([`generated_root`]).
 //!
 //! ```
 //! // A case directory's path names what to run.
@@ -98,6 +99,12 @@ pub fn default_root() -> PathBuf {
         Some(dir) => PathBuf::from(dir),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/spec-tests/tests"),
     }
+}
+
+/// The vectors generated in the repository for the forks the shared set lacks (Gloas, Heze):
+/// `spec-tests/generated/tests`, written by `scripts/gen-spec-vectors.sh`.
+pub fn generated_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("generated/tests")
 }
 
 /// Runs every case under `root`.

@@ -76,6 +76,11 @@ fn check_gossip_bounds(dir: &Path, len: usize) -> Result<(), String> {
         "SignedContributionAndProof" => GossipKind::SyncCommitteeContributionAndProof,
         "BlobSidecar" => GossipKind::BlobSidecar(0),
         "DataColumnSidecar" => GossipKind::DataColumnSidecar(0),
+        "SignedExecutionPayloadBid" => GossipKind::ExecutionPayloadBid,
+        "SignedExecutionPayloadEnvelope" => GossipKind::ExecutionPayload,
+        "PayloadAttestationMessage" => GossipKind::PayloadAttestationMessage,
+        "SignedProposerPreferences" => GossipKind::ProposerPreferences,
+        "SignedInclusionList" => GossipKind::InclusionList,
         _ => return Ok(()),
     };
     let bounds = pheme_codec::gossip_bounds(&crate::chain_for(preset)?, kind, fork);
@@ -178,6 +183,26 @@ macro_rules! capella_types {
     };
 }
 
+macro_rules! gloas_types {
+    ($p:ident, $f:ident, $h:expr, $r:expr, $d:expr; $($extra:tt)*) => {
+        capella_types!($p, $f, $h, $r, $d;
+            "SingleAttestation" => SingleAttestation, "DataColumnSidecar" => DataColumnSidecar,
+            "DataColumnsByRootIdentifier" => DataColumnsByRootIdentifier,
+            "BeaconBlockBody" => BeaconBlockBody, "BuilderDepositRequest" => BuilderDepositRequest,
+            "BuilderExitRequest" => BuilderExitRequest, "ConsolidationRequest" => ConsolidationRequest,
+            "Deposit" => Deposit, "DepositData" => DepositData, "DepositRequest" => DepositRequest,
+            "ExecutionPayload" => ExecutionPayload, "ExecutionPayloadBid" => ExecutionPayloadBid,
+            "ExecutionPayloadEnvelope" => ExecutionPayloadEnvelope, "ExecutionRequests" => ExecutionRequests,
+            "IndexedPayloadAttestation" => IndexedPayloadAttestation, "PayloadAttestation" => PayloadAttestation,
+            "PayloadAttestationData" => PayloadAttestationData,
+            "PayloadAttestationMessage" => PayloadAttestationMessage, "ProposerPreferences" => ProposerPreferences,
+            "SignedExecutionPayloadBid" => SignedExecutionPayloadBid,
+            "SignedExecutionPayloadEnvelope" => SignedExecutionPayloadEnvelope,
+            "SignedProposerPreferences" => SignedProposerPreferences, "SyncAggregate" => SyncAggregate,
+            "Withdrawal" => Withdrawal, "WithdrawalRequest" => WithdrawalRequest, $($extra)*)
+    };
+}
+
 macro_rules! forks {
     ($p:ident, $case:expr, $r:expr, $d:expr) => {{
         let h = $case.handler.as_str();
@@ -192,6 +217,9 @@ macro_rules! forks {
             "fulu" => capella_types!($p, fulu, h, $r, $d;
                 "SingleAttestation" => SingleAttestation, "DataColumnSidecar" => DataColumnSidecar,
                 "DataColumnsByRootIdentifier" => DataColumnsByRootIdentifier),
+            "gloas" => gloas_types!($p, gloas, h, $r, $d;),
+            "heze" => gloas_types!($p, heze, h, $r, $d;
+                "InclusionList" => InclusionList, "SignedInclusionList" => SignedInclusionList),
             other => Err(format!("unknown fork {other:?}")),
         }
     }};

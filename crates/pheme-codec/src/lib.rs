@@ -23,7 +23,7 @@ mod message_id;
 mod snappy;
 mod topic;
 
-pub use bounds::{SszBounds, gossip_bounds};
+pub use bounds::{MAX_SIGNED_INCLUSION_LIST_SIZE, SszBounds, gossip_bounds};
 pub use message_id::{
     MESSAGE_DOMAIN_INVALID_SNAPPY, MESSAGE_DOMAIN_VALID_SNAPPY, MessageId, message_id,
 };

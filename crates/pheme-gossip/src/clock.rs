@@ -39,6 +39,14 @@ impl<'a> GossipClock<'a> {
             && self.now_ms <= self.slot_start_ms(slot.saturating_add(1)).saturating_add(d)
     }
 
+    /// `is_past_slot` (gloas): `slot` began more than the disparity ago, `now > start(slot) + D`.
+    pub fn is_past_slot(&self, slot: Slot) -> bool {
+        self.now_ms
+            > self
+                .slot_start_ms(slot)
+                .saturating_add(MAXIMUM_GOSSIP_CLOCK_DISPARITY_MS)
+    }
+
     /// `epoch` is the current or the previous epoch, allowing for disparity at both ends (the
     /// deneb rule for attestations and aggregates): the window closes `D` after the end of the
     /// epoch following `epoch`, inclusive.

@@ -51,7 +51,13 @@ pub use handlers::attestation::{
 };
 pub use handlers::block::{
     BlockError, BlockHandler, BlockView, Inclusion, KzgCheck, SidecarHandler, SidecarView,
-    is_valid_merkle_branch, kzg_proofs_valid,
+    SignedBidParts, is_valid_merkle_branch, kzg_proofs_valid,
+};
+pub use handlers::epbs::{
+    BidHandler, BidView, ColumnHandler, ColumnView, EnvelopeHandler, EnvelopeView, EpbsBlockParts,
+    EpbsError, InclusionListHandler, InclusionListView, MAX_TRANSACTIONS_BYTES_PER_INCLUSION_LIST,
+    PayloadAttestationHandler, PreferencesHandler, RequestCounts, operation_over_limit,
+    request_over_limit,
 };
 pub use handlers::operations::{
     AttesterSlashingHandler, AttesterSlashingView, BlsChangeHandler, OperationError,
@@ -63,13 +69,14 @@ pub use handlers::sync::{
     is_sync_committee_aggregator,
 };
 pub use payload::{GossipPayload, PayloadError, SszError};
-pub use seen::{DEFAULT_SEEN_CAPACITY, SeenBits, SeenSet};
+pub use seen::{DEFAULT_SEEN_CAPACITY, SeenBits, SeenMap, SeenSet};
 pub use stateful::{Decision, InboundMessage, NoState, Reason, StatefulValidator};
 pub use validator::{Begun, Checking, GossipValidator, Outcome};
 pub use verdict::{GossipError, Verdict};
 
 use pheme_types::altair::SyncCommitteeMessage;
 use pheme_types::capella::SignedBlsToExecutionChange;
+use pheme_types::gloas::{PayloadAttestationMessage, SignedProposerPreferences};
 use pheme_types::phase0::{ProposerSlashing, SignedVoluntaryExit};
 
 /// A decoded gossip message, as its handler reads it.
@@ -94,8 +101,20 @@ pub enum GossipMessage {
     Contribution(ContributionView),
     /// `bls_to_execution_change`.
     BlsChange(Box<SignedBlsToExecutionChange>),
-    /// `blob_sidecar_{subnet_id}` and `data_column_sidecar_{subnet_id}`.
+    /// `blob_sidecar_{subnet_id}` and `data_column_sidecar_{subnet_id}` (to fulu).
     Sidecar(Box<SidecarView>),
+    /// `data_column_sidecar_{subnet_id}` from gloas on.
+    Column(Box<ColumnView>),
+    /// `execution_payload_bid` (gloas, heze).
+    Bid(Box<BidView>),
+    /// `execution_payload` (gloas).
+    Envelope(Box<EnvelopeView>),
+    /// `payload_attestation_message` (gloas).
+    PayloadAttestation(Box<PayloadAttestationMessage>),
+    /// `proposer_preferences` (gloas).
+    ProposerPreferences(Box<SignedProposerPreferences>),
+    /// `inclusion_list` (heze).
+    InclusionList(Box<InclusionListView>),
 }
 
 /// A message that did not pass: verdict, reason label and the error's text.
@@ -145,6 +164,8 @@ pub enum Detail {
     SyncMessageError(SyncMessageError),
     /// `sync_committee_contribution_and_proof`.
     ContributionError(ContributionError),
+    /// Gloas's and Heze's topics.
+    EpbsError(EpbsError),
     /// The SSZ bytes are not the topic's type.
     Decode(DecodeError),
     /// The node's stateful checks refused it.
@@ -171,6 +192,7 @@ impl std::fmt::Display for Detail {
             Detail::OperationError(e) => e.fmt(f),
             Detail::SyncMessageError(e) => e.fmt(f),
             Detail::ContributionError(e) => e.fmt(f),
+            Detail::EpbsError(e) => e.fmt(f),
             Detail::Decode(e) => {
                 // The decoder's own words after the context.
                 write!(f, "{e}: ")?;
@@ -215,6 +237,12 @@ enum PendingInner {
     Contribution(handlers::sync::ContributionSeen),
     BlsChange(u64),
     Sidecar((u64, u64, u64)),
+    Column((u64, ([u8; 32], u64))),
+    Bid(handlers::epbs::BidSeen),
+    Envelope((u64, ([u8; 32], u64))),
+    PayloadAttestation((u64, u64)),
+    ProposerPreferences((u64, ([u8; 32], u64))),
+    InclusionList((u64, u64)),
 }
 
 /// One handler per topic kind.
@@ -238,8 +266,20 @@ pub struct Handlers {
     pub contribution: ContributionHandler,
     /// `bls_to_execution_change`.
     pub bls_change: BlsChangeHandler,
-    /// Blob and data-column sidecars.
+    /// Blob and data-column sidecars (to fulu).
     pub sidecar: SidecarHandler,
+    /// Data-column sidecars from gloas on.
+    pub column: ColumnHandler,
+    /// `execution_payload_bid`.
+    pub bid: BidHandler,
+    /// `execution_payload`.
+    pub envelope: EnvelopeHandler,
+    /// `payload_attestation_message`.
+    pub payload_attestation: PayloadAttestationHandler,
+    /// `proposer_preferences`.
+    pub proposer_preferences: PreferencesHandler,
+    /// `inclusion_list`.
+    pub inclusion_list: InclusionListHandler,
 }
 
 impl Handlers {
@@ -268,6 +308,18 @@ impl Handlers {
             }
             GossipMessage::BlsChange(m) => PendingInner::BlsChange(self.bls_change.check(m, ctx)?),
             GossipMessage::Sidecar(m) => PendingInner::Sidecar(self.sidecar.check(m, ctx)?),
+            GossipMessage::Column(m) => PendingInner::Column(self.column.check(m, ctx)?),
+            GossipMessage::Bid(m) => PendingInner::Bid(self.bid.check(m, ctx)?),
+            GossipMessage::Envelope(m) => PendingInner::Envelope(self.envelope.check(m, ctx)?),
+            GossipMessage::PayloadAttestation(m) => {
+                PendingInner::PayloadAttestation(self.payload_attestation.check(m, ctx)?)
+            }
+            GossipMessage::ProposerPreferences(m) => {
+                PendingInner::ProposerPreferences(self.proposer_preferences.check(m, ctx)?)
+            }
+            GossipMessage::InclusionList(m) => {
+                PendingInner::InclusionList(self.inclusion_list.check(m, ctx)?)
+            }
         };
         Ok(Pending(inner))
     }
@@ -285,6 +337,12 @@ impl Handlers {
             PendingInner::Contribution(k) => self.contribution.commit(k),
             PendingInner::BlsChange(k) => self.bls_change.commit(k),
             PendingInner::Sidecar(k) => self.sidecar.commit(k),
+            PendingInner::Column(k) => self.column.commit(k),
+            PendingInner::Bid(k) => self.bid.commit(k),
+            PendingInner::Envelope(k) => self.envelope.commit(k),
+            PendingInner::PayloadAttestation(k) => self.payload_attestation.commit(k),
+            PendingInner::ProposerPreferences(k) => self.proposer_preferences.commit(k),
+            PendingInner::InclusionList(k) => self.inclusion_list.commit(k),
         }
     }
 
@@ -298,5 +356,11 @@ impl Handlers {
         self.sync_committee.prune(min_slot);
         self.contribution.prune(min_slot);
         self.sidecar.prune(min_slot);
+        self.column.prune(min_slot);
+        self.bid.prune(min_slot);
+        self.envelope.prune(min_slot);
+        self.payload_attestation.prune(min_slot);
+        self.proposer_preferences.prune(min_slot);
+        self.inclusion_list.prune(min_slot);
     }
 }

@@ -73,27 +73,37 @@ pub enum PayloadError {
     Serialize(#[source] pheme_types::SharedError<ssz_rs::SerializeError>),
 }
 
-/// The fork whose container `kind` carries at `fork` (blocks change at every fork up to
-/// electra; aggregates, attestations and attester slashings at electra; the rest never).
+/// The fork whose container `kind` carries at `fork` (blocks change at every fork but fulu;
+/// aggregates and attester slashings at electra and gloas; attestations at electra; column
+/// sidecars at gloas; bids at heze; the rest never).
 pub fn container_fork(kind: GossipKind, fork: Fork) -> Fork {
+    let since = |forks: &[Fork]| {
+        forks
+            .iter()
+            .rev()
+            .find(|f| fork >= **f)
+            .copied()
+            .unwrap_or(forks[0])
+    };
     match kind {
+        GossipKind::BeaconBlock if fork >= Fork::Gloas => fork,
         GossipKind::BeaconBlock => fork.min(Fork::Electra),
-        GossipKind::BeaconAggregateAndProof
-        | GossipKind::BeaconAttestation(_)
-        | GossipKind::AttesterSlashing => {
-            if fork >= Fork::Electra {
-                Fork::Electra
-            } else {
-                Fork::Phase0
-            }
+        GossipKind::BeaconAggregateAndProof | GossipKind::AttesterSlashing => {
+            since(&[Fork::Phase0, Fork::Electra, Fork::Gloas])
         }
+        GossipKind::BeaconAttestation(_) => since(&[Fork::Phase0, Fork::Electra]),
         GossipKind::VoluntaryExit | GossipKind::ProposerSlashing => Fork::Phase0,
         GossipKind::SyncCommittee(_) | GossipKind::SyncCommitteeContributionAndProof => {
             Fork::Altair
         }
         GossipKind::BlsToExecutionChange => Fork::Capella,
         GossipKind::BlobSidecar(_) => Fork::Deneb,
-        GossipKind::DataColumnSidecar(_) => Fork::Fulu,
+        GossipKind::DataColumnSidecar(_) => since(&[Fork::Fulu, Fork::Gloas]),
+        GossipKind::ExecutionPayloadBid => since(&[Fork::Gloas, Fork::Heze]),
+        GossipKind::ExecutionPayload
+        | GossipKind::PayloadAttestationMessage
+        | GossipKind::ProposerPreferences => Fork::Gloas,
+        GossipKind::InclusionList => Fork::Heze,
     }
 }
 
@@ -144,6 +154,8 @@ macro_rules! preset_payload {
                 Capella(p::capella::SignedBeaconBlock),
                 Deneb(p::deneb::SignedBeaconBlock),
                 Electra(p::electra::SignedBeaconBlock),
+                Gloas(p::gloas::SignedBeaconBlock),
+                Heze(p::heze::SignedBeaconBlock),
             }
 
             /// A `beacon_aggregate_and_proof` payload.
@@ -152,6 +164,7 @@ macro_rules! preset_payload {
             pub enum SignedAggregate {
                 Phase0(p::phase0::SignedAggregateAndProof),
                 Electra(p::electra::SignedAggregateAndProof),
+                Gloas(p::gloas::SignedAggregateAndProof),
             }
 
             /// A `beacon_attestation_{subnet_id}` payload: an `Attestation` up to deneb, a
@@ -169,6 +182,24 @@ macro_rules! preset_payload {
             pub enum AttesterSlashing {
                 Phase0(p::phase0::AttesterSlashing),
                 Electra(p::electra::AttesterSlashing),
+                Gloas(p::gloas::AttesterSlashing),
+            }
+
+            /// A `data_column_sidecar_{subnet_id}` payload: fulu's, or gloas's without the
+            /// header and commitments. Always boxed in [`Payload`], so the sizes may differ.
+            #[derive(Debug, Clone, PartialEq, Eq)]
+            #[allow(missing_docs, clippy::large_enum_variant)]
+            pub enum DataColumnSidecar {
+                Fulu(p::fulu::DataColumnSidecar),
+                Gloas(p::gloas::DataColumnSidecar),
+            }
+
+            /// An `execution_payload_bid` payload.
+            #[derive(Debug, Clone, PartialEq, Eq)]
+            #[allow(missing_docs)]
+            pub enum SignedBid {
+                Gloas(p::gloas::SignedExecutionPayloadBid),
+                Heze(p::heze::SignedExecutionPayloadBid),
             }
 
             /// Every gossip payload with this preset's sizes: one variant per topic kind.
@@ -196,7 +227,17 @@ macro_rules! preset_payload {
                 /// `blob_sidecar_{subnet_id}`.
                 BlobSidecar(Box<p::deneb::BlobSidecar>),
                 /// `data_column_sidecar_{subnet_id}`.
-                DataColumnSidecar(Box<p::fulu::DataColumnSidecar>),
+                DataColumnSidecar(Box<DataColumnSidecar>),
+                /// `execution_payload_bid`.
+                Bid(Box<SignedBid>),
+                /// `execution_payload`.
+                Envelope(Box<p::gloas::SignedExecutionPayloadEnvelope>),
+                /// `payload_attestation_message`.
+                PayloadAttestation(Box<p::gloas::PayloadAttestationMessage>),
+                /// `proposer_preferences`.
+                ProposerPreferences(Box<p::gloas::SignedProposerPreferences>),
+                /// `inclusion_list`.
+                InclusionList(Box<p::heze::SignedInclusionList>),
             }
 
             /// Runs `$f` on the container inside any variant.
@@ -210,10 +251,13 @@ macro_rules! preset_payload {
                             SignedBlock::Capella($v) => $f,
                             SignedBlock::Deneb($v) => $f,
                             SignedBlock::Electra($v) => $f,
+                            SignedBlock::Gloas($v) => $f,
+                            SignedBlock::Heze($v) => $f,
                         },
                         Payload::Aggregate(a) => match &**a {
                             SignedAggregate::Phase0($v) => $f,
                             SignedAggregate::Electra($v) => $f,
+                            SignedAggregate::Gloas($v) => $f,
                         },
                         Payload::Attestation(a) => match &**a {
                             Attestation::Phase0($v) => $f,
@@ -227,6 +271,7 @@ macro_rules! preset_payload {
                         Payload::AttesterSlashing(s) => match &**s {
                             AttesterSlashing::Phase0($v) => $f,
                             AttesterSlashing::Electra($v) => $f,
+                            AttesterSlashing::Gloas($v) => $f,
                         },
                         Payload::SyncCommittee($v) => $f,
                         Payload::Contribution($v) => {
@@ -241,7 +286,27 @@ macro_rules! preset_payload {
                             let $v = &**$v;
                             $f
                         }
-                        Payload::DataColumnSidecar($v) => {
+                        Payload::DataColumnSidecar(c) => match &**c {
+                            DataColumnSidecar::Fulu($v) => $f,
+                            DataColumnSidecar::Gloas($v) => $f,
+                        },
+                        Payload::Bid(b) => match &**b {
+                            SignedBid::Gloas($v) => $f,
+                            SignedBid::Heze($v) => $f,
+                        },
+                        Payload::Envelope($v) => {
+                            let $v = &**$v;
+                            $f
+                        }
+                        Payload::PayloadAttestation($v) => {
+                            let $v = &**$v;
+                            $f
+                        }
+                        Payload::ProposerPreferences($v) => {
+                            let $v = &**$v;
+                            $f
+                        }
+                        Payload::InclusionList($v) => {
                             let $v = &**$v;
                             $f
                         }
@@ -260,10 +325,15 @@ macro_rules! preset_payload {
                             Fork::Bellatrix => SignedBlock::Bellatrix(untrusted(bytes)?),
                             Fork::Capella => SignedBlock::Capella(untrusted(bytes)?),
                             Fork::Deneb => SignedBlock::Deneb(untrusted(bytes)?),
+                            Fork::Gloas => SignedBlock::Gloas(untrusted(bytes)?),
+                            Fork::Heze => SignedBlock::Heze(untrusted(bytes)?),
                             _ => SignedBlock::Electra(untrusted(bytes)?),
                         })),
                         (GossipKind::BeaconAggregateAndProof, Fork::Phase0) => {
                             Payload::Aggregate(Box::new(SignedAggregate::Phase0(untrusted(bytes)?)))
+                        }
+                        (GossipKind::BeaconAggregateAndProof, Fork::Gloas) => {
+                            Payload::Aggregate(Box::new(SignedAggregate::Gloas(untrusted(bytes)?)))
                         }
                         (GossipKind::BeaconAggregateAndProof, _) => {
                             Payload::Aggregate(Box::new(SignedAggregate::Electra(untrusted(bytes)?)))
@@ -285,6 +355,9 @@ macro_rules! preset_payload {
                         (GossipKind::AttesterSlashing, Fork::Phase0) => Payload::AttesterSlashing(
                             Box::new(AttesterSlashing::Phase0(untrusted(bytes)?)),
                         ),
+                        (GossipKind::AttesterSlashing, Fork::Gloas) => Payload::AttesterSlashing(
+                            Box::new(AttesterSlashing::Gloas(untrusted(bytes)?)),
+                        ),
                         (GossipKind::AttesterSlashing, _) => Payload::AttesterSlashing(Box::new(
                             AttesterSlashing::Electra(untrusted(bytes)?),
                         )),
@@ -302,8 +375,29 @@ macro_rules! preset_payload {
                         (GossipKind::BlobSidecar(_), _) => {
                             Payload::BlobSidecar(Box::new(untrusted(bytes)?))
                         }
-                        (GossipKind::DataColumnSidecar(_), _) => {
-                            Payload::DataColumnSidecar(Box::new(untrusted(bytes)?))
+                        (GossipKind::DataColumnSidecar(_), Fork::Gloas) => Payload::DataColumnSidecar(
+                            Box::new(DataColumnSidecar::Gloas(untrusted(bytes)?)),
+                        ),
+                        (GossipKind::DataColumnSidecar(_), _) => Payload::DataColumnSidecar(
+                            Box::new(DataColumnSidecar::Fulu(untrusted(bytes)?)),
+                        ),
+                        (GossipKind::ExecutionPayloadBid, Fork::Heze) => {
+                            Payload::Bid(Box::new(SignedBid::Heze(untrusted(bytes)?)))
+                        }
+                        (GossipKind::ExecutionPayloadBid, _) => {
+                            Payload::Bid(Box::new(SignedBid::Gloas(untrusted(bytes)?)))
+                        }
+                        (GossipKind::ExecutionPayload, _) => {
+                            Payload::Envelope(Box::new(untrusted(bytes)?))
+                        }
+                        (GossipKind::PayloadAttestationMessage, _) => {
+                            Payload::PayloadAttestation(Box::new(untrusted(bytes)?))
+                        }
+                        (GossipKind::ProposerPreferences, _) => {
+                            Payload::ProposerPreferences(Box::new(untrusted(bytes)?))
+                        }
+                        (GossipKind::InclusionList, _) => {
+                            Payload::InclusionList(Box::new(untrusted(bytes)?))
                         }
                     })
                 }
@@ -318,10 +412,13 @@ macro_rules! preset_payload {
                             SignedBlock::Capella(m) => m.into(),
                             SignedBlock::Deneb(m) => m.into(),
                             SignedBlock::Electra(m) => m.into(),
+                            SignedBlock::Gloas(m) => m.into(),
+                            SignedBlock::Heze(m) => m.into(),
                         }),
                         Payload::Aggregate(a) => GossipMessage::Aggregate(match &**a {
                             SignedAggregate::Phase0(m) => m.into(),
                             SignedAggregate::Electra(m) => m.into(),
+                            SignedAggregate::Gloas(m) => m.into(),
                         }),
                         Payload::Attestation(a) => GossipMessage::Attestation(match &**a {
                             Attestation::Phase0(m) => m.into(),
@@ -333,6 +430,7 @@ macro_rules! preset_payload {
                             GossipMessage::AttesterSlashing(Box::new(match &**s {
                                 AttesterSlashing::Phase0(m) => m.into(),
                                 AttesterSlashing::Electra(m) => m.into(),
+                                AttesterSlashing::Gloas(m) => m.into(),
                             }))
                         }
                         Payload::SyncCommittee(m) => GossipMessage::SyncCommittee(m.clone()),
@@ -341,8 +439,19 @@ macro_rules! preset_payload {
                         Payload::BlobSidecar(m) => {
                             GossipMessage::Sidecar(Box::new((&**m).into()))
                         }
-                        Payload::DataColumnSidecar(m) => {
-                            GossipMessage::Sidecar(Box::new((&**m).into()))
+                        Payload::DataColumnSidecar(c) => match &**c {
+                            DataColumnSidecar::Fulu(m) => GossipMessage::Sidecar(Box::new(m.into())),
+                            DataColumnSidecar::Gloas(m) => GossipMessage::Column(Box::new(m.into())),
+                        },
+                        Payload::Bid(b) => GossipMessage::Bid(Box::new(match &**b {
+                            SignedBid::Gloas(m) => m.into(),
+                            SignedBid::Heze(m) => m.into(),
+                        })),
+                        Payload::Envelope(m) => GossipMessage::Envelope(Box::new((&**m).into())),
+                        Payload::PayloadAttestation(m) => GossipMessage::PayloadAttestation(m.clone()),
+                        Payload::ProposerPreferences(m) => GossipMessage::ProposerPreferences(m.clone()),
+                        Payload::InclusionList(m) => {
+                            GossipMessage::InclusionList(Box::new((&**m).into()))
                         }
                     }
                 }
@@ -357,10 +466,13 @@ macro_rules! preset_payload {
                             SignedBlock::Capella(_) => Fork::Capella,
                             SignedBlock::Deneb(_) => Fork::Deneb,
                             SignedBlock::Electra(_) => Fork::Electra,
+                            SignedBlock::Gloas(_) => Fork::Gloas,
+                            SignedBlock::Heze(_) => Fork::Heze,
                         },
                         Payload::Aggregate(a) => match &**a {
                             SignedAggregate::Phase0(_) => Fork::Phase0,
                             SignedAggregate::Electra(_) => Fork::Electra,
+                            SignedAggregate::Gloas(_) => Fork::Gloas,
                         },
                         Payload::Attestation(a) => match &**a {
                             Attestation::Phase0(_) => Fork::Phase0,
@@ -369,12 +481,24 @@ macro_rules! preset_payload {
                         Payload::AttesterSlashing(s) => match &**s {
                             AttesterSlashing::Phase0(_) => Fork::Phase0,
                             AttesterSlashing::Electra(_) => Fork::Electra,
+                            AttesterSlashing::Gloas(_) => Fork::Gloas,
                         },
                         Payload::VoluntaryExit(_) | Payload::ProposerSlashing(_) => Fork::Phase0,
                         Payload::SyncCommittee(_) | Payload::Contribution(_) => Fork::Altair,
                         Payload::BlsChange(_) => Fork::Capella,
                         Payload::BlobSidecar(_) => Fork::Deneb,
-                        Payload::DataColumnSidecar(_) => Fork::Fulu,
+                        Payload::DataColumnSidecar(c) => match &**c {
+                            DataColumnSidecar::Fulu(_) => Fork::Fulu,
+                            DataColumnSidecar::Gloas(_) => Fork::Gloas,
+                        },
+                        Payload::Bid(b) => match &**b {
+                            SignedBid::Gloas(_) => Fork::Gloas,
+                            SignedBid::Heze(_) => Fork::Heze,
+                        },
+                        Payload::Envelope(_)
+                        | Payload::PayloadAttestation(_)
+                        | Payload::ProposerPreferences(_) => Fork::Gloas,
+                        Payload::InclusionList(_) => Fork::Heze,
                     }
                 }
 
@@ -392,6 +516,11 @@ macro_rules! preset_payload {
                         Payload::BlsChange(_) => "bls_to_execution_change",
                         Payload::BlobSidecar(_) => "blob_sidecar",
                         Payload::DataColumnSidecar(_) => "data_column_sidecar",
+                        Payload::Bid(_) => "execution_payload_bid",
+                        Payload::Envelope(_) => "execution_payload",
+                        Payload::PayloadAttestation(_) => "payload_attestation_message",
+                        Payload::ProposerPreferences(_) => "proposer_preferences",
+                        Payload::InclusionList(_) => "inclusion_list",
                     }
                 }
 
@@ -440,6 +569,8 @@ macro_rules! preset_payload {
                         SignedBlock::Capella(b) => b.message.slot,
                         SignedBlock::Deneb(b) => b.message.slot,
                         SignedBlock::Electra(b) => b.message.slot,
+                        SignedBlock::Gloas(b) => b.message.slot,
+                        SignedBlock::Heze(b) => b.message.slot,
                     }
                 }
 
@@ -452,6 +583,8 @@ macro_rules! preset_payload {
                         SignedBlock::Capella(b) => root(&b.message),
                         SignedBlock::Deneb(b) => root(&b.message),
                         SignedBlock::Electra(b) => root(&b.message),
+                        SignedBlock::Gloas(b) => root(&b.message),
+                        SignedBlock::Heze(b) => root(&b.message),
                     }
                 }
             }

@@ -9,7 +9,6 @@ use std::hash::Hash;
 
 use fixedbitset::FixedBitSet;
 
-type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Entries kept at most per cache: far above a mainnet epoch's worth (1M attesters), far below
@@ -18,11 +17,7 @@ pub const DEFAULT_SEEN_CAPACITY: usize = 2_000_000;
 
 /// Keys seen, grouped by the slot they belong to so old ones drop out together.
 #[derive(Debug, Clone)]
-pub struct SeenSet<K> {
-    by_slot: BTreeMap<u64, HashSet<K>>,
-    len: usize,
-    capacity: usize,
-}
+pub struct SeenSet<K>(SeenMap<K, ()>);
 
 impl<K: Hash + Eq + Clone> Default for SeenSet<K> {
     fn default() -> Self {
@@ -33,6 +28,53 @@ impl<K: Hash + Eq + Clone> Default for SeenSet<K> {
 impl<K: Hash + Eq + Clone> SeenSet<K> {
     /// A set holding at most `capacity` keys (the oldest slots go first).
     pub fn with_capacity(capacity: usize) -> Self {
+        Self(SeenMap::with_capacity(capacity))
+    }
+
+    /// Whether `key` was recorded.
+    pub fn contains(&self, slot: u64, key: &K) -> bool {
+        self.0.get(slot, key).is_some()
+    }
+
+    /// Records `key` under `slot`.
+    pub fn insert(&mut self, slot: u64, key: K) {
+        self.0.insert(slot, key, ());
+    }
+
+    /// Forgets everything before `min_slot`.
+    pub fn prune(&mut self, min_slot: u64) {
+        self.0.prune(min_slot);
+    }
+
+    /// Number of keys held.
+    pub fn len(&self) -> usize {
+        self.0.len
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.0.len == 0
+    }
+}
+
+/// A value per key (a best bid's value, a count of messages), grouped by slot and bounded as
+/// [`SeenSet`] is.
+#[derive(Debug, Clone)]
+pub struct SeenMap<K, V> {
+    by_slot: BTreeMap<u64, HashMap<K, V>>,
+    len: usize,
+    capacity: usize,
+}
+
+impl<K: Hash + Eq + Clone, V> Default for SeenMap<K, V> {
+    fn default() -> Self {
+        Self::with_capacity(DEFAULT_SEEN_CAPACITY)
+    }
+}
+
+impl<K: Hash + Eq + Clone, V> SeenMap<K, V> {
+    /// A map holding at most `capacity` keys (the oldest slots go first).
+    pub fn with_capacity(capacity: usize) -> Self {
         Self {
             by_slot: BTreeMap::new(),
             len: 0,
@@ -40,16 +82,20 @@ impl<K: Hash + Eq + Clone> SeenSet<K> {
         }
     }
 
-    /// Whether `key` was recorded.
-    pub fn contains(&self, slot: u64, key: &K) -> bool {
-        self.by_slot
-            .get(&slot)
-            .is_some_and(|keys| keys.contains(key))
+    /// The value recorded for `key`.
+    pub fn get(&self, slot: u64, key: &K) -> Option<&V> {
+        self.by_slot.get(&slot).and_then(|m| m.get(key))
     }
 
-    /// Records `key` under `slot`.
-    pub fn insert(&mut self, slot: u64, key: K) {
-        if self.by_slot.entry(slot).or_default().insert(key) {
+    /// Records `value` for `key` under `slot`, replacing what was there.
+    pub fn insert(&mut self, slot: u64, key: K, value: V) {
+        if self
+            .by_slot
+            .entry(slot)
+            .or_default()
+            .insert(key, value)
+            .is_none()
+        {
             self.len += 1;
         }
         while self.len > self.capacity {
@@ -63,23 +109,11 @@ impl<K: Hash + Eq + Clone> SeenSet<K> {
     /// Forgets everything before `min_slot`.
     pub fn prune(&mut self, min_slot: u64) {
         let keep = self.by_slot.split_off(&min_slot);
-        self.len = keep.values().map(HashSet::len).sum();
+        self.len = keep.values().map(HashMap::len).sum();
         self.by_slot = keep;
-    }
-
-    /// Number of keys held.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 }
 
-/// A bitfield packed 64 bits to a word (an aggregate's bits: 8 times smaller than `Vec<bool>`,
-/// and compared a word at a time).
 fn packed(bits: &[bool]) -> FixedBitSet {
     let mut set = FixedBitSet::with_capacity(bits.len());
     set.extend(bits.iter().enumerate().filter(|(_, b)| **b).map(|(i, _)| i));

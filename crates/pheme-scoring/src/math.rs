@@ -70,7 +70,9 @@ pub fn committee_shape(chain: &ChainSpec, active_validators: u64) -> (u64, u64, 
 /// committee: each member signs every slot, spread over 4 subnets. Contributions: 16 expected
 /// aggregators per subcommittee. Operations use Lighthouse's and Lodestar's estimates (4 exits,
 /// 1/5 slashing per epoch). Blob sidecars: a full block's blobs over the subnets. Columns: one
-/// sidecar per column subnet per block.
+/// sidecar per column subnet per block. Gloas: one envelope and one proposer's preferences a
+/// slot, the payload timeliness committee's votes, and at least the winning bid (builders'
+/// competition is not modelled); Heze: one inclusion list per committee member.
 pub fn expected_rate(chain: &ChainSpec, active_validators: u64, kind: GossipKind) -> f64 {
     let v = active_validators as f64;
     let spe = chain.slots_per_epoch() as f64;
@@ -95,6 +97,15 @@ pub fn expected_rate(chain: &ChainSpec, active_validators: u64, kind: GossipKind
             chain.max_blobs_per_block_electra as f64 / subnets
         }
         GossipKind::DataColumnSidecar(_) => 1.0,
+        GossipKind::ExecutionPayload
+        | GossipKind::ExecutionPayloadBid
+        | GossipKind::ProposerPreferences => 1.0,
+        GossipKind::PayloadAttestationMessage => {
+            active_validators.min(chain.preset.ptc_size) as f64
+        }
+        GossipKind::InclusionList => {
+            active_validators.min(pheme_spec::INCLUSION_LIST_COMMITTEE_SIZE) as f64
+        }
     }
 }
 

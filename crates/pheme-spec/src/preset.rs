@@ -67,6 +67,10 @@ pub struct Preset {
     pub max_blob_commitments_per_block: u64,
     /// `NUMBER_OF_COLUMNS` (fulu preset).
     pub number_of_columns: u64,
+    /// `PTC_SIZE` (gloas): payload timeliness committee members per slot.
+    pub ptc_size: u64,
+    /// `MAX_WITHDRAWALS_PER_PAYLOAD` (capella preset; gloas checks it on envelopes).
+    pub max_withdrawals_per_payload: u64,
 }
 
 impl Preset {
@@ -81,6 +85,8 @@ impl Preset {
         epochs_per_sync_committee_period: 256,
         max_blob_commitments_per_block: 4096,
         number_of_columns: 128,
+        ptc_size: 512,
+        max_withdrawals_per_payload: 16,
     };
     /// `presets/minimal`.
     pub const MINIMAL: Preset = Preset {
@@ -94,6 +100,8 @@ impl Preset {
         // 4096 in the minimal preset too since consensus-specs v1.7 (the spec-tests vectors say so).
         max_blob_commitments_per_block: 4096,
         number_of_columns: 128,
+        ptc_size: 16,
+        max_withdrawals_per_payload: 4,
     };
     /// Gnosis chain's preset (mainnet's with `SLOTS_PER_EPOCH` = 16 and
     /// `EPOCHS_PER_SYNC_COMMITTEE_PERIOD` = 512).
@@ -107,5 +115,7 @@ impl Preset {
         epochs_per_sync_committee_period: 512,
         max_blob_commitments_per_block: 4096,
         number_of_columns: 128,
+        ptc_size: 512,
+        max_withdrawals_per_payload: 8,
     };
 }

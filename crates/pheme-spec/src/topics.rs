@@ -30,12 +30,22 @@ pub enum GossipKind {
     BlsToExecutionChange,
     /// `blob_sidecar_{subnet_id}` (deneb, electra).
     BlobSidecar(u64),
-    /// `data_column_sidecar_{subnet_id}` (fulu).
+    /// `data_column_sidecar_{subnet_id}` (fulu; gloas's sidecar drops the header and proof).
     DataColumnSidecar(u64),
+    /// `execution_payload_bid` (gloas): builders' signed bids.
+    ExecutionPayloadBid,
+    /// `execution_payload` (gloas): signed execution payload envelopes.
+    ExecutionPayload,
+    /// `payload_attestation_message` (gloas): the payload timeliness committee's votes.
+    PayloadAttestationMessage,
+    /// `proposer_preferences` (gloas): proposers' fee recipient and gas limit target.
+    ProposerPreferences,
+    /// `inclusion_list` (heze): signed inclusion lists.
+    InclusionList,
 }
 
 /// The name table: `(name or name prefix, takes a subnet id)`, in [`GossipKind`] order.
-const NAMES: [(&str, bool); 11] = [
+const NAMES: [(&str, bool); 16] = [
     ("beacon_block", false),
     ("beacon_aggregate_and_proof", false),
     ("beacon_attestation", true),
@@ -47,6 +57,11 @@ const NAMES: [(&str, bool); 11] = [
     ("bls_to_execution_change", false),
     ("blob_sidecar", true),
     ("data_column_sidecar", true),
+    ("execution_payload_bid", false),
+    ("execution_payload", false),
+    ("payload_attestation_message", false),
+    ("proposer_preferences", false),
+    ("inclusion_list", false),
 ];
 
 impl GossipKind {
@@ -63,6 +78,11 @@ impl GossipKind {
             Self::BlsToExecutionChange => (8, None),
             Self::BlobSidecar(s) => (9, Some(s)),
             Self::DataColumnSidecar(s) => (10, Some(s)),
+            Self::ExecutionPayloadBid => (11, None),
+            Self::ExecutionPayload => (12, None),
+            Self::PayloadAttestationMessage => (13, None),
+            Self::ProposerPreferences => (14, None),
+            Self::InclusionList => (15, None),
         }
     }
 
@@ -79,6 +99,11 @@ impl GossipKind {
             (8, None) => Self::BlsToExecutionChange,
             (9, Some(s)) => Self::BlobSidecar(s),
             (10, Some(s)) => Self::DataColumnSidecar(s),
+            (11, None) => Self::ExecutionPayloadBid,
+            (12, None) => Self::ExecutionPayload,
+            (13, None) => Self::PayloadAttestationMessage,
+            (14, None) => Self::ProposerPreferences,
+            (15, None) => Self::InclusionList,
             _ => return None,
         })
     }
@@ -116,6 +141,11 @@ impl GossipKind {
             Self::DataColumnSidecar(s) => {
                 fork >= Fork::Fulu && s < chain.data_column_sidecar_subnet_count
             }
+            Self::ExecutionPayloadBid
+            | Self::ExecutionPayload
+            | Self::PayloadAttestationMessage
+            | Self::ProposerPreferences => fork >= Fork::Gloas,
+            Self::InclusionList => fork >= Fork::Heze,
         }
     }
 
@@ -138,6 +168,17 @@ impl GossipKind {
         out.extend((0..chain.blob_sidecar_subnets(fork)).map(Self::BlobSidecar));
         if fork >= Fork::Fulu {
             out.extend((0..chain.data_column_sidecar_subnet_count).map(Self::DataColumnSidecar));
+        }
+        if fork >= Fork::Gloas {
+            out.extend([
+                Self::ExecutionPayloadBid,
+                Self::ExecutionPayload,
+                Self::PayloadAttestationMessage,
+                Self::ProposerPreferences,
+            ]);
+        }
+        if fork >= Fork::Heze {
+            out.push(Self::InclusionList);
         }
         out
     }
@@ -207,6 +248,8 @@ mod tests {
             Fork::Deneb,
             Fork::Electra,
             Fork::Fulu,
+            Fork::Gloas,
+            Fork::Heze,
         ] {
             for kind in GossipKind::all_for_fork(&chain, fork) {
                 assert_eq!(kind.to_string().parse::<GossipKind>().unwrap(), kind);
@@ -224,6 +267,9 @@ mod tests {
         assert_eq!(count(Fork::Deneb), 75 + 6);
         assert_eq!(count(Fork::Electra), 75 + 9);
         assert_eq!(count(Fork::Fulu), 75 + 128);
+        // Gloas: bids, envelopes, payload attestations, proposer preferences; Heze: inclusion lists.
+        assert_eq!(count(Fork::Gloas), 203 + 4);
+        assert_eq!(count(Fork::Heze), 207 + 1);
         let gnosis = Network::Gnosis.chain_spec().unwrap();
         assert_eq!(
             GossipKind::all_for_fork(&gnosis, Fork::Electra).len(),
@@ -241,11 +287,13 @@ mod tests {
             Fork::Deneb,
             Fork::Electra,
             Fork::Fulu,
+            Fork::Gloas,
+            Fork::Heze,
         ] {
             let live = GossipKind::all_for_fork(&chain, fork);
             let candidates = GossipKind::all_for_fork(&chain, Fork::Electra)
                 .into_iter()
-                .chain(GossipKind::all_for_fork(&chain, Fork::Fulu))
+                .chain(GossipKind::all_for_fork(&chain, Fork::Heze))
                 .chain([
                     GossipKind::BeaconAttestation(64),
                     GossipKind::SyncCommittee(4),
@@ -284,5 +332,15 @@ mod tests {
             "sync_committee_3".parse::<GossipKind>().unwrap(),
             GossipKind::SyncCommittee(3)
         );
+        // `execution_payload` is a prefix of `execution_payload_bid`: both parse exactly.
+        assert_eq!(
+            "execution_payload".parse::<GossipKind>().unwrap(),
+            GossipKind::ExecutionPayload
+        );
+        assert_eq!(
+            "execution_payload_bid".parse::<GossipKind>().unwrap(),
+            GossipKind::ExecutionPayloadBid
+        );
+        assert!("execution_payload_0".parse::<GossipKind>().is_err());
     }
 }

@@ -1,5 +1,5 @@
 //! SSZ containers of every payload on Ethereum consensus gossip and of the req/resp messages
-//! Pheme speaks, phase0 to fulu, built on `ssz_rs`, with the Beacon API's JSON (integers as
+//! Pheme speaks, phase0 to heze, built on `ssz_rs`, with the Beacon API's JSON (integers as
 //! decimal strings, bytes as 0x-hex).
 //!
 //! Containers whose sizes depend on the preset take them as const generics; [`mainnet`],
@@ -29,10 +29,13 @@ pub mod capella;
 pub mod deneb;
 pub mod electra;
 pub mod fulu;
+pub mod gloas;
+pub mod heze;
 pub mod p2p;
 pub mod phase0;
 mod presets;
 pub mod primitives;
+pub mod progressive;
 
 pub use presets::{gnosis, mainnet, minimal};
 pub use ssz_rs;

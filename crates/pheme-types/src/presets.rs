@@ -5,7 +5,7 @@ macro_rules! preset {
     (
         $(#[$doc:meta])* $name:ident:
         SYNC = $sync:literal, SUB = $sub:literal, W = $w:literal, B = $b:literal, DEPTH = $depth:literal,
-        C = $c:literal, D = $d:literal, WR = $wr:literal, CR = $cr:literal
+        C = $c:literal, D = $d:literal, WR = $wr:literal, CR = $cr:literal, PTC = $ptc:literal
     ) => {
         $(#[$doc])*
         pub mod $name {
@@ -108,21 +108,78 @@ macro_rules! preset {
                 /// `DataColumnSidecar`.
                 pub type DataColumnSidecar = crate::fulu::DataColumnSidecar<$b>;
             }
+            /// gloas: fulu's unchanged containers, and ePBS's. Withdrawals, commitments and
+            /// execution requests are progressive lists, without a preset bound.
+            pub mod gloas {
+                pub use super::fulu::{
+                    AttestationData, BeaconBlockHeader, BlsToExecutionChange, Checkpoint, ConsolidationRequest,
+                    ContributionAndProof, DataColumnsByRootIdentifier, Deposit, DepositData, DepositRequest, Eth1Data,
+                    ForkData, ProposerSlashing, SignedBeaconBlockHeader, SignedBlsToExecutionChange,
+                    SignedContributionAndProof, SignedVoluntaryExit, SigningData, SingleAttestation, SyncAggregate,
+                    SyncAggregatorSelectionData, SyncCommitteeContribution, SyncCommitteeMessage, VoluntaryExit,
+                    Withdrawal, WithdrawalRequest,
+                };
+                pub use crate::gloas::{
+                    AttesterSlashing, BuilderDepositRequest, BuilderExitRequest, DataColumnSidecar, ExecutionPayload,
+                    ExecutionPayloadBid, ExecutionPayloadEnvelope, ExecutionRequests, IndexedAttestation,
+                    PayloadAttestationData, PayloadAttestationMessage, ProposerPreferences, SignedExecutionPayloadBid,
+                    SignedExecutionPayloadEnvelope, SignedProposerPreferences,
+                };
+                /// `Attestation`.
+                pub type Attestation = crate::gloas::Attestation<$c>;
+                /// `AggregateAndProof`.
+                pub type AggregateAndProof = crate::gloas::AggregateAndProof<$c>;
+                /// `SignedAggregateAndProof`.
+                pub type SignedAggregateAndProof = crate::gloas::SignedAggregateAndProof<$c>;
+                /// `PayloadAttestation`.
+                pub type PayloadAttestation = crate::gloas::PayloadAttestation<$ptc>;
+                /// `IndexedPayloadAttestation`.
+                pub type IndexedPayloadAttestation = crate::gloas::IndexedPayloadAttestation<$ptc>;
+                /// `BeaconBlockBody`.
+                pub type BeaconBlockBody = crate::gloas::BeaconBlockBody<$sync, $c, $ptc>;
+                /// `BeaconBlock`.
+                pub type BeaconBlock = crate::gloas::BeaconBlock<$sync, $c, $ptc, SignedExecutionPayloadBid>;
+                /// `SignedBeaconBlock`.
+                pub type SignedBeaconBlock =
+                    crate::gloas::SignedBeaconBlock<$sync, $c, $ptc, SignedExecutionPayloadBid>;
+            }
+            /// heze: gloas's containers, inclusion lists, and the bid (and blocks) that commit to them.
+            pub mod heze {
+                pub use super::gloas::{
+                    AggregateAndProof, Attestation, AttestationData, AttesterSlashing, BeaconBlockHeader,
+                    BlsToExecutionChange, BuilderDepositRequest, BuilderExitRequest, Checkpoint, ConsolidationRequest,
+                    ContributionAndProof, DataColumnSidecar, DataColumnsByRootIdentifier, Deposit, DepositData,
+                    DepositRequest, Eth1Data, ExecutionPayload, ExecutionPayloadEnvelope, ExecutionRequests, ForkData,
+                    IndexedAttestation, IndexedPayloadAttestation, PayloadAttestation, PayloadAttestationData,
+                    PayloadAttestationMessage, ProposerPreferences, ProposerSlashing, SignedAggregateAndProof,
+                    SignedBeaconBlockHeader, SignedBlsToExecutionChange, SignedContributionAndProof,
+                    SignedExecutionPayloadEnvelope, SignedProposerPreferences, SignedVoluntaryExit, SigningData,
+                    SingleAttestation, SyncAggregate, SyncAggregatorSelectionData, SyncCommitteeContribution,
+                    SyncCommitteeMessage, VoluntaryExit, Withdrawal, WithdrawalRequest,
+                };
+                pub use crate::heze::{ExecutionPayloadBid, InclusionList, SignedExecutionPayloadBid, SignedInclusionList};
+                /// `BeaconBlockBody`.
+                pub type BeaconBlockBody = crate::heze::BeaconBlockBody<$sync, $c, $ptc>;
+                /// `BeaconBlock`.
+                pub type BeaconBlock = crate::heze::BeaconBlock<$sync, $c, $ptc>;
+                /// `SignedBeaconBlock`.
+                pub type SignedBeaconBlock = crate::heze::SignedBeaconBlock<$sync, $c, $ptc>;
+            }
         }
     };
 }
 
 preset! {
     /// The `mainnet` preset.
-    mainnet: SYNC = 512, SUB = 128, W = 16, B = 4096, DEPTH = 17, C = 64, D = 8192, WR = 16, CR = 2
+    mainnet: SYNC = 512, SUB = 128, W = 16, B = 4096, DEPTH = 17, C = 64, D = 8192, WR = 16, CR = 2, PTC = 512
 }
 
 preset! {
     /// The `minimal` preset.
-    minimal: SYNC = 32, SUB = 8, W = 4, B = 4096, DEPTH = 17, C = 4, D = 8192, WR = 16, CR = 2
+    minimal: SYNC = 32, SUB = 8, W = 4, B = 4096, DEPTH = 17, C = 4, D = 8192, WR = 16, CR = 2, PTC = 16
 }
 
 preset! {
     /// Gnosis chain's preset: mainnet's with 8 withdrawals per payload.
-    gnosis: SYNC = 512, SUB = 128, W = 8, B = 4096, DEPTH = 17, C = 64, D = 8192, WR = 16, CR = 2
+    gnosis: SYNC = 512, SUB = 128, W = 8, B = 4096, DEPTH = 17, C = 64, D = 8192, WR = 16, CR = 2, PTC = 512
 }

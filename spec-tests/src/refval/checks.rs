@@ -160,6 +160,8 @@ pub(super) fn aggregate(r: &ReferenceValidator, s: &SignedAggregate) -> Result<(
                 &s.message.aggregate.signature.0,
                 spec::root_of(&s.message),
             ),
+            // The reference validator reads deneb and electra anchor states only.
+            SignedAggregate::Gloas(_) => return Err(Check::Undecided),
         };
     let index = match s {
         SignedAggregate::Phase0(_) => data.index,
@@ -177,6 +179,7 @@ pub(super) fn aggregate(r: &ReferenceValidator, s: &SignedAggregate) -> Result<(
                 _ => return reject("not_one_committee_bit"),
             }
         }
+        SignedAggregate::Gloas(_) => return Err(Check::Undecided),
     };
     let view = r.view(spec::epoch_at(data.slot), data.beacon_block_root.0);
     let committee = committee(&view, data, index)?;

@@ -322,7 +322,14 @@ impl StatefulValidator for ReferenceValidator {
                 _ => Err(Check::Undecided),
             },
             Payload::BlobSidecar(s) => checks::blob_sidecar(self, s),
-            Payload::DataColumnSidecar(_) => Err(Check::Undecided),
+            // Columns, and Gloas's and Heze's topics: the reference validator reads deneb and
+            // electra anchor states only (the shared vectors have no networking cases beyond).
+            Payload::DataColumnSidecar(_)
+            | Payload::Bid(_)
+            | Payload::Envelope(_)
+            | Payload::PayloadAttestation(_)
+            | Payload::ProposerPreferences(_)
+            | Payload::InclusionList(_) => Err(Check::Undecided),
         };
         match result {
             Ok(()) => Decision::Accept,

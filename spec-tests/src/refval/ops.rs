@@ -150,6 +150,8 @@ pub(super) fn attester_slashing(r: &ReferenceValidator, s: &AttesterSlashing) ->
                 &s.attestation_2.signature.0,
             ),
         ),
+        // The reference validator reads deneb and electra anchor states only.
+        AttesterSlashing::Gloas(_) => return Err(Check::Undecided),
     };
     if !spec::is_slashable_attestation_data(a1.1, a2.1) {
         return reject("data_not_slashable");

@@ -1,14 +1,38 @@
-//! Runs every vector under `SPEC_TESTS_DIR` (default `../shared/spec-tests/tests`).
+//! Runs every vector under `SPEC_TESTS_DIR` (default `../shared/spec-tests/tests`), and the
+//! Gloas and Heze vectors generated in the repository (`spec-tests/generated`).
+
+use std::path::Path;
 
 #[test]
 fn consensus_spec_tests() {
-    let root = pheme_spec_tests::default_root();
+    run_all(&pheme_spec_tests::default_root());
+}
+
+#[test]
+fn generated_spec_tests() {
+    let root = pheme_spec_tests::generated_root();
+    let report = run_all(&root);
+    // Both forks, both presets: a generator change that drops one fails here.
+    for fork in ["gloas", "heze"] {
+        for preset in ["minimal", "mainnet"] {
+            assert!(
+                root.join(preset).join(fork).join("ssz_static").is_dir(),
+                "no {preset}/{fork} vectors under {}",
+                root.display()
+            );
+        }
+    }
+    assert!(report.cases["ssz_static/SignedExecutionPayloadBid"] > 0);
+    assert!(report.cases["ssz_static/SignedInclusionList"] > 0);
+}
+
+fn run_all(root: &Path) -> pheme_spec_tests::Report {
     assert!(
         root.is_dir(),
         "no vectors at {} (set SPEC_TESTS_DIR)",
         root.display()
     );
-    let report = pheme_spec_tests::run(&root);
+    let report = pheme_spec_tests::run(root);
     for (handler, n) in &report.cases {
         println!("{n:5} cases  {handler}");
     }
@@ -46,4 +70,5 @@ fn consensus_spec_tests() {
         report.unread.len(),
         report.unread.iter().take(5).collect::<Vec<_>>()
     );
+    report
 }

@@ -156,3 +156,57 @@ fn usage_errors_exit_2() {
     assert!(run.stderr.contains("unknown network"));
     assert_eq!(pheme(&["decode", "--file", "x"]).code, 2, "missing --topic");
 }
+
+/// A Gloas devnet's config.yaml: a builder's bid on Gloas's digest decodes and is judged by
+/// the bid rules (here: a non-zero execution payment is a REJECT), printed as Beacon API JSON.
+#[test]
+fn a_gloas_bid_on_a_gloas_devnet() {
+    use pheme_types::mainnet::gloas::SignedExecutionPayloadBid;
+
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../crates/pheme-spec/testdata/glamsterdam-devnet-2/config.yaml"
+    );
+    let chain = pheme_spec::load_network(config).unwrap();
+    let slot = 40;
+    let mut bid = SignedExecutionPayloadBid::default();
+    bid.message.slot = slot;
+    bid.message.value = 5;
+    bid.message.builder_index = 9;
+    let dir = temp_dir("decode-gloas");
+    let file = dir.join("bid.ssz_snappy");
+    let now = (chain.clock().slot_start_ms(slot) + 1_000).to_string();
+    let topic = "/eth2/6b014b38/execution_payload_bid/ssz_snappy";
+    let mut run_with = |payment: u64| {
+        bid.message.execution_payment = payment;
+        let ssz = pheme_types::ssz_rs::serialize(&bid).unwrap();
+        std::fs::write(&file, pheme_codec::compress_block(&ssz)).unwrap();
+        let run = pheme(&[
+            "decode",
+            "--network",
+            config,
+            "--topic",
+            topic,
+            "--file",
+            file.to_str().unwrap(),
+            "--now-ms",
+            &now,
+        ]);
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        (run.code, json)
+    };
+    let (code, out) = run_with(0);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["fork"], "gloas");
+    assert_eq!(out["verdict"], "accept");
+    assert_eq!(out["value"]["message"]["builder_index"], "9");
+    assert_eq!(
+        out["value"]["message"]["blob_kzg_commitments"],
+        serde_json::json!([])
+    );
+    let (code, out) = run_with(1);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out["verdict"], "reject");
+    assert_eq!(out["reason"], "nonzero_execution_payment");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -35,6 +35,20 @@ fn fixed_sizes_are_the_specs() {
         at(GossipKind::BlobSidecar(2), Fork::Deneb),
         SszBounds::fixed(131_928)
     );
+    // Gloas: index, data (root, slot, two booleans), signature; preferences and signature.
+    assert_eq!(
+        at(GossipKind::PayloadAttestationMessage, Fork::Gloas),
+        SszBounds::fixed(8 + 42 + 96)
+    );
+    assert_eq!(
+        at(GossipKind::ProposerPreferences, Fork::Gloas),
+        SszBounds::fixed(76 + 96)
+    );
+    // The electra attestation carries on.
+    assert_eq!(
+        at(GossipKind::BeaconAttestation(0), Fork::Gloas),
+        SszBounds::fixed(240)
+    );
 }
 
 #[test]
@@ -50,8 +64,29 @@ fn variable_maxima_are_the_specs() {
     assert_eq!(max(GossipKind::BeaconAttestation(0), Fork::Deneb), 485);
     assert_eq!(max(GossipKind::BeaconBlock, Fork::Fulu), 10_485_760);
     assert_eq!(max(GossipKind::DataColumnSidecar(0), Fork::Fulu), 8_782_180);
+    // Gloas's and Heze's tables of type-specific bounds, figure for figure.
+    assert_eq!(
+        max(GossipKind::BeaconAggregateAndProof, Fork::Gloas),
+        16_829
+    );
+    assert_eq!(max(GossipKind::AttesterSlashing, Fork::Gloas), 2_097_616);
+    assert_eq!(
+        max(GossipKind::DataColumnSidecar(3), Fork::Gloas),
+        8_585_272
+    );
+    assert_eq!(max(GossipKind::ExecutionPayloadBid, Fork::Gloas), 196_932);
+    assert_eq!(max(GossipKind::ExecutionPayloadBid, Fork::Heze), 196_934);
+    assert_eq!(max(GossipKind::InclusionList, Fork::Heze), 8_348);
+    assert_eq!(max(GossipKind::ExecutionPayload, Fork::Gloas), 10_485_760);
     // Nothing ever above MAX_PAYLOAD_SIZE.
-    for fork in [Fork::Phase0, Fork::Deneb, Fork::Electra, Fork::Fulu] {
+    for fork in [
+        Fork::Phase0,
+        Fork::Deneb,
+        Fork::Electra,
+        Fork::Fulu,
+        Fork::Gloas,
+        Fork::Heze,
+    ] {
         for kind in GossipKind::all_for_fork(&m, fork) {
             assert!(
                 gossip_bounds(&m, kind, fork).max <= 10_485_760,

@@ -57,6 +57,8 @@ gossip_errors! {
     pub enum AttestationError {
         #[error("electra attestation with data.index {index} (must be 0)")]
         NonZeroDataIndex { index: u64 } => Reject, "nonzero_data_index",
+        #[error("gloas attestation with data.index {index} (the payload status: 0 or 1)")]
+        DataIndexAboveOne { index: u64 } => Reject, "data_index_above_one",
         #[error("committee index {index} out of range (< {limit})")]
         CommitteeIndexOutOfRange { index: u64, limit: u64 } => Reject, "committee_index_out_of_range",
         #[error("subnet {got} for an attestation of subnet {expected}")]
@@ -74,16 +76,28 @@ gossip_errors! {
     }
 }
 
-/// electra's `data.index == 0`, and the committee index below committees per slot (known) or
-/// `MAX_COMMITTEES_PER_SLOT` (a structural bound).
+/// `data.index`: 0 from electra on; from gloas on the payload status, 0 or 1 (whether a
+/// same-slot vote attests 0, and whether the payload behind a 1 was seen and valid, needs the
+/// block: state).
+fn check_data_index(data: &AttestationData, fork: Fork) -> Result<(), AttestationError> {
+    if fork >= Fork::Gloas {
+        if data.index > 1 {
+            return Err(AttestationError::DataIndexAboveOne { index: data.index });
+        }
+    } else if fork >= Fork::Electra && data.index != 0 {
+        return Err(AttestationError::NonZeroDataIndex { index: data.index });
+    }
+    Ok(())
+}
+
+/// The data index ([`check_data_index`]), and the committee index below committees per slot
+/// (known) or `MAX_COMMITTEES_PER_SLOT` (a structural bound).
 fn check_committee(
     data: &AttestationData,
     committee_index: u64,
     ctx: &CheckContext<'_>,
 ) -> Result<(), AttestationError> {
-    if ctx.fork >= Fork::Electra && data.index != 0 {
-        return Err(AttestationError::NonZeroDataIndex { index: data.index });
-    }
+    check_data_index(data, ctx.fork)?;
     let limit = ctx
         .committees_per_slot
         .unwrap_or(ctx.clock.chain().preset.max_committees_per_slot);
@@ -246,6 +260,18 @@ impl<const BITS: usize, const C: usize>
     }
 }
 
+impl<const C: usize> From<&pheme_types::gloas::SignedAggregateAndProof<C>> for AggregateView {
+    fn from(s: &pheme_types::gloas::SignedAggregateAndProof<C>) -> Self {
+        let a = &s.message.aggregate;
+        AggregateView {
+            aggregator_index: s.message.aggregator_index,
+            data: a.data.clone(),
+            aggregation_bits: a.aggregation_bits.iter().collect(),
+            committee_bits: Some(a.committee_bits.iter().by_vals().collect()),
+        }
+    }
+}
+
 /// Why an aggregate is not forwarded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AggregateError {
@@ -328,12 +354,7 @@ impl AggregateHandler {
     ) -> Result<AggregateSeen, AggregateError> {
         let committee_index = match &a.committee_bits {
             Some(committee_bits) => {
-                if a.data.index != 0 {
-                    return Err(AttestationError::NonZeroDataIndex {
-                        index: a.data.index,
-                    }
-                    .into());
-                }
+                check_data_index(&a.data, ctx.fork.max(Fork::Electra))?;
                 let set: Vec<usize> = committee_bits
                     .iter()
                     .enumerate()

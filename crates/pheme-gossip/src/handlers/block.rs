@@ -2,6 +2,7 @@
 
 use pheme_spec::Fork;
 
+use super::epbs::{EpbsBlockParts, operation_over_limit};
 use crate::context::CheckContext;
 use crate::seen::SeenSet;
 use crate::verdict::gossip_errors;
@@ -15,8 +16,10 @@ pub struct BlockView {
     pub proposer_index: u64,
     /// `execution_payload.timestamp`, when the payload is not the default (post-merge).
     pub payload_timestamp: Option<u64>,
-    /// `len(blob_kzg_commitments)`, from deneb on.
+    /// `len(blob_kzg_commitments)`, from deneb on (gloas: the bid's).
     pub blob_commitments: Option<usize>,
+    /// What gloas's checks add: operation counts, the parent's requests, the bid's parent.
+    pub epbs: Option<Box<EpbsBlockParts>>,
 }
 
 macro_rules! block_view {
@@ -30,6 +33,7 @@ macro_rules! block_view {
                     proposer_index: m.proposer_index,
                     payload_timestamp: ($payload)(&m.body),
                     blob_commitments: ($blobs)(&m.body),
+                    epbs: None,
                 }
             }
         }
@@ -50,6 +54,60 @@ block_view!(deneb<SYNC, W, B>;
 block_view!(electra<SYNC, W, B, BITS, C, D, WR, CR>;
     |b: &pheme_types::electra::BeaconBlockBody<SYNC, W, B, BITS, C, D, WR, CR>| post_merge(&b.execution_payload.block_hash, b.execution_payload.timestamp),
     |b: &pheme_types::electra::BeaconBlockBody<SYNC, W, B, BITS, C, D, WR, CR>| Some(b.blob_kzg_commitments.len()));
+
+/// A gloas or heze block (`Bid` is the fork's signed bid).
+impl<const SYNC: usize, const C: usize, const PTC: usize, Bid>
+    From<&pheme_types::gloas::SignedBeaconBlock<SYNC, C, PTC, Bid>> for BlockView
+where
+    Bid: pheme_types::ssz_rs::SimpleSerialize + SignedBidParts,
+{
+    fn from(b: &pheme_types::gloas::SignedBeaconBlock<SYNC, C, PTC, Bid>) -> Self {
+        let m = &b.message;
+        let body = &m.body;
+        let (bid_parent_root, commitments) = body.signed_execution_payload_bid.parent_and_blobs();
+        BlockView {
+            slot: m.slot,
+            proposer_index: m.proposer_index,
+            payload_timestamp: None,
+            blob_commitments: Some(commitments),
+            epbs: Some(Box::new(EpbsBlockParts {
+                operations: [
+                    body.proposer_slashings.len(),
+                    body.attester_slashings.len(),
+                    body.attestations.len(),
+                    body.deposits.len(),
+                    body.voluntary_exits.len(),
+                    body.bls_to_execution_changes.len(),
+                    body.payload_attestations.len(),
+                ],
+                parent_requests: (&body.parent_execution_requests).into(),
+                parent_root: m.parent_root.0,
+                bid_parent_root,
+            })),
+        }
+    }
+}
+
+/// What a block's checks read of its fork's signed bid.
+pub trait SignedBidParts {
+    /// `(bid.parent_block_root, len(bid.blob_kzg_commitments))`.
+    fn parent_and_blobs(&self) -> ([u8; 32], usize);
+}
+
+macro_rules! signed_bid_parts {
+    ($module:ident) => {
+        impl SignedBidParts for pheme_types::$module::SignedExecutionPayloadBid {
+            fn parent_and_blobs(&self) -> ([u8; 32], usize) {
+                (
+                    self.message.parent_block_root.0,
+                    self.message.blob_kzg_commitments.len(),
+                )
+            }
+        }
+    };
+}
+signed_bid_parts!(gloas);
+signed_bid_parts!(heze);
 
 gossip_errors! {
     /// Why a block or sidecar is not forwarded.
@@ -72,6 +130,10 @@ gossip_errors! {
         BadInclusionProof => Reject, "bad_inclusion_proof",
         #[error("the KZG proofs do not verify")]
         BadKzgProof => Reject, "bad_kzg_proof",
+        #[error("{count} {what}, at most {max} allowed")]
+        OverLimit { what: &'static str, count: usize, max: u64 } => Reject, "over_limit",
+        #[error("the bid's parent block root is not the block's parent")]
+        BidParentMismatch => Reject, "bid_parent_mismatch",
     }
 }
 
@@ -109,6 +171,13 @@ impl BlockHandler {
                 proposer: b.proposer_index,
             });
         }
+        // gloas: the body's operation counts and the parent's execution requests (its lists
+        // are progressive: no decoder bounds them).
+        if let Some(p) = &b.epbs
+            && let Some((what, count, max)) = operation_over_limit(p)
+        {
+            return Err(BlockError::OverLimit { what, count, max });
+        }
         if let Some(got) = b.payload_timestamp {
             let chain = ctx.clock.chain();
             let expected =
@@ -122,6 +191,11 @@ impl BlockHandler {
             if count as u64 > max {
                 return Err(BlockError::TooManyBlobs { count, max });
             }
+        }
+        if let Some(p) = &b.epbs
+            && p.bid_parent_root != p.parent_root
+        {
+            return Err(BlockError::BidParentMismatch);
         }
         Ok(key)
     }

@@ -2,6 +2,7 @@
 
 pub(crate) mod attestation;
 pub(crate) mod block;
+pub(crate) mod epbs;
 pub(crate) mod operations;
 pub(crate) mod sync;
 

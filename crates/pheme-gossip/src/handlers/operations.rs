@@ -118,33 +118,26 @@ fn intersection(a: impl Iterator<Item = u64>, b: impl Iterator<Item = u64>) -> V
         .collect()
 }
 
-impl From<&pheme_types::phase0::AttesterSlashing> for AttesterSlashingView {
-    fn from(s: &pheme_types::phase0::AttesterSlashing) -> Self {
-        AttesterSlashingView {
-            data_1: s.attestation_1.data.clone(),
-            data_2: s.attestation_2.data.clone(),
-            intersection: intersection(
-                s.attestation_1.attesting_indices.iter().copied(),
-                s.attestation_2.attesting_indices.iter().copied(),
-            ),
+/// Every form has the same fields (the indices bounded, or progressive from gloas on).
+macro_rules! attester_slashing_view {
+    ($ty:ty $(, const $g:ident)?) => {
+        impl$(<const $g: usize>)? From<&$ty> for AttesterSlashingView {
+            fn from(s: &$ty) -> Self {
+                AttesterSlashingView {
+                    data_1: s.attestation_1.data.clone(),
+                    data_2: s.attestation_2.data.clone(),
+                    intersection: intersection(
+                        s.attestation_1.attesting_indices.iter().copied(),
+                        s.attestation_2.attesting_indices.iter().copied(),
+                    ),
+                }
+            }
         }
-    }
+    };
 }
-
-impl<const BITS: usize> From<&pheme_types::electra::AttesterSlashing<BITS>>
-    for AttesterSlashingView
-{
-    fn from(s: &pheme_types::electra::AttesterSlashing<BITS>) -> Self {
-        AttesterSlashingView {
-            data_1: s.attestation_1.data.clone(),
-            data_2: s.attestation_2.data.clone(),
-            intersection: intersection(
-                s.attestation_1.attesting_indices.iter().copied(),
-                s.attestation_2.attesting_indices.iter().copied(),
-            ),
-        }
-    }
-}
+attester_slashing_view!(pheme_types::phase0::AttesterSlashing);
+attester_slashing_view!(pheme_types::electra::AttesterSlashing<BITS>, const BITS);
+attester_slashing_view!(pheme_types::gloas::AttesterSlashing);
 
 /// `is_slashable_attestation_data`: a double vote or a surround vote.
 pub fn is_slashable_attestation_data(d1: &AttestationData, d2: &AttestationData) -> bool {

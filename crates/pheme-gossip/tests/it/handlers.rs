@@ -270,6 +270,7 @@ fn blocks_and_columns() {
             proposer_index: 7,
             payload_timestamp: Some(timestamp),
             blob_commitments: Some(blobs),
+            epbs: None,
         })
     };
     assert_eq!(verdict(&h, &block(ts, 21), &now), Verdict::Accept);

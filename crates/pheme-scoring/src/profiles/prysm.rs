@@ -142,6 +142,16 @@ pub(crate) fn derive(ctx: &Ctx<'_>) -> Recipe {
             GossipKind::ProposerSlashing | GossipKind::AttesterSlashing => {
                 Some(operation(36.0, 1.0))
             }
+            // The Prysm code this profile reproduces has no Gloas or Heze topic in its parameter
+            // table (`topicScoreParams`), and leaves a topic it does not know unscored.
+            GossipKind::ExecutionPayloadBid
+            | GossipKind::ExecutionPayload
+            | GossipKind::PayloadAttestationMessage
+            | GossipKind::ProposerPreferences
+            | GossipKind::InclusionList => {
+                unscored.insert(kind, "prysm has no parameters for this topic".into());
+                continue;
+            }
         };
         match params {
             Some(p) => {

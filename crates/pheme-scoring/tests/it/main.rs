@@ -6,6 +6,7 @@
 mod common;
 mod lighthouse;
 mod lodestar;
+mod next_forks;
 mod properties;
 mod prysm;
 mod recommendations;

@@ -6,3 +6,4 @@
 mod clock;
 mod config_yaml;
 mod digests;
+mod gloas;

@@ -1,0 +1,119 @@
+"""Writes consensus-spec-tests `ssz_static` vectors for the Gloas and Heze containers Pheme
+speaks, with the executable spec of the pinned `eth-consensus-specs` release.
+
+    python scripts/gen_spec_vectors.py OUT_DIR
+
+Layout and files as upstream: `OUT_DIR/tests/<preset>/<fork>/ssz_static/<Container>/<suite>/
+case_N/{manifest.yaml,serialized.ssz_snappy,roots.yaml,value.yaml}`. Values come from the spec's
+own `get_random_ssz_object` with upstream's sizes (byte lists up to 1000 bytes, lists up to 10
+elements), seeded per case from its path, so a run writes the same bytes every time.
+scripts/gen-spec-vectors.sh installs the release and runs this.
+"""
+
+import importlib
+import sys
+import zlib
+from pathlib import Path
+from random import Random
+
+from eth_consensus_specs.debug.encode import encode
+from eth_consensus_specs.debug.random_value import RandomizationMode, get_random_ssz_object
+from eth_consensus_specs.utils.ssz.ssz_impl import hash_tree_root, serialize
+from ruamel.yaml import YAML
+from snappy import compress
+
+# upstream's ssz_static generator sizes
+MAX_BYTES_LENGTH = 1000
+MAX_LIST_LENGTH = 10
+
+# What gossip and req/resp carry from fulu on, and the containers inside them: the same
+# selection as the shared fulu vectors, plus what Gloas and Heze add to the wire. State-only
+# containers (BeaconState, Builder, BuilderPending*), light-client containers and the partial
+# column containers (gossipsub partial messages, a separate work item) are left out.
+FULU_WIRE = [
+    "AggregateAndProof", "Attestation", "AttestationData", "AttesterSlashing",
+    "BLSToExecutionChange", "BeaconBlock", "BeaconBlockHeader", "Checkpoint",
+    "ContributionAndProof", "DataColumnSidecar", "DataColumnsByRootIdentifier", "Eth1Data",
+    "ForkData", "IndexedAttestation", "ProposerSlashing", "SignedAggregateAndProof",
+    "SignedBLSToExecutionChange", "SignedBeaconBlock", "SignedBeaconBlockHeader",
+    "SignedContributionAndProof", "SignedVoluntaryExit", "SigningData", "SingleAttestation",
+    "SyncAggregatorSelectionData", "SyncCommitteeContribution", "SyncCommitteeMessage",
+    "VoluntaryExit",
+]
+GLOAS_WIRE = FULU_WIRE + [
+    "BeaconBlockBody", "BuilderDepositRequest", "BuilderExitRequest", "ConsolidationRequest",
+    "Deposit", "DepositData", "DepositRequest", "ExecutionPayload", "ExecutionPayloadBid",
+    "ExecutionPayloadEnvelope", "ExecutionRequests", "IndexedPayloadAttestation",
+    "PayloadAttestation", "PayloadAttestationData", "PayloadAttestationMessage",
+    "ProposerPreferences", "SignedExecutionPayloadBid", "SignedExecutionPayloadEnvelope",
+    "SignedProposerPreferences", "SyncAggregate", "Withdrawal", "WithdrawalRequest",
+]
+HEZE_WIRE = GLOAS_WIRE + ["InclusionList", "SignedInclusionList"]
+FORKS = {"gloas": GLOAS_WIRE, "heze": HEZE_WIRE}
+
+# suite -> (mode, cases). Upstream writes only ssz_random for mainnet; minimal also gets the
+# edge suites (zero values, max values, empty lists, one-element lists).
+SUITES = {
+    "minimal": {
+        "ssz_random": (RandomizationMode.mode_random, 2),
+        "ssz_zero": (RandomizationMode.mode_zero, 1),
+        "ssz_max": (RandomizationMode.mode_max, 1),
+        "ssz_nil": (RandomizationMode.mode_nil_count, 1),
+        "ssz_one": (RandomizationMode.mode_one_count, 1),
+    },
+    "mainnet": {"ssz_random": (RandomizationMode.mode_random, 2)},
+}
+
+
+def default_yaml():
+    """The YAML style of upstream's dumper (`test/utils/dumper.py`, which imports pytest):
+    flow style for leaves, hex strings single-quoted."""
+    yaml = YAML(pure=True)
+    yaml.default_flow_style = None
+
+    def represent_str(self, data):
+        if data.startswith("0x"):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return self.represent_str(data)
+
+    yaml.representer.add_representer(str, represent_str)
+    return yaml
+
+
+def write_case(yaml, out: Path, preset, fork, typ, name, suite, mode, case):
+    rel = f"{preset}/{fork}/ssz_static/{name}/{suite}/case_{case}"
+    rng = Random(zlib.crc32(rel.encode()))
+    value = get_random_ssz_object(rng, typ, MAX_BYTES_LENGTH, MAX_LIST_LENGTH, mode, False)
+    d = out / "tests" / rel
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "serialized.ssz_snappy").write_bytes(compress(serialize(value)))
+    with (d / "roots.yaml").open("w") as f:
+        yaml.dump({"root": "0x" + hash_tree_root(value).hex()}, f)
+    with (d / "value.yaml").open("w") as f:
+        yaml.dump(encode(value), f)
+    with (d / "manifest.yaml").open("w") as f:
+        yaml.dump(
+            {"preset": preset, "fork": fork, "runner": "ssz_static", "handler": name,
+             "suite": suite, "case": f"case_{case}"},
+            f,
+        )
+
+
+def main():
+    out = Path(sys.argv[1])
+    yaml = default_yaml()
+    count = 0
+    for preset, suites in SUITES.items():
+        for fork, names in FORKS.items():
+            spec = importlib.import_module(f"eth_consensus_specs.{fork}.{preset}")
+            for name in sorted(names):
+                typ = getattr(spec, name)
+                for suite, (mode, cases) in suites.items():
+                    for case in range(cases):
+                        write_case(yaml, out, preset, fork, typ, name, suite, mode, case)
+                        count += 1
+    print(f"{count} ssz_static cases under {out / 'tests'}")
+
+
+if __name__ == "__main__":
+    main()
