@@ -30,7 +30,7 @@ enum Command {
     /// Validate one gossip message file as Pheme would and print it as JSON.
     Decode(decode::DecodeArgs),
     /// Run a gossip-only observer node: join a network, validate and export what it sees.
-    Observe(observe::ObserveArgs),
+    Observe(Box<observe::ObserveArgs>),
     /// A Lodestar dev chain on loopback for interop runs: up, down.
     #[command(subcommand)]
     Devnet(devnet::DevnetCmd),
@@ -76,7 +76,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Observe(args) => {
             init_logging();
-            observe::run(args)
+            observe::run(*args)
         }
     };
     match result {
