@@ -82,8 +82,8 @@ pub struct ObserveArgs {
     /// --capture), in date=/hour= partitions (docs/observer.md).
     #[arg(long)]
     out_dir: Option<PathBuf>,
-    /// Close each Parquet file (and start the next) at least this often: what a crash can
-    /// lose.
+    /// Close each Parquet file (and start the next) at least this often (a crash loses at most
+    /// the open row group; the next start finishes the file from its written row groups).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "60s", requires = "out_dir")]
     rotate_every: Duration,
     /// Close a Parquet file once it holds this many MiB.

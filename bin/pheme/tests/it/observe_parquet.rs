@@ -378,7 +378,7 @@ fn sigkill_leaves_only_complete_files() {
     let chain = load_network(&devnet_config()).unwrap();
     let dir = temp_dir("observe-parquet-kill");
     let port = free_port();
-    // Small row groups: the unfinished files have written row groups whose rows are counted.
+    // Small row groups: the unfinished files have written row groups, and their footers.
     let mut node = observe(
         port,
         &dir,
@@ -399,25 +399,36 @@ fn sigkill_leaves_only_complete_files() {
     });
     node.kill().unwrap(); // SIGKILL
     node.wait().unwrap();
-    let (mut temp, mut temp_rows, mut complete) = (0, 0, 0);
-    for entry in walk(&dir) {
-        let name = entry.file_name().unwrap().to_str().unwrap().to_owned();
-        if name.starts_with(".tmp-") {
-            temp += 1;
-            // `.tmp-<name>.r<rows in written row groups>.partial`
-            let rows = name
-                .strip_suffix(".partial")
+    // Unfinished files (`.tmp-<name>.r<rows in written row groups>.partial`), and beside those
+    // with written row groups the footer they need (`.tmp-<name>.footer`).
+    let names: Vec<String> = walk(&dir)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
+        .collect();
+    let (mut partial, mut with_footer, mut footed_rows, mut complete) = (0, 0, 0u64, 0);
+    for name in &names {
+        if let Some(rest) = name.strip_suffix(".partial") {
+            partial += 1;
+            let (file, rows) = rest
+                .strip_prefix(".tmp-")
                 .unwrap()
                 .rsplit_once(".r")
-                .unwrap()
-                .1;
-            temp_rows += rows.parse::<u64>().unwrap();
-        } else {
-            assert!(name.ends_with(".parquet"), "{name}");
+                .unwrap();
+            if names.contains(&format!(".tmp-{file}.footer")) {
+                with_footer += 1;
+                footed_rows += rows.parse::<u64>().unwrap();
+            }
+        } else if name.ends_with(".parquet") && !name.starts_with(".tmp-") {
             complete += 1;
+        } else {
+            assert!(name.ends_with(".footer"), "{name}");
         }
     }
     assert!(complete >= 2, "{complete} complete files");
+    assert!(
+        with_footer >= 1,
+        "no unfinished file had written row groups: {names:?}"
+    );
     // Every file the glob finds is complete: DuckDB reads them all.
     let d = dir.display();
     for t in ["messages", "control", "peers"] {
@@ -428,25 +439,46 @@ fn sigkill_leaves_only_complete_files() {
             "{t}"
         );
     }
-    assert!(
-        count(&format!(
-            "select count(*) from read_parquet('{d}/**/*.parquet', union_by_name = true)"
-        )) > 0
-    );
-    // The next start removes what the crash left, and says so.
+    let all =
+        format!("select count(*) from read_parquet('{d}/**/*.parquet', union_by_name = true)");
+    let before = count(&all);
+    assert!(before > 0);
+    // The next start finishes the unfinished files from their footers (a crash loses only
+    // the rows still in memory), removes the rest, and says so.
     let again = observe(free_port(), &dir, &["--duration", "1s"]);
     let out = again.wait_with_output().unwrap();
     let log =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
+    let said = log
+        .split("from an earlier crash: ")
+        .nth(1)
+        .and_then(|l| l.lines().next())
+        .unwrap_or_else(|| panic!("no crash line: {log}"));
+    let numbers: Vec<u64> = said
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().unwrap())
+        .collect();
+    let [finished, kept, removed, _lost] = numbers[..] else {
+        panic!("{said}")
+    };
+    assert_eq!(
+        (finished, removed),
+        (with_footer, partial - with_footer),
+        "{said}"
+    );
     assert!(
-        log.contains(&format!(
-            "{temp} unfinished files from an earlier crash removed ({temp_rows} rows of their written row groups lost)"
-        )),
-        "{temp} files, {temp_rows} rows: {log}"
+        kept >= footed_rows && kept > 0,
+        "{said}: {footed_rows} rows named"
+    );
+    let after = count(&all);
+    assert!(
+        after >= before + kept,
+        "{before} + {kept} rows, then {after}"
     );
     eprintln!(
-        "after SIGKILL: {complete} complete files, {temp} unfinished ({temp_rows} rows in written row groups)"
+        "after SIGKILL: {complete} complete files, {partial} unfinished, {finished} finished at the next start with {kept} rows, {removed} removed"
     );
     assert_eq!(
         walk(&dir)

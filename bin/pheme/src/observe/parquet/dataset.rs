@@ -3,6 +3,7 @@
 //! partition once closed, so a reader (or a crash) never meets half a file.
 
 use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +13,9 @@ use arrow_schema::{ArrowError, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::errors::ParquetError;
+use parquet::file::metadata::{
+    FileMetaData, ParquetMetaData, ParquetMetaDataWriter, RowGroupMetaData,
+};
 use parquet::file::properties::WriterProperties;
 
 use super::rotation::{Action, Policy, Rotation};
@@ -23,6 +27,10 @@ const BATCH_ROWS: usize = 4_096;
 pub const TEMP_PREFIX: &str = ".tmp-";
 /// What unfinished files end with.
 pub const TEMP_SUFFIX: &str = ".partial";
+/// What the footer beside an unfinished file ends with (`.tmp-{name}.footer`): the Parquet
+/// footer its written row groups need, rewritten after each one, so the next start finishes
+/// the file instead of losing them.
+pub const FOOTER_SUFFIX: &str = ".footer";
 
 /// A table: its schema, the builders its rows go into, and each row's time.
 pub trait Table: Send {
@@ -202,6 +210,7 @@ impl<T: Table> Dataset<T> {
             TableStats::add(&self.stats.lost_rows, open);
             if let Some(o) = self.open.take() {
                 let _ = std::fs::remove_file(&o.temp);
+                let _ = std::fs::remove_file(footer_path(&o.path));
             }
         }
         r
@@ -237,12 +246,21 @@ impl<T: Table> Dataset<T> {
         let Some(open) = self.open.as_mut() else {
             return Ok(());
         };
-        open.writer
-            .flush()
-            .map_err(|source| DatasetError::Parquet {
-                path: open.temp.clone(),
-                source,
-            })?;
+        let parquet = |source| DatasetError::Parquet {
+            path: open.temp.clone(),
+            source,
+        };
+        open.writer.flush().map_err(parquet)?;
+        open.writer.sync().map_err(|source| DatasetError::Io {
+            path: open.temp.clone(),
+            source,
+        })?;
+        let footer = footer_sidecar(
+            open.writer.flushed_row_groups(),
+            open.writer.bytes_written(),
+        )
+        .map_err(parquet)?;
+        write_replacing(&footer_path(&open.path), &footer)?;
         let renamed = temp_path(&open.path, open.rows);
         std::fs::rename(&open.temp, &renamed).map_err(|source| DatasetError::Io {
             path: renamed.clone(),
@@ -307,6 +325,7 @@ impl<T: Table> Dataset<T> {
         let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         drop(file);
         std::fs::rename(&open.temp, &open.path).map_err(io(&open.path))?;
+        let _ = std::fs::remove_file(footer_path(&open.path));
         self.stats.open_rows.fetch_sub(
             open.rows.min(TableStats::get(&self.stats.open_rows)),
             Ordering::Relaxed,
@@ -334,24 +353,106 @@ fn temp_rows(name: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// What a crash left: unfinished files, their bytes, and the rows of their written row groups
-/// (the rows still in memory then are not known).
+/// `.tmp-{name}.footer` beside the unfinished file whose final path is `path`.
+fn footer_path(path: &Path) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    path.with_file_name(format!("{TEMP_PREFIX}{name}{FOOTER_SUFFIX}"))
+}
+
+/// The sidecar for an unfinished file whose written row groups are `groups`, ending at byte
+/// `end`: `end` and the groups' rows (little-endian u64 each), then the Parquet footer (file
+/// metadata, its length, `PAR1`) that makes the file's first `end` bytes a complete file.
+fn footer_sidecar(groups: &[RowGroupMetaData], end: usize) -> Result<Vec<u8>, ParquetError> {
+    let Some(first) = groups.first() else {
+        return Ok(Vec::new());
+    };
+    let rows: i64 = groups.iter().map(RowGroupMetaData::num_rows).sum();
+    let file = FileMetaData::new(
+        1,
+        rows,
+        Some(format!("pheme {}", env!("CARGO_PKG_VERSION"))),
+        None,
+        first.schema_descr_ptr(),
+        None,
+    );
+    let metadata = ParquetMetaData::new(file, groups.to_vec());
+    let mut out = Vec::with_capacity(4_096);
+    out.extend_from_slice(&(end as u64).to_le_bytes());
+    out.extend_from_slice(&(rows as u64).to_le_bytes());
+    ParquetMetaDataWriter::new(&mut out, &metadata).finish()?;
+    Ok(out)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a crash leaves the old
+/// content or the new, never half of it.
+fn write_replacing(path: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| DatasetError::Io { path, source }
+    };
+    let mut new = path.as_os_str().to_owned();
+    new.push(".new");
+    let new = PathBuf::from(new);
+    let mut file = File::create(&new).map_err(io(&new))?;
+    file.write_all(bytes).map_err(io(&new))?;
+    file.sync_all().map_err(io(&new))?;
+    std::fs::rename(&new, path).map_err(io(path))
+}
+
+/// Finishes the unfinished file `partial` with the sidecar `footer`: cuts it after its last
+/// written row group, appends the footer and renames it to `dest`. Returns its rows.
+fn finish_unfinished(partial: &Path, footer: &Path, dest: &Path) -> std::io::Result<u64> {
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not a Pheme footer");
+    let side = std::fs::read(footer)?;
+    if side.len() < 24 || !side.ends_with(b"PAR1") {
+        return Err(bad());
+    }
+    let word = |i: usize| {
+        side.get(i..i + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_le_bytes)
+    };
+    let (Some(end), Some(rows)) = (word(0), word(8)) else {
+        return Err(bad());
+    };
+    let mut file = std::fs::OpenOptions::new().write(true).open(partial)?;
+    if file.metadata()?.len() < end {
+        return Err(bad());
+    }
+    file.set_len(end)?;
+    file.seek(SeekFrom::End(0))?;
+    file.write_all(&side[16..])?;
+    file.sync_all()?;
+    std::fs::rename(partial, dest)?;
+    std::fs::remove_file(footer)?;
+    Ok(rows)
+}
+
+/// What a crash left: unfinished files finished with their footers (their written row
+/// groups kept), and unfinished files removed with the rows of their written row groups (the
+/// rows still in memory then are not known).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Unfinished {
-    /// Files.
+    /// Files removed.
     pub files: u64,
     /// Their bytes.
     pub bytes: u64,
     /// Rows in their written row groups.
     pub rows: u64,
+    /// Files finished from their footers and renamed.
+    pub finished: u64,
+    /// Their rows.
+    pub finished_rows: u64,
 }
 
-/// Unfinished files left under `dir` by a crash: removes them and says what they held.
+/// Unfinished files left under `dir` by a crash: finishes those whose written row groups have
+/// a footer beside them, removes the rest, and says what they held.
 pub fn sweep_unfinished(dir: &Path) -> Unfinished {
     let mut found = Unfinished::default();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return found;
     };
+    let mut leftovers = Vec::new();
     for e in entries.flatten() {
         let path = e.path();
         let Ok(meta) = e.metadata() else { continue };
@@ -361,14 +462,30 @@ pub fn sweep_unfinished(dir: &Path) -> Unfinished {
             found.files += more.files;
             found.bytes += more.bytes;
             found.rows += more.rows;
-        } else if name.starts_with(TEMP_PREFIX)
-            && name.ends_with(TEMP_SUFFIX)
-            && std::fs::remove_file(&path).is_ok()
-        {
-            found.files += 1;
-            found.bytes += meta.len();
-            found.rows += temp_rows(&name);
+            found.finished += more.finished;
+            found.finished_rows += more.finished_rows;
+        } else if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) {
+            let dest = name
+                .strip_prefix(TEMP_PREFIX)
+                .and_then(|n| n.strip_suffix(TEMP_SUFFIX))
+                .and_then(|n| n.rsplit_once(".r"))
+                .map(|(n, _)| path.with_file_name(n));
+            let finished = dest.and_then(|d| finish_unfinished(&path, &footer_path(&d), &d).ok());
+            if let Some(rows) = finished {
+                found.finished += 1;
+                found.finished_rows += rows;
+            } else if std::fs::remove_file(&path).is_ok() {
+                found.files += 1;
+                found.bytes += meta.len();
+                found.rows += temp_rows(&name);
+            }
+        } else if name.starts_with(TEMP_PREFIX) {
+            leftovers.push(path);
         }
+    }
+    // Footers of files finished above are gone; the rest belong to no file.
+    for path in leftovers {
+        let _ = std::fs::remove_file(path);
     }
     found
 }
@@ -433,8 +550,11 @@ mod tests {
         for i in 0..25 {
             ds.push(T0 + i, event(T0 + i * 1_000)).unwrap();
         }
-        let open = files(&dir);
-        assert_eq!(open.len(), 1);
+        // The unfinished file, and the footer its two written row groups need.
+        let (footers, open): (Vec<PathBuf>, Vec<PathBuf>) = files(&dir)
+            .into_iter()
+            .partition(|p| p.to_str().unwrap().ends_with(FOOTER_SUFFIX));
+        assert_eq!((open.len(), footers.len()), (1, 1));
         let name = open[0].file_name().unwrap().to_str().unwrap();
         assert!(
             name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX),
@@ -481,6 +601,43 @@ mod tests {
         let swept = sweep_unfinished(&dir);
         assert_eq!((swept.files, swept.bytes, swept.rows), (2, 9, 20));
         assert_eq!(files(&dir).len(), 2);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_crash_loses_only_the_open_row_group() {
+        let dir = std::env::temp_dir().join(format!("pheme-crash-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let policy = Policy {
+            row_group_rows: 10,
+            rotate_every: Duration::from_secs(60),
+            max_file_bytes: 1 << 30,
+        };
+        let mut ds = Dataset::new(Control::default(), &dir, "node", policy);
+        for i in 0..27 {
+            ds.push(T0 + i, event(T0 + i * 100)).unwrap();
+        }
+        // Two row groups written, 7 rows in memory: the process dies here.
+        std::mem::forget(ds);
+        let left: Vec<String> = files(&dir)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
+            .collect();
+        assert!(left.iter().all(|n| n.starts_with(TEMP_PREFIX)), "{left:?}");
+        assert!(left.iter().any(|n| n.ends_with(FOOTER_SUFFIX)), "{left:?}");
+        let swept = sweep_unfinished(&dir);
+        assert_eq!(
+            (swept.finished, swept.finished_rows, swept.files),
+            (1, 20, 0)
+        );
+        let done = files(&dir);
+        assert_eq!(done.len(), 1, "{done:?}");
+        assert!(done[0].extension().is_some_and(|e| e == "parquet"));
+        let reader = SerializedFileReader::new(File::open(&done[0]).unwrap()).unwrap();
+        assert_eq!(reader.metadata().num_row_groups(), 2);
+        assert_eq!(reader.metadata().file_metadata().num_rows(), 20);
+        let rows = reader.get_row_iter(None).unwrap().count();
+        assert_eq!(rows, 20);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

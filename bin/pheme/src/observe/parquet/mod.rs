@@ -84,13 +84,21 @@ impl Datasets {
             source,
         })?;
         let removed = dataset::sweep_unfinished(&opts.dir);
+        if removed.finished > 0 {
+            tracing::warn!(
+                target: "pheme::observe::parquet",
+                files = removed.finished,
+                rows = removed.finished_rows,
+                "finished the files a crash left open from their written row groups (the rows then still in memory are lost)"
+            );
+        }
         if removed.files > 0 {
             tracing::warn!(
                 target: "pheme::observe::parquet",
                 files = removed.files,
                 bytes = removed.bytes,
                 rows = removed.rows,
-                "removed unfinished files a crash left: their rows are lost (those of their written row groups, counted, and those still in memory)"
+                "removed unfinished files a crash left before their first row group: their rows are lost"
             );
         }
         let root = if opts.node_partition {
@@ -259,8 +267,10 @@ impl Datasets {
             ));
         }
         line.push_str(&format!(
-            " captured {} bytes; {} unfinished files from an earlier crash removed ({} rows of their written row groups lost)",
+            " captured {} bytes; from an earlier crash: {} unfinished files finished ({} rows kept), {} removed ({} rows of their written row groups lost)",
             capture.bytes(),
+            removed.finished,
+            removed.finished_rows,
             removed.files,
             removed.rows
         ));

@@ -9,7 +9,7 @@ use std::time::Duration;
 /// of messages are about 6 MB before compression).
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 65_536;
 /// A file is closed (and renamed to its final name) at the latest this long after it was
-/// opened: the most a crash can lose.
+/// opened (a crash loses at most its open row group: see `dataset::sweep_unfinished`).
 pub const DEFAULT_ROTATE_EVERY: Duration = Duration::from_secs(60);
 /// A file is closed once this many bytes are written to it.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 << 20;
