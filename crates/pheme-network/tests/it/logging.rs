@@ -45,7 +45,14 @@ async fn each_nodes_lines_carry_its_peer_id() {
         .with_ansi(false)
         .with_writer(move || sink.clone())
         .finish();
+    // tracing-core caches a callsite's interest process-wide. With exactly one `Dispatch` alive
+    // it asks the default of whichever thread first reaches a callsite (tokio-rs/tracing#3611):
+    // another test's node on another thread would cache `never` for the lines this test waits
+    // for. A second live dispatch makes it ask every dispatch instead, so the cached interest
+    // is `sometimes` and each event asks this thread's subscriber.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
 
     let chain = chain(2_000, 32, 40, 0, &[]);
     let a = node(&chain).await;
