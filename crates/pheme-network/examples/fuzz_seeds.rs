@@ -188,6 +188,7 @@ fn router(dir: &Path) -> usize {
             .map(|k| SubOpts {
                 subscribe: Some(true),
                 topic_id: Some(topic(*k)),
+                ..Default::default()
             })
             .collect(),
         ..Default::default()
@@ -229,6 +230,9 @@ fn router(dir: &Path) -> usize {
             idontwant: vec![ControlIDontWant {
                 message_ids: vec![id],
             }],
+            extensions: Some(pheme_router::wire::ControlExtensions {
+                partial_messages: Some(true),
+            }),
         }),
         ..Default::default()
     };

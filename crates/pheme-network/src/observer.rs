@@ -39,7 +39,7 @@ pub enum PeerEventKind {
     },
     /// Pheme's router negotiated a gossipsub protocol with it (reported within a tick).
     Gossipsub {
-        /// `/meshsub/1.2.0`, `/meshsub/1.1.0` or `/meshsub/1.0.0`.
+        /// `/meshsub/1.3.0`, `/meshsub/1.2.0`, `/meshsub/1.1.0` or `/meshsub/1.0.0`.
         protocol: &'static str,
     },
     /// Its last connection closed.

@@ -93,6 +93,11 @@ pub const DEFAULT_VALIDATION_TIMEOUT: Duration = Duration::from_secs(12);
 /// a message still without a verdict until `validation_timeout`.
 pub const DEFAULT_DELIVERY_RECORD_TTL: Duration = Duration::from_secs(4);
 
+/// Partial messages queued for one peer before the oldest is dropped: a slot's partial
+/// columns are at most one group per column subnet the peer shares with this node (128), sent
+/// twice or so (header, then cells).
+pub const DEFAULT_MAX_PARTIAL_QUEUE: usize = 256;
+
 /// A configuration refused by [`RouterConfigBuilder::build`] or a parameter check.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
@@ -156,6 +161,8 @@ pub struct RouterConfig {
     pub(crate) send_window: u32,
     pub(crate) validation_timeout: Duration,
     pub(crate) delivery_record_ttl: Duration,
+    pub(crate) partial_messages: bool,
+    pub(crate) max_partial_queue: usize,
 }
 
 impl Default for RouterConfig {
@@ -202,6 +209,8 @@ impl Default for RouterConfig {
             send_window: DEFAULT_SEND_WINDOW,
             validation_timeout: DEFAULT_VALIDATION_TIMEOUT,
             delivery_record_ttl: DEFAULT_DELIVERY_RECORD_TTL,
+            partial_messages: false,
+            max_partial_queue: DEFAULT_MAX_PARTIAL_QUEUE,
         }
     }
 }
@@ -300,6 +309,11 @@ getters! {
     validation_timeout: Duration;
     /// Life of a delivery record.
     delivery_record_ttl: Duration;
+    /// The Partial Messages extension: advertised in the Extensions message to `/meshsub/1.3.0`
+    /// peers, and needed by [`Router::set_partial`](crate::Router::set_partial). Off by default.
+    partial_messages: bool;
+    /// Partial messages queued per peer before the oldest are dropped.
+    max_partial_queue: usize;
 }
 
 impl RouterConfig {
@@ -361,6 +375,7 @@ impl RouterConfigBuilder {
             ("max_forward_queue", c.max_forward_queue),
             ("max_ihave_length", c.max_ihave_length),
             ("send_window", c.send_window as usize),
+            ("max_partial_queue", c.max_partial_queue),
         ] {
             if n == 0 {
                 return Err(ConfigError::NotPositive(name));

@@ -176,6 +176,23 @@ pub enum Event {
         /// Its score.
         score: f64,
     },
+    /// A partial message (Partial Messages extension) on a topic where this node supports them,
+    /// from a mesh peer or not: the owner decodes it, answers with
+    /// [`Router::send_partial`](crate::Router::send_partial) and judges it with
+    /// [`Router::report_partial`](crate::Router::report_partial). The byte strings are slices
+    /// of the frame.
+    Partial {
+        /// Who sent it.
+        peer: PeerId,
+        /// The topic.
+        topic: Arc<str>,
+        /// The application's name for the whole message.
+        group_id: bytes::Bytes,
+        /// Parts (application-encoded).
+        message: Option<bytes::Bytes>,
+        /// What the peer has and wants (application-encoded; the latest counts).
+        metadata: Option<bytes::Bytes>,
+    },
     /// A peer with a score of at least `accept_px_threshold` pruned this node and offered
     /// others to connect to.
     PeerExchange {
@@ -242,4 +259,22 @@ pub struct RouterStats {
     pub graylisted_rpcs: u64,
     pub subscriptions_refused: u64,
     pub heartbeats: u64,
+    /// Extensions messages received (first ones), and repeated ones (P7).
+    pub extensions_received: u64,
+    pub extensions_repeated: u64,
+    /// Partial messages received (all), and their group, parts and metadata bytes.
+    pub partial_received: u64,
+    pub partial_bytes_received: u64,
+    /// Partial messages on a topic where this node does not support them (dropped).
+    pub partial_unsupported: u64,
+    /// Partial messages without a topic or group, or with an oversized group id (P7).
+    pub partial_malformed: u64,
+    /// Partial messages queued to peers, and their encoded bytes.
+    pub partial_sent: u64,
+    pub partial_bytes_sent: u64,
+    /// Queued partial messages dropped because a peer's partial queue was full.
+    pub partial_dropped_queue_full: u64,
+    /// The owner's verdicts on partial messages.
+    pub partial_useful: u64,
+    pub partial_invalid: u64,
 }

@@ -1,5 +1,6 @@
-//! Pheme's gossipsub router: a sans-IO core of gossipsub v1.1 and v1.2 (`/meshsub/1.0.0`
-//! peers are served without v1.1 features) built for Ethereum's consensus gossip.
+//! Pheme's gossipsub router: a sans-IO core of gossipsub v1.1, v1.2 and v1.3 with the Partial
+//! Messages extension (`/meshsub/1.0.0` peers are served without v1.1 features) built for
+//! Ethereum's consensus gossip.
 //!
 //! [`Router`] is a deterministic state machine. It owns no sockets, no timers and no clock:
 //! every input carries the time (`now`), its randomness comes from a seed, and the same inputs
@@ -109,19 +110,20 @@ pub use config::{
     DEFAULT_IWANT_FOLLOWUP_TIME, DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_MESSAGES,
     DEFAULT_MAX_CONTROL_BYTES, DEFAULT_MAX_CONTROL_PER_FRAME, DEFAULT_MAX_FORWARD_AGE,
     DEFAULT_MAX_FORWARD_QUEUE, DEFAULT_MAX_IDONTWANT_IDS, DEFAULT_MAX_IHAVE_LENGTH,
-    DEFAULT_MAX_IHAVE_MESSAGES, DEFAULT_MAX_MESSAGES_PER_FRAME, DEFAULT_MAX_SUBSCRIPTIONS,
-    DEFAULT_MAX_TRANSMIT_SIZE, DEFAULT_MESH_N, DEFAULT_MESH_N_HIGH, DEFAULT_MESH_N_LOW,
-    DEFAULT_MESH_N_SCORE, DEFAULT_MESH_OUTBOUND_MIN, DEFAULT_OPPORTUNISTIC_GRAFT_PEERS,
-    DEFAULT_OPPORTUNISTIC_GRAFT_TICKS, DEFAULT_PRUNE_BACKOFF, DEFAULT_PRUNE_PEERS,
-    DEFAULT_SEEN_TTL, DEFAULT_SEND_WINDOW, DEFAULT_UNSUBSCRIBE_BACKOFF, DEFAULT_VALIDATION_TIMEOUT,
-    PeerScoreParams, RouterConfig, RouterConfigBuilder, ScoringConfig, Thresholds,
-    TopicScoreParams,
+    DEFAULT_MAX_IHAVE_MESSAGES, DEFAULT_MAX_MESSAGES_PER_FRAME, DEFAULT_MAX_PARTIAL_QUEUE,
+    DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_MAX_TRANSMIT_SIZE, DEFAULT_MESH_N, DEFAULT_MESH_N_HIGH,
+    DEFAULT_MESH_N_LOW, DEFAULT_MESH_N_SCORE, DEFAULT_MESH_OUTBOUND_MIN,
+    DEFAULT_OPPORTUNISTIC_GRAFT_PEERS, DEFAULT_OPPORTUNISTIC_GRAFT_TICKS, DEFAULT_PRUNE_BACKOFF,
+    DEFAULT_PRUNE_PEERS, DEFAULT_SEEN_TTL, DEFAULT_SEND_WINDOW, DEFAULT_UNSUBSCRIBE_BACKOFF,
+    DEFAULT_VALIDATION_TIMEOUT, PeerScoreParams, RouterConfig, RouterConfigBuilder, ScoringConfig,
+    Thresholds, TopicScoreParams,
 };
 pub use control_trace::{
     ControlDirection, ControlKind, ControlRecord, DEFAULT_CONTROL_TRACE_CAPACITY,
 };
 pub use event::{Event, FrameRefusal, Initiator, PruneReason, PxPeer, Refusal, RouterStats};
 pub use queue::Frame;
+pub use router::partial::{MAX_GROUP_ID_LEN, PartialError, PartialVerdict, PeerPartial};
 pub use router::px::{PxError, verify_px_entry};
 pub use router::{Input, MAX_TOPICS, PublishError, Router, Transmit};
 pub use score::{GlobalTerms, ScoreBreakdown, TopicBreakdown, TopicTerms};

@@ -92,6 +92,8 @@ pub(crate) struct OutQueue {
     pub ihave: VecDeque<Bytes>,
     /// Ids in `ihave`.
     pub ihave_ids: usize,
+    /// Partial messages (encoded RPC field 10 entries), one per frame.
+    pub partial: VecDeque<Bytes>,
     pub priority: VecDeque<Item>,
     pub forward: VecDeque<Item>,
     /// Bytes of the entries in `forward`.
@@ -125,19 +127,27 @@ impl OutQueue {
             && c.iwant.is_empty()
             && c.graft.is_empty()
             && c.prune.is_empty()
-            && c.idontwant.is_empty())
+            && c.idontwant.is_empty()
+            && c.extensions.is_none())
     }
 
     pub fn is_empty(&self) -> bool {
-        !self.has_control() && self.priority.is_empty() && self.forward.is_empty()
+        !self.has_control()
+            && self.partial.is_empty()
+            && self.priority.is_empty()
+            && self.forward.is_empty()
     }
 
-    /// Takes as much pending control as fits `budget` bytes, in this order: GRAFT and PRUNE,
-    /// IDONTWANT, IWANT, IHAVE. Lists of ids are split across frames. Returns the RPC's
-    /// control field as parts (header and structured part, then shared IHAVE entries).
+    /// Takes as much pending control as fits `budget` bytes, in this order: the Extensions
+    /// message (always: it belongs in the first frame), GRAFT and PRUNE, IDONTWANT, IWANT,
+    /// IHAVE. Lists of ids are split across frames. Returns the RPC's control field as parts
+    /// (header and structured part, then shared IHAVE entries).
     fn take_control(&mut self, mut budget: usize) -> Vec<Bytes> {
         let c = &mut self.control;
-        let mut out = ControlMessage::default();
+        let mut out = ControlMessage {
+            extensions: c.extensions.take(),
+            ..ControlMessage::default()
+        };
         take_whole(&mut c.graft, &mut out.graft, &mut budget);
         take_whole(&mut c.prune, &mut out.prune, &mut budget);
         take_id_lists(&mut c.idontwant, &mut out.idontwant, &mut budget);
@@ -163,8 +173,8 @@ impl OutQueue {
         parts
     }
 
-    /// Builds the next frame: subscriptions and control up to `max_control` bytes, then own
-    /// publishes and IWANT answers, then forwards, up to `max_batch` bytes and `max_messages`
+    /// Builds the next frame: subscriptions and control up to `max_control` bytes, one
+    /// partial message, then own publishes and IWANT answers, then forwards, up to `max_batch` bytes and `max_messages`
     /// messages (one message always fits). `unwanted` says whether the peer sent IDONTWANT for a key;
     /// forwards older than `max_age` are dropped.
     pub fn build_frame(
@@ -189,6 +199,12 @@ impl OutQueue {
         body.extend(self.take_control(budget));
         let mut batch = 0usize;
         let mut taken = 0usize;
+        // `RPC.partial` is singular: one partial message per frame.
+        if let Some(p) = self.partial.pop_front() {
+            batch += p.len();
+            taken += 1;
+            body.push(p);
+        }
         'queues: for forward in [false, true] {
             let q = if forward {
                 &mut self.forward

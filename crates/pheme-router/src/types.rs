@@ -48,11 +48,19 @@ pub enum Protocol {
     V1_1,
     /// `/meshsub/1.2.0`: IDONTWANT.
     V1_2,
+    /// `/meshsub/1.3.0`: the Extensions control message (gossipsub v1.3), through which the
+    /// Partial Messages extension is advertised.
+    V1_3,
 }
 
 impl Protocol {
     /// Every protocol, newest first (the order to offer them in).
-    pub const ALL: [Protocol; 3] = [Protocol::V1_2, Protocol::V1_1, Protocol::V1_0];
+    pub const ALL: [Protocol; 4] = [
+        Protocol::V1_3,
+        Protocol::V1_2,
+        Protocol::V1_1,
+        Protocol::V1_0,
+    ];
 
     /// The protocol string.
     pub const fn as_str(self) -> &'static str {
@@ -60,6 +68,7 @@ impl Protocol {
             Protocol::V1_0 => "/meshsub/1.0.0",
             Protocol::V1_1 => "/meshsub/1.1.0",
             Protocol::V1_2 => "/meshsub/1.2.0",
+            Protocol::V1_3 => "/meshsub/1.3.0",
         }
     }
 
@@ -76,6 +85,11 @@ impl Protocol {
     /// IDONTWANT.
     pub fn supports_idontwant(self) -> bool {
         self >= Protocol::V1_2
+    }
+
+    /// The Extensions control message (this node sends it only on such streams).
+    pub fn supports_extensions(self) -> bool {
+        self >= Protocol::V1_3
     }
 }
 

@@ -1,4 +1,5 @@
-//! Gossipsub's protobuf RPC (`pubsub/README.md`, gossipsub v1.0-v1.2): the types, a bounded
+//! Gossipsub's protobuf RPC (`pubsub/README.md`, gossipsub v1.0-v1.3 with the Partial Messages
+//! extension, `RPC.partial` = field 10): the types, a bounded
 //! reader that splits one frame into its parts before decoding any of them, and the encoders
 //! the router's outbound frames are built from.
 //!
@@ -18,6 +19,14 @@ pub struct SubOpts {
     /// The topic.
     #[prost(bytes = "bytes", optional, tag = "2")]
     pub topic_id: Option<Bytes>,
+    /// Partial Messages extension: the sender prefers partial messages on this topic
+    /// (implies `supports_partial`).
+    #[prost(bool, optional, tag = "3")]
+    pub requests_partial: Option<bool>,
+    /// Partial Messages extension: the sender can send partial messages on this topic
+    /// (go's `supportsSendingPartial`).
+    #[prost(bool, optional, tag = "4")]
+    pub supports_partial: Option<bool>,
 }
 
 /// `Message`. Ethereum's gossip is anonymous (`StrictNoSign`): `from`, `seqno`, `signature` and
@@ -72,6 +81,35 @@ pub struct ControlMessage {
     /// IDONTWANT (v1.2).
     #[prost(message, repeated, tag = "5")]
     pub idontwant: Vec<ControlIDontWant>,
+    /// The extensions the sender supports (v1.3): in its first frame, never twice.
+    #[prost(message, optional, tag = "6")]
+    pub extensions: Option<ControlExtensions>,
+}
+
+/// `ControlExtensions` (gossipsub v1.3).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ControlExtensions {
+    /// The Partial Messages extension (canonical field 10).
+    #[prost(bool, optional, tag = "10")]
+    pub partial_messages: Option<bool>,
+}
+
+/// `PartialMessagesExtension`, the RPC's field 10: one part of a message that the application
+/// splits into parts, named by its group, and what the sender has and wants of it.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct PartialMessagesExtension {
+    /// The topic.
+    #[prost(bytes = "bytes", optional, tag = "1")]
+    pub topic_id: Option<Bytes>,
+    /// The application's name for the whole message.
+    #[prost(bytes = "bytes", optional, tag = "2")]
+    pub group_id: Option<Bytes>,
+    /// Parts, encoded by the application.
+    #[prost(bytes = "bytes", optional, tag = "3")]
+    pub partial_message: Option<Bytes>,
+    /// What the sender has and wants, encoded by the application (the latest one counts).
+    #[prost(bytes = "bytes", optional, tag = "4")]
+    pub parts_metadata: Option<Bytes>,
 }
 
 /// `ControlIHave`.
@@ -147,6 +185,9 @@ pub struct Rpc {
     /// Control.
     #[prost(message, optional, tag = "3")]
     pub control: Option<ControlMessage>,
+    /// A partial message (Partial Messages extension).
+    #[prost(message, optional, tag = "10")]
+    pub partial: Option<PartialMessagesExtension>,
 }
 
 /// Bounds on what one inbound frame may hold, checked while splitting it, before any part is
@@ -202,6 +243,9 @@ pub struct RpcParts {
     pub messages: Vec<Bytes>,
     /// Encoded `ControlMessage` pieces (protobuf merges repeated occurrences).
     pub control: Vec<Bytes>,
+    /// Encoded `PartialMessagesExtension` pieces (a singular field: protobuf merges repeated
+    /// occurrences into one).
+    pub partial: Vec<Bytes>,
     /// Top-level fields the router does not know (extensions), skipped.
     pub unknown_fields: usize,
 }
@@ -219,6 +263,23 @@ impl RpcParts {
                 })?;
         }
         Ok(control)
+    }
+
+    /// Decodes the partial message pieces into one (`None` when there are none).
+    pub fn decode_partial(&self) -> Result<Option<PartialMessagesExtension>, WireError> {
+        if self.partial.is_empty() {
+            return Ok(None);
+        }
+        let mut partial = PartialMessagesExtension::default();
+        for piece in &self.partial {
+            partial
+                .merge(piece.clone())
+                .map_err(|source| WireError::Part {
+                    part: "partial",
+                    source,
+                })?;
+        }
+        Ok(Some(partial))
     }
 }
 
@@ -286,6 +347,7 @@ pub fn split_rpc(frame: &Bytes, limits: FrameLimits) -> Result<RpcParts, WireErr
                         }
                         parts.messages.push(part);
                     }
+                    10 => parts.partial.push(part),
                     _ => parts.unknown_fields += 1,
                 }
             }
@@ -333,13 +395,41 @@ pub fn encode_publish_entry(topic: &[u8], data: &[u8]) -> Bytes {
 
 /// A `SubOpts` entry (field 1 of the RPC).
 pub fn encode_subscription_entry(topic: &[u8], subscribe: bool) -> Bytes {
-    let inner = 2 + 1 + varint_len(topic.len() as u64) + topic.len();
+    encode_subscription_opts(topic, subscribe, None)
+}
+
+/// A `SubOpts` entry with the Partial Messages flags: `partial` is `Some(requests)` on a
+/// topic where this node supports partial messages (and requests them, if `requests`).
+pub fn encode_subscription_opts(topic: &[u8], subscribe: bool, partial: Option<bool>) -> Bytes {
+    let flags = match partial {
+        Some(true) => 4,
+        Some(false) => 2,
+        None => 0,
+    };
+    let inner = 2 + 1 + varint_len(topic.len() as u64) + topic.len() + flags;
     let mut buf = BytesMut::with_capacity(inner + 4);
     put_field_header(&mut buf, 1, inner);
     put_varint(&mut buf, 1 << 3);
     put_varint(&mut buf, u64::from(subscribe));
     put_field_header(&mut buf, 2, topic.len());
     buf.put_slice(topic);
+    if let Some(requests) = partial {
+        if requests {
+            put_varint(&mut buf, 3 << 3);
+            put_varint(&mut buf, 1);
+        }
+        put_varint(&mut buf, 4 << 3);
+        put_varint(&mut buf, 1);
+    }
+    buf.freeze()
+}
+
+/// A partial message as the RPC's field 10 (one per frame: the field is singular).
+pub fn encode_partial_entry(partial: &PartialMessagesExtension) -> Bytes {
+    let len = partial.encoded_len();
+    let mut buf = BytesMut::with_capacity(len + 1 + varint_len(len as u64));
+    put_field_header(&mut buf, 10, len);
+    partial.encode(&mut buf).ok();
     buf.freeze()
 }
 
@@ -438,6 +528,35 @@ mod tests {
         assert_eq!(parts.decode_control().unwrap(), control);
         let m = WireMessage::decode(parts.messages[0].clone()).unwrap();
         assert!(!m.is_signed());
+    }
+
+    #[test]
+    fn partial_flags_and_partial_messages_decode_with_prost() {
+        for (partial, flags) in [
+            (None, (None, None)),
+            (Some(false), (None, Some(true))),
+            (Some(true), (Some(true), Some(true))),
+        ] {
+            let entry = encode_subscription_opts(b"/t/a", true, partial);
+            let rpc = Rpc::decode(entry).unwrap();
+            let s = &rpc.subscriptions[0];
+            assert_eq!((s.requests_partial, s.supports_partial), flags);
+            assert_eq!(s.topic_id.as_deref(), Some(&b"/t/a"[..]));
+        }
+        let m = PartialMessagesExtension {
+            topic_id: Some(Bytes::from_static(b"/t/a")),
+            group_id: Some(Bytes::from_static(b"\x00g")),
+            partial_message: Some(Bytes::from(vec![9u8; 3000])),
+            parts_metadata: Some(Bytes::from_static(b"m")),
+        };
+        let mut frame = BytesMut::new();
+        frame.put_slice(&encode_publish_entry(b"/t/a", b"x"));
+        frame.put_slice(&encode_partial_entry(&m));
+        let frame = frame.freeze();
+        assert_eq!(Rpc::decode(frame.clone()).unwrap().partial, Some(m.clone()));
+        let parts = split_rpc(&frame, LIMITS).unwrap();
+        assert_eq!((parts.messages.len(), parts.unknown_fields), (1, 0));
+        assert_eq!(parts.decode_partial().unwrap(), Some(m));
     }
 
     #[test]

@@ -112,6 +112,7 @@ pub fn encode_rpc(items: &[Control]) -> Vec<u8> {
             Control::Subscribe(t) => rpc.subscriptions.push(SubOpts {
                 subscribe: Some(true),
                 topic_id: topic(t),
+                ..Default::default()
             }),
             Control::Graft(t) => control.graft.push(ControlGraft { topic_id: topic(t) }),
             Control::Prune(t, backoff) => control.prune.push(ControlPrune {

@@ -318,7 +318,7 @@ fn a_minute_of_traffic_reads_back_with_duckdb() {
     );
     assert!(
         count(&format!(
-            "select count(*) from {} where event = 'gossipsub' and gossipsub = '/meshsub/1.2.0'",
+            "select count(*) from {} where event = 'gossipsub' and gossipsub = '/meshsub/1.3.0'",
             table("peers")
         )) >= 3
     );

@@ -3,6 +3,7 @@
 mod build;
 mod epochs;
 mod observe;
+mod partial;
 mod peers;
 mod router;
 mod rpc;

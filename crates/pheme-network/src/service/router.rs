@@ -427,6 +427,13 @@ impl Service {
                         .count("pheme_dials_total", &[("outcome", outcome)], 1);
                 }
             }
+            RouterEvent::Partial {
+                peer,
+                topic,
+                group_id,
+                message,
+                metadata,
+            } => self.on_partial(peer, topic, group_id, message, metadata),
             // Mesh and score changes are read by the service's tick (scores, bans, metrics).
             RouterEvent::Subscribed { .. }
             | RouterEvent::Unsubscribed { .. }

@@ -279,6 +279,7 @@ impl<T: MessageTransform> Router<T> {
             .filter(|i| !exclude.contains(i))
             .filter(|&i| self.peer(i).is_some_and(|p| !p.direct))
             .filter(|&i| self.score_of(i) >= threshold)
+            .filter(|&i| !self.wants_partial(i, t))
             .collect();
         let target = self
             .config

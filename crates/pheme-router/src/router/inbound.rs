@@ -78,6 +78,9 @@ impl<T: MessageTransform> Router<T> {
                 return;
             }
         };
+        if let Some(ext) = &control.extensions {
+            self.handle_extensions(now, idx, ext);
+        }
         for d in &control.idontwant {
             self.trace_control(
                 now,
@@ -89,8 +92,17 @@ impl<T: MessageTransform> Router<T> {
             );
             self.handle_idontwant(now, idx, &d.message_ids);
         }
+        let partial = parts.decode_partial();
         for m in parts.messages {
             self.handle_message(now, idx, m);
+        }
+        match partial {
+            Ok(Some(partial)) => self.handle_partial(now, idx, partial),
+            Ok(None) => {}
+            Err(e) => {
+                self.refuse_frame(now, idx, e.into());
+                return;
+            }
         }
         self.handle_control(now, idx, control);
     }
@@ -121,6 +133,11 @@ impl<T: MessageTransform> Router<T> {
         };
         let peer = p.id;
         if subscribe {
+            // The Partial Messages flags; a repeated subscription updates them.
+            let requests = s.requests_partial == Some(true);
+            let supports = requests || s.supports_partial == Some(true);
+            p.partial_supports.set(t as usize, supports);
+            p.partial_requests.set(t as usize, requests);
             if p.subscribed(t) {
                 return;
             }
@@ -139,6 +156,8 @@ impl<T: MessageTransform> Router<T> {
                 return;
             }
             p.topics.set(t as usize, false);
+            p.partial_supports.set(t as usize, false);
+            p.partial_requests.set(t as usize, false);
             p.n_topics -= 1;
             let topic = &mut self.topics[t as usize];
             topic.peers.retain(|&i| i != idx);

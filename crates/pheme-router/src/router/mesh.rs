@@ -171,8 +171,17 @@ impl<T: MessageTransform> Router<T> {
         }
     }
 
-    /// Who gets a message this node publishes on `t`.
+    /// Who gets a message this node publishes on `t`: not the peers that get partial
+    /// messages there instead.
     pub(crate) fn publish_recipients(&mut self, now: Instant, t: u32) -> Vec<u32> {
+        let mut out = self.publish_candidates(now, t);
+        if self.topics[t as usize].partial.is_some() {
+            out.retain(|&i| !self.wants_partial(i, t));
+        }
+        out
+    }
+
+    fn publish_candidates(&mut self, now: Instant, t: u32) -> Vec<u32> {
         let threshold = self.thresholds.publish;
         let topic = &self.topics[t as usize];
         if self.config.flood_publish {
@@ -301,6 +310,9 @@ impl<T: MessageTransform> Router<T> {
             );
         }
         for idx in recipients {
+            if self.wants_partial(idx, t) {
+                continue;
+            }
             let Some(p) = self.peers.get_mut(idx as usize).and_then(Option::as_mut) else {
                 continue;
             };

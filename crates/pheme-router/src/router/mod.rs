@@ -3,6 +3,7 @@
 mod heartbeat;
 mod inbound;
 mod mesh;
+pub(crate) mod partial;
 pub(crate) mod px;
 mod query;
 mod records;
@@ -115,6 +116,14 @@ pub(crate) struct Peer {
     pub dont_want_order: VecDeque<(Instant, u64)>,
     pub reported_score: f64,
     pub graylisted: bool,
+    /// Whether it sent its Extensions message.
+    pub ext_seen: bool,
+    /// Whether it advertised the Partial Messages extension.
+    pub ext_partial: bool,
+    /// Topics on which it supports partial messages (`supportsPartial` or `requestsPartial`).
+    pub partial_supports: FixedBitSet,
+    /// Topics on which it requests partial messages.
+    pub partial_requests: FixedBitSet,
 }
 
 impl Peer {
@@ -139,6 +148,8 @@ pub(crate) struct Topic {
     pub backoff: HashMap<PeerId, Instant>,
     /// Copies of already-received messages on this topic.
     pub duplicates: u64,
+    /// Partial messages on this topic: `Some(requests)` when this node supports them.
+    pub partial: Option<bool>,
 }
 
 /// Gossipsub v1.1/v1.2 router core. It owns no sockets, timers or clock: every input comes
@@ -399,7 +410,12 @@ impl<T: MessageTransform> Router<T> {
         for t in self.topics.iter().filter(|t| t.subscribed) {
             queue
                 .subs
-                .push_back(wire::encode_subscription_entry(&t.bytes, true));
+                .push_back(wire::encode_subscription_opts(&t.bytes, true, t.partial));
+        }
+        if self.config.partial_messages && conn.protocol.supports_extensions() {
+            queue.control.extensions = Some(wire::ControlExtensions {
+                partial_messages: Some(true),
+            });
         }
         let direct = self.direct.contains(&peer);
         self.peers[idx as usize] = Some(Peer {
@@ -418,6 +434,10 @@ impl<T: MessageTransform> Router<T> {
             dont_want_order: VecDeque::new(),
             reported_score: 0.0,
             graylisted: false,
+            ext_seen: false,
+            ext_partial: false,
+            partial_supports: FixedBitSet::with_capacity(self.topics.len()),
+            partial_requests: FixedBitSet::with_capacity(self.topics.len()),
         });
         self.peer_ids.insert(peer, idx);
         if let Some(ip) = conn.ip {
@@ -628,8 +648,9 @@ impl<T: MessageTransform> Router<T> {
         true
     }
 
-    fn announce(&mut self, t: u32, subscribe: bool) {
-        let entry = wire::encode_subscription_entry(&self.topics[t as usize].bytes, subscribe);
+    pub(crate) fn announce(&mut self, t: u32, subscribe: bool) {
+        let topic = &self.topics[t as usize];
+        let entry = wire::encode_subscription_opts(&topic.bytes, subscribe, topic.partial);
         let idxs: Vec<u32> = self.peer_ids.values().copied().collect();
         for idx in idxs {
             if let Some(p) = self.peers[idx as usize].as_mut() {
@@ -662,12 +683,15 @@ impl<T: MessageTransform> Router<T> {
             fanout_last: None,
             backoff: HashMap::new(),
             duplicates: 0,
+            partial: None,
         });
         self.topic_params.push(None);
         self.topic_ids.insert(bytes, t);
         for p in self.peers.iter_mut().flatten() {
             p.topics.grow(self.topics.len());
             p.mesh.grow(self.topics.len());
+            p.partial_supports.grow(self.topics.len());
+            p.partial_requests.grow(self.topics.len());
         }
         Some(t)
     }

@@ -239,6 +239,7 @@ pub fn subs(topics: &[&str]) -> Rpc {
             .map(|t| SubOpts {
                 subscribe: Some(true),
                 topic_id: b(t),
+                ..Default::default()
             })
             .collect(),
         ..Default::default()
@@ -250,6 +251,7 @@ pub fn unsub(topic: &str) -> Rpc {
         subscriptions: vec![SubOpts {
             subscribe: Some(false),
             topic_id: b(topic),
+            ..Default::default()
         }],
         ..Default::default()
     }

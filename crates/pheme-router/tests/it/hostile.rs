@@ -85,6 +85,7 @@ fn ten_thousand_subscriptions_in_one_rpc_are_refused_whole() {
             .map(|i| SubOpts {
                 subscribe: Some(true),
                 topic_id: Some(Bytes::from(format!("/eth2/00000000/topic_{i}/ssz_snappy"))),
+                ..Default::default()
             })
             .collect(),
         ..Default::default()

@@ -6,6 +6,7 @@ mod gossip;
 mod harness;
 mod hostile;
 mod mesh;
+mod partial;
 mod props;
 mod px;
 mod scoring;
