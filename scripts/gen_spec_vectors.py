@@ -28,8 +28,9 @@ MAX_LIST_LENGTH = 10
 
 # What gossip and req/resp carry from fulu on, and the containers inside them: the same
 # selection as the shared fulu vectors, plus what Gloas and Heze add to the wire. State-only
-# containers (BeaconState, Builder, BuilderPending*), light-client containers and the partial
-# column containers (gossipsub partial messages, a separate work item) are left out.
+# containers (BeaconState, Builder, BuilderPending*) and light-client containers are left out.
+# Fulu gets only the partial column containers (gossipsub partial messages), which the shared
+# fulu vectors lack.
 FULU_WIRE = [
     "AggregateAndProof", "Attestation", "AttestationData", "AttesterSlashing",
     "BLSToExecutionChange", "BeaconBlock", "BeaconBlockHeader", "Checkpoint",
@@ -49,7 +50,11 @@ GLOAS_WIRE = FULU_WIRE + [
     "SignedProposerPreferences", "SyncAggregate", "Withdrawal", "WithdrawalRequest",
 ]
 HEZE_WIRE = GLOAS_WIRE + ["InclusionList", "SignedInclusionList"]
-FORKS = {"gloas": GLOAS_WIRE, "heze": HEZE_WIRE}
+FULU_PARTIAL_COLUMNS = [
+    "PartialDataColumnGroupID", "PartialDataColumnHeader", "PartialDataColumnPartsMetadata",
+    "PartialDataColumnSidecar",
+]
+FORKS = {"fulu": FULU_PARTIAL_COLUMNS, "gloas": GLOAS_WIRE, "heze": HEZE_WIRE}
 
 # suite -> (mode, cases). Upstream writes only ssz_random for mainnet; minimal also gets the
 # edge suites (zero values, max values, empty lists, one-element lists).

@@ -216,7 +216,11 @@ macro_rules! forks {
                 "BlobSidecar" => BlobSidecar, "BlobIdentifier" => BlobIdentifier, "SingleAttestation" => SingleAttestation),
             "fulu" => capella_types!($p, fulu, h, $r, $d;
                 "SingleAttestation" => SingleAttestation, "DataColumnSidecar" => DataColumnSidecar,
-                "DataColumnsByRootIdentifier" => DataColumnsByRootIdentifier),
+                "DataColumnsByRootIdentifier" => DataColumnsByRootIdentifier,
+                "PartialDataColumnSidecar" => PartialDataColumnSidecar,
+                "PartialDataColumnPartsMetadata" => PartialDataColumnPartsMetadata,
+                "PartialDataColumnHeader" => PartialDataColumnHeader,
+                "PartialDataColumnGroupID" => PartialDataColumnGroupID),
             "gloas" => gloas_types!($p, gloas, h, $r, $d;),
             "heze" => gloas_types!($p, heze, h, $r, $d;
                 "InclusionList" => InclusionList, "SignedInclusionList" => SignedInclusionList),

@@ -15,6 +15,11 @@ impl<'a> GossipClock<'a> {
         Self { chain, now_ms }
     }
 
+    /// Now, unix milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
     /// The chain.
     pub fn chain(&self) -> &'a ChainSpec {
         self.chain

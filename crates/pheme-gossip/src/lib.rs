@@ -36,6 +36,7 @@ mod fixed;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handlers;
+mod partial;
 pub mod payload;
 mod seen;
 mod stateful;
@@ -51,7 +52,7 @@ pub use handlers::attestation::{
 };
 pub use handlers::block::{
     BlockError, BlockHandler, BlockView, Inclusion, KzgCheck, SidecarHandler, SidecarView,
-    SignedBidParts, is_valid_merkle_branch, kzg_proofs_valid,
+    SignedBidParts, is_valid_merkle_branch, kzg_proofs_valid, merkle_branch_root,
 };
 pub use handlers::epbs::{
     BidHandler, BidView, ColumnHandler, ColumnView, EnvelopeHandler, EnvelopeView, EpbsBlockParts,
@@ -67,6 +68,13 @@ pub use handlers::operations::{
 pub use handlers::sync::{
     ContributionError, ContributionHandler, ContributionView, SyncMessageError, SyncMessageHandler,
     is_sync_committee_aggregator,
+};
+pub use partial::{
+    BYTES_PER_CELL, DEFAULT_MAX_BLOCKS, DEFAULT_MAX_PEERS_PER_COLUMN, DEFAULT_REWARD_INTERVAL_MS,
+    GROUP_ID_LEN, GROUP_ID_VERSION, Inbound, PartialColumnError, PartialColumns,
+    PartialColumnsConfig, PartialHeaderMessage, PartialReply, PartsMetadata, Received, Shape,
+    check_cells, check_header, check_shape, decode_group_id, decode_partial_sidecar,
+    encode_group_id, header_root, inclusion_proof_valid, partial_sidecar_max_len,
 };
 pub use payload::{GossipPayload, PayloadError, SszError};
 pub use seen::{DEFAULT_SEEN_CAPACITY, SeenBits, SeenMap, SeenSet};
@@ -166,6 +174,8 @@ pub enum Detail {
     ContributionError(ContributionError),
     /// Gloas's and Heze's topics.
     EpbsError(EpbsError),
+    /// Fulu partial columns (gossipsub partial messages).
+    PartialColumnError(PartialColumnError),
     /// The SSZ bytes are not the topic's type.
     Decode(DecodeError),
     /// The node's stateful checks refused it.
@@ -193,6 +203,7 @@ impl std::fmt::Display for Detail {
             Detail::SyncMessageError(e) => e.fmt(f),
             Detail::ContributionError(e) => e.fmt(f),
             Detail::EpbsError(e) => e.fmt(f),
+            Detail::PartialColumnError(e) => e.fmt(f),
             Detail::Decode(e) => {
                 // The decoder's own words after the context.
                 write!(f, "{e}: ")?;

@@ -151,6 +151,20 @@ pub trait StatefulValidator: Send + Sync + 'static {
         Ok(())
     }
 
+    /// The stateful checks of a Fulu partial column header (`data_column_sidecar_{subnet}`
+    /// partial messages): proposer index in range, proposer signature, parent seen (else
+    /// IGNORE) and valid, slot after the parent's, finalized checkpoint an ancestor, expected
+    /// proposer: what `validate` checks of a `DataColumnSidecar`'s `signed_block_header`.
+    /// Called by [`PartialColumns`](crate::PartialColumns) once per block root, synchronously
+    /// (call the assembler from a blocking thread when this verifies a signature);
+    /// [`Decision::Defer`] counts as an IGNORE and the header is asked again on its next copy.
+    ///
+    /// The default IGNOREs: a node that does not check proposers never vouches for cells.
+    fn validate_partial_header(&self, header: &crate::PartialHeaderMessage) -> Decision {
+        let _ = header;
+        Decision::ignore("partial_header_unchecked")
+    }
+
     /// Whether the checks are so cheap (a few microseconds, no signature) that a hop to a
     /// blocking thread would cost more than they do: they then run on the validation task
     /// itself, one at a time. `false` unless overridden.
@@ -168,6 +182,10 @@ impl<T: StatefulValidator + ?Sized> StatefulValidator for Arc<T> {
         (**self).record(msg)
     }
 
+    fn validate_partial_header(&self, header: &crate::PartialHeaderMessage) -> Decision {
+        (**self).validate_partial_header(header)
+    }
+
     fn runs_inline(&self) -> bool {
         (**self).runs_inline()
     }
@@ -180,6 +198,10 @@ pub struct NoState;
 
 impl StatefulValidator for NoState {
     fn validate(&self, _msg: &InboundMessage) -> Decision {
+        Decision::Accept
+    }
+
+    fn validate_partial_header(&self, _header: &crate::PartialHeaderMessage) -> Decision {
         Decision::Accept
     }
 

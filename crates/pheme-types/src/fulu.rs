@@ -1,4 +1,6 @@
-//! fulu containers: PeerDAS data columns. `B` is `MAX_BLOB_COMMITMENTS_PER_BLOCK`.
+//! fulu containers: PeerDAS data columns, and the partial columns that carry their cells as
+//! gossipsub partial messages (`specs/fulu/partial-columns/p2p-interface.md`). `B` is
+//! `MAX_BLOB_COMMITMENTS_PER_BLOCK`.
 
 use ssz_rs::prelude::*;
 
@@ -34,4 +36,53 @@ pub struct DataColumnsByRootIdentifier {
     pub block_root: Root,
     #[serde(with = "quoted_list")]
     pub columns: List<u64, NUMBER_OF_COLUMNS>,
+}
+
+/// `CellsBitList`: one bit per blob of a column (`BitList[MAX_BLOB_COMMITMENTS_PER_BLOCK]`).
+pub type CellsBitList<const B: usize> = Bitlist<B>;
+
+/// `PartialDataColumnHeader`: what every column of a block shares, enough to check its cells.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct PartialDataColumnHeader<const B: usize> {
+    pub kzg_commitments: List<KzgCommitment, B>,
+    pub signed_block_header: SignedBeaconBlockHeader,
+    pub kzg_commitments_inclusion_proof: Vector<Bytes32, KZG_COMMITMENTS_INCLUSION_PROOF_DEPTH>,
+}
+
+/// `PartialDataColumnSidecar`: the cells (and proofs) of a column its bitmap names; the
+/// header (`OptionalPartialDataColumnHeader`, a list of at most one) only on eager pushes.
+/// The column index is the topic's.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct PartialDataColumnSidecar<const B: usize> {
+    pub cells_present_bitmap: CellsBitList<B>,
+    pub partial_column: List<Cell, B>,
+    pub kzg_proofs: List<KzgProof, B>,
+    pub header: List<PartialDataColumnHeader<B>, 1>,
+}
+
+/// `PartialDataColumnPartsMetadata`: per cell, `available` (has it, will provide it) and
+/// `requests` (wants it); both of the column's length.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct PartialDataColumnPartsMetadata<const B: usize> {
+    pub available: CellsBitList<B>,
+    pub requests: CellsBitList<B>,
+}
+
+/// `PartialDataColumnGroupID`: the block a partial message's column belongs to (on the wire,
+/// after a version byte `0x00`).
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct PartialDataColumnGroupID {
+    pub beacon_block_root: Root,
 }

@@ -104,9 +104,17 @@ macro_rules! preset {
             /// fulu.
             pub mod fulu {
                 pub use super::electra::*;
-                pub use crate::fulu::DataColumnsByRootIdentifier;
+                pub use crate::fulu::{DataColumnsByRootIdentifier, PartialDataColumnGroupID};
                 /// `DataColumnSidecar`.
                 pub type DataColumnSidecar = crate::fulu::DataColumnSidecar<$b>;
+                /// `CellsBitList`.
+                pub type CellsBitList = crate::fulu::CellsBitList<$b>;
+                /// `PartialDataColumnHeader`.
+                pub type PartialDataColumnHeader = crate::fulu::PartialDataColumnHeader<$b>;
+                /// `PartialDataColumnSidecar`.
+                pub type PartialDataColumnSidecar = crate::fulu::PartialDataColumnSidecar<$b>;
+                /// `PartialDataColumnPartsMetadata`.
+                pub type PartialDataColumnPartsMetadata = crate::fulu::PartialDataColumnPartsMetadata<$b>;
             }
             /// gloas: fulu's unchanged containers, and ePBS's. Withdrawals, commitments and
             /// execution requests are progressive lists, without a preset bound.

@@ -24,6 +24,9 @@ fn generated_spec_tests() {
     }
     assert!(report.cases["ssz_static/SignedExecutionPayloadBid"] > 0);
     assert!(report.cases["ssz_static/SignedInclusionList"] > 0);
+    // Fulu's partial column containers (the shared fulu set lacks them).
+    assert!(report.cases["ssz_static/PartialDataColumnSidecar"] > 0);
+    assert!(report.cases["ssz_static/PartialDataColumnPartsMetadata"] > 0);
 }
 
 fn run_all(root: &Path) -> pheme_spec_tests::Report {

@@ -315,7 +315,7 @@ pub struct Inclusion {
 
 /// The generalized index of `blob_kzg_commitments` in every `BeaconBlockBody` from deneb to fulu
 /// (field 11 of at most 16): the data columns' inclusion proof ends here.
-const BLOB_COMMITMENTS_GINDEX: u64 = 16 + 11;
+pub(crate) const BLOB_COMMITMENTS_GINDEX: u64 = 16 + 11;
 
 /// `is_valid_merkle_branch`.
 pub fn is_valid_merkle_branch(
@@ -324,6 +324,11 @@ pub fn is_valid_merkle_branch(
     index: u64,
     root: [u8; 32],
 ) -> bool {
+    merkle_branch_root(leaf, branch, index) == root
+}
+
+/// The root a Merkle `branch` (leaf side first) leads to from `leaf` at `index`.
+pub fn merkle_branch_root(leaf: [u8; 32], branch: &[[u8; 32]], index: u64) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut value = leaf;
     for (depth, node) in branch.iter().enumerate() {
@@ -337,16 +342,16 @@ pub fn is_valid_merkle_branch(
         }
         value.copy_from_slice(&h.finalize());
     }
-    value == root
+    value
 }
 
-fn root32(bytes: &[u8]) -> [u8; 32] {
+pub(crate) fn root32(bytes: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(&bytes[..32.min(bytes.len())]);
     out
 }
 
-fn branch<const D: usize>(
+pub(crate) fn branch<const D: usize>(
     proof: &pheme_types::ssz_rs::Vector<pheme_types::primitives::Bytes32, D>,
 ) -> Vec<[u8; 32]> {
     proof.iter().map(|n| root32(n)).collect()

@@ -5,4 +5,5 @@
 
 mod fuzz_regressions;
 mod handlers;
+mod partial_columns;
 mod pipeline;
