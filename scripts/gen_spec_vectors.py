@@ -1,5 +1,6 @@
 """Writes consensus-spec-tests `ssz_static` vectors for the Gloas and Heze containers Pheme
-speaks, with the executable spec of the pinned `eth-consensus-specs` release.
+speaks (and Fulu's partial column containers), and the Fulu partial column `networking` cases,
+with the executable spec of the pinned `eth-consensus-specs` release.
 
     python scripts/gen_spec_vectors.py OUT_DIR
 
@@ -7,6 +8,11 @@ Layout and files as upstream: `OUT_DIR/tests/<preset>/<fork>/ssz_static/<Contain
 case_N/{manifest.yaml,serialized.ssz_snappy,roots.yaml,value.yaml}`. Values come from the spec's
 own `get_random_ssz_object` with upstream's sizes (byte lists up to 1000 bytes, lists up to 10
 elements), seeded per case from its path, so a run writes the same bytes every time.
+The networking cases are the release's own test functions
+(`test/fulu/networking/test_gossip_partial_data_column_sidecar.py`) run in generator mode, their
+yielded parts written as upstream's dumper writes them: `meta.yaml`, `config.yaml`,
+`<name>.ssz_snappy`, `manifest.yaml`, under `OUT_DIR/tests/minimal/fulu/networking/
+gossip_partial_data_column_sidecar/pyspec_tests/<case>/`.
 scripts/gen-spec-vectors.sh installs the release and runs this.
 """
 
@@ -104,6 +110,50 @@ def write_case(yaml, out: Path, preset, fork, typ, name, suite, mode, case):
         )
 
 
+# The release's networking test modules Pheme runs: (fork, preset, module).
+NETWORKING = [("fulu", "minimal", "test_gossip_partial_data_column_sidecar")]
+
+
+def write_networking(out: Path):
+    """Runs each networking test function in generator mode and writes its parts."""
+    from eth_consensus_specs.test import context
+
+    # Generator mode must be set before the test modules are imported (their decorators read
+    # it), and outside pytest the phase decorators return the test's generator.
+    context.is_generator = True
+    context.is_pytest = False
+    from eth_consensus_specs.test.utils.dumper import Dumper
+    from eth_consensus_specs.utils.kzg import load_trusted_setup
+
+    load_trusted_setup()
+    dumper = Dumper()
+    count = 0
+    for fork, preset, module in NETWORKING:
+        mod = importlib.import_module(f"eth_consensus_specs.test.{fork}.networking.{module}")
+        handler = module.removeprefix("test_")
+        for name in sorted(n for n in dir(mod) if n.startswith("test_")):
+            case = name.removeprefix("test_")
+            d = out / "tests" / preset / fork / "networking" / handler / "pyspec_tests" / case
+            meta = {}
+            for key, kind, value in getattr(mod, name)(phase=fork, preset=preset):
+                if kind == "meta":
+                    meta[key] = value
+                elif kind == "cfg":
+                    dumper.dump_cfg(d, key, value)
+                elif kind == "ssz":
+                    dumper.dump_ssz(d, key, value)
+                else:
+                    dumper.dump_data(d, key, value)
+            dumper.dump_meta(d, meta)
+            dumper.dump_manifest(
+                d,
+                {"preset": preset, "fork": fork, "runner": "networking", "handler": handler,
+                 "suite": "pyspec_tests", "case": case},
+            )
+            count += 1
+    print(f"{count} networking cases under {out / 'tests'}")
+
+
 def main():
     out = Path(sys.argv[1])
     yaml = default_yaml()
@@ -118,6 +168,7 @@ def main():
                         write_case(yaml, out, preset, fork, typ, name, suite, mode, case)
                         count += 1
     print(f"{count} ssz_static cases under {out / 'tests'}")
+    write_networking(out)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 //! ```
 
 mod networking;
+mod partial_columns;
 mod reader;
 pub mod refval;
 mod ssz_static;

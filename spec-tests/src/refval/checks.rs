@@ -6,7 +6,7 @@ use pheme_gossip::payload::minimal::{Attestation, SignedAggregate};
 use pheme_types::altair::SyncCommitteeMessage;
 use pheme_types::minimal::altair::{SignedContributionAndProof, SyncAggregatorSelectionData};
 use pheme_types::minimal::deneb::BlobSidecar;
-use pheme_types::phase0::{AttestationData, BeaconBlockHeader};
+use pheme_types::phase0::{AttestationData, BeaconBlockHeader, SignedBeaconBlockHeader};
 
 use super::spec::{self, EpochView};
 use super::{Check, PayloadStatus, ReferenceValidator, ignore, reject};
@@ -425,7 +425,16 @@ pub(super) fn sidecar_proposal<'a>(h: &BeaconBlockHeader, signature: &'a [u8]) -
 
 /// `validate_blob_sidecar_gossip` (deneb and electra): the stateful checks.
 pub(super) fn blob_sidecar(r: &ReferenceValidator, s: &BlobSidecar) -> Result<(), Check> {
-    let header = &s.signed_block_header;
+    signed_header(r, &s.signed_block_header)
+}
+
+/// The stateful checks of a sidecar's signed block header: blob sidecars', and the header of
+/// Fulu's partial columns (`validate_partial_data_column_sidecar_gossip`), which the spec
+/// checks the same way.
+pub(super) fn signed_header(
+    r: &ReferenceValidator,
+    header: &SignedBeaconBlockHeader,
+) -> Result<(), Check> {
     let p = sidecar_proposal(&header.message, &header.signature.0);
     proposal_signature(r, &p)?;
     let Some(parent) = r.blocks.get(&p.parent_root) else {

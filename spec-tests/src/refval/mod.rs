@@ -24,7 +24,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pheme_gossip::payload::minimal::{Payload, SignedBlock};
-use pheme_gossip::{Decision, GossipPayload, InboundMessage, Reason, StatefulValidator};
+use pheme_gossip::{
+    Decision, GossipPayload, InboundMessage, PartialHeaderMessage, Reason, StatefulValidator,
+};
 
 pub use spec::{Domains, EpochView};
 pub use state::{AnchorState, StateError};
@@ -332,6 +334,15 @@ impl StatefulValidator for ReferenceValidator {
             | Payload::InclusionList(_) => Err(Check::Undecided),
         };
         match result {
+            Ok(()) => Decision::Accept,
+            Err(Check::Refuse(d)) => d,
+            Err(Check::Undecided) => self.undecided(),
+        }
+    }
+
+    fn validate_partial_header(&self, header: &PartialHeaderMessage) -> Decision {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        match checks::signed_header(self, &header.signed_block_header) {
             Ok(()) => Decision::Accept,
             Err(Check::Refuse(d)) => d,
             Err(Check::Undecided) => self.undecided(),

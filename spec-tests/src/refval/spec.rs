@@ -295,6 +295,15 @@ impl<'a> EpochView<'a> {
 
     /// `get_beacon_proposer_index(state)` for a state at `slot`.
     pub fn proposer(&self, slot: u64) -> Option<u64> {
+        // Fulu: the anchor state's lookahead names its epoch's and the next epoch's proposers.
+        let first = start_slot(epoch_at(self.anchor.slot));
+        if let Some(p) = slot
+            .checked_sub(first)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.anchor.proposer_lookahead.get(i))
+        {
+            return Some(*p);
+        }
         let epoch = epoch_at(slot);
         let seed = hash(&[
             &self.seed(epoch, DOMAIN_BEACON_PROPOSER),

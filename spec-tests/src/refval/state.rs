@@ -1,6 +1,6 @@
-//! The anchor `BeaconState` of the deneb and electra networking vectors, with the minimal
+//! The anchor `BeaconState` of the deneb, electra and fulu networking vectors, with the minimal
 //! preset's sizes, written field by field as the spec writes it (deneb `beacon-chain.md`,
-//! electra `beacon-chain.md`), and [`AnchorState`]: the parts the gossip checks read.
+//! electra and fulu `beacon-chain.md`), and [`AnchorState`]: the parts the gossip checks read.
 
 use pheme_types::phase0::{BeaconBlockHeader, Checkpoint, Eth1Data};
 use pheme_types::primitives::{BlsPubkey, BlsSignature, ByteList, ByteVector, Bytes32, Root};
@@ -12,6 +12,8 @@ const VRL: usize = 1_099_511_627_776;
 const HRL: usize = 16_777_216;
 /// `SLOTS_PER_HISTORICAL_ROOT` (minimal).
 const SHR: usize = 64;
+/// `(MIN_SEED_LOOKAHEAD + 1) * SLOTS_PER_EPOCH` (minimal): the fulu proposer lookahead.
+const PROPOSER_LOOKAHEAD: usize = 16;
 /// `EPOCHS_PER_HISTORICAL_VECTOR` (minimal).
 pub(crate) const EPOCHS_PER_HISTORICAL_VECTOR: usize = 64;
 /// `EPOCHS_PER_SLASHINGS_VECTOR` (minimal).
@@ -194,6 +196,50 @@ pub struct ElectraBeaconState {
     pub pending_consolidations: List<PendingConsolidation, PCL>,
 }
 
+/// `BeaconState` (fulu, minimal preset): electra's and the proposer lookahead.
+#[derive(Debug, Clone, PartialEq, Eq, Default, SimpleSerialize)]
+#[allow(missing_docs)] // the spec's fields
+pub struct FuluBeaconState {
+    pub genesis_time: u64,
+    pub genesis_validators_root: Root,
+    pub slot: u64,
+    pub fork: Fork,
+    pub latest_block_header: BeaconBlockHeader,
+    pub block_roots: Vector<Root, SHR>,
+    pub state_roots: Vector<Root, SHR>,
+    pub historical_roots: List<Root, HRL>,
+    pub eth1_data: Eth1Data,
+    pub eth1_data_votes: List<Eth1Data, ETH1_VOTES>,
+    pub eth1_deposit_index: u64,
+    pub validators: List<Validator, VRL>,
+    pub balances: List<u64, VRL>,
+    pub randao_mixes: Vector<Bytes32, EPOCHS_PER_HISTORICAL_VECTOR>,
+    pub slashings: Vector<u64, ESV>,
+    pub previous_epoch_participation: List<u8, VRL>,
+    pub current_epoch_participation: List<u8, VRL>,
+    pub justification_bits: Bitvector<4>,
+    pub previous_justified_checkpoint: Checkpoint,
+    pub current_justified_checkpoint: Checkpoint,
+    pub finalized_checkpoint: Checkpoint,
+    pub inactivity_scores: List<u64, VRL>,
+    pub current_sync_committee: SyncCommittee,
+    pub next_sync_committee: SyncCommittee,
+    pub latest_execution_payload_header: ExecutionPayloadHeader,
+    pub next_withdrawal_index: u64,
+    pub next_withdrawal_validator_index: u64,
+    pub historical_summaries: List<HistoricalSummary, HRL>,
+    pub deposit_requests_start_index: u64,
+    pub deposit_balance_to_consume: u64,
+    pub exit_balance_to_consume: u64,
+    pub earliest_exit_epoch: u64,
+    pub consolidation_balance_to_consume: u64,
+    pub earliest_consolidation_epoch: u64,
+    pub pending_deposits: List<PendingDeposit, PDL>,
+    pub pending_partial_withdrawals: List<PendingPartialWithdrawal, PPWL>,
+    pub pending_consolidations: List<PendingConsolidation, PCL>,
+    pub proposer_lookahead: Vector<u64, PROPOSER_LOOKAHEAD>,
+}
+
 /// Why an anchor state was not usable.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -209,7 +255,7 @@ pub enum StateError {
     /// The state's `hash_tree_root` could not be computed.
     #[error("hash_tree_root of the BeaconState")]
     Root(#[source] ssz_rs::MerkleizationError),
-    /// Only deneb and electra states are known.
+    /// Only deneb, electra and fulu states are known.
     #[error("no BeaconState for fork {0}")]
     UnknownFork(String),
 }
@@ -237,10 +283,12 @@ pub struct AnchorState {
     pub next_sync_committee: Vec<[u8; 48]>,
     /// `hash_tree_root(state)`.
     pub root: [u8; 32],
+    /// `proposer_lookahead` (fulu): the proposers of the state's epoch and the next, by slot.
+    pub proposer_lookahead: Vec<u64>,
 }
 
 macro_rules! anchor_from {
-    ($s:expr, $electra:expr) => {{
+    ($s:expr, $electra:expr, $lookahead:expr) => {{
         let mut s = $s;
         let root = s.hash_tree_root().map_err(StateError::Root)?;
         let mut root_bytes = [0u8; 32];
@@ -261,6 +309,8 @@ macro_rules! anchor_from {
                 .collect(),
             next_sync_committee: s.next_sync_committee.pubkeys.iter().map(|p| p.0).collect(),
             root: root_bytes,
+            #[allow(clippy::redundant_closure_call)]
+            proposer_lookahead: ($lookahead)(&s),
         }
     }};
 }
@@ -275,7 +325,7 @@ impl AnchorState {
                         fork: "deneb",
                         source,
                     })?;
-                anchor_from!(s, false)
+                anchor_from!(s, false, |_: &DenebBeaconState| Vec::new())
             }
             "electra" => {
                 let s =
@@ -283,7 +333,18 @@ impl AnchorState {
                         fork: "electra",
                         source,
                     })?;
-                anchor_from!(s, true)
+                anchor_from!(s, true, |_: &ElectraBeaconState| Vec::new())
+            }
+            "fulu" => {
+                let s = FuluBeaconState::deserialize(ssz).map_err(|source| StateError::Decode {
+                    fork: "fulu",
+                    source,
+                })?;
+                anchor_from!(s, true, |s: &FuluBeaconState| s
+                    .proposer_lookahead
+                    .iter()
+                    .copied()
+                    .collect())
             }
             other => return Err(StateError::UnknownFork(other.to_owned())),
         })

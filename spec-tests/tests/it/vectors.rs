@@ -27,6 +27,11 @@ fn generated_spec_tests() {
     // Fulu's partial column containers (the shared fulu set lacks them).
     assert!(report.cases["ssz_static/PartialDataColumnSidecar"] > 0);
     assert!(report.cases["ssz_static/PartialDataColumnPartsMetadata"] > 0);
+    // The release's partial column gossip cases, every verdict computed by Pheme and the
+    // reference validator (none stood in).
+    let partial = report.networking["gossip_partial_data_column_sidecar"];
+    assert!(partial.cases >= 24, "{partial:?}");
+    assert_eq!(partial.stood_in, 0, "{partial:?}");
 }
 
 fn run_all(root: &Path) -> pheme_spec_tests::Report {

@@ -118,8 +118,9 @@ pub struct Received {
     /// Whether to report a first message delivery for the peer: novel cells, and no reward to
     /// that peer on this (block, column) within the reward interval.
     pub reward: bool,
-    /// Whether this message validated the block's header (a new block: the node may send its
-    /// metadata on the other columns it follows, see [`PartialColumns::reply_to`]).
+    /// Whether this message validated the block's header (a new block: the node should ask
+    /// for cells on the other columns it follows, [`PartialColumns::first_message`] to each of
+    /// their partial-requesting peers; the spec: request after validating a header).
     pub new_header: bool,
     /// What to send the peer back.
     pub reply: Option<PartialReply>,
