@@ -180,6 +180,9 @@ pub enum ConfigError {
     /// A topic selection names something that is not a topic kind.
     #[error("unknown topic kind {0:?} (topic kinds are {known}; subnets are chosen apart)", known = known_kinds())]
     UnknownTopicKind(String),
+    /// Partial columns need Pheme's router (libp2p-gossipsub's partial messages are not wired).
+    #[error("partial columns need Pheme's router")]
+    PartialColumnsRouter,
 }
 
 /// Everything the service needs.
@@ -214,6 +217,7 @@ pub struct NetworkConfig {
     pub(crate) topic_kinds: Option<Vec<&'static str>>,
     pub(crate) agent_filter: AgentFilter,
     pub(crate) agent_version: String,
+    pub(crate) partial_columns: bool,
 }
 
 impl NetworkConfig {
@@ -249,6 +253,7 @@ impl NetworkConfig {
                 topic_kinds: None,
                 agent_filter: AgentFilter::default(),
                 agent_version: format!("pheme/{}", env!("CARGO_PKG_VERSION")),
+                partial_columns: false,
             },
             topic_kinds: None,
         }
@@ -472,6 +477,22 @@ impl NetworkConfigBuilder {
         self
     }
 
+    /// Partial data columns (Fulu's `partial-columns` spec over gossipsub's Partial Messages
+    /// extension): Pheme's router advertises the extension, requests partial messages on the
+    /// Fulu `data_column_sidecar_*` topics, and the validation task assembles columns from
+    /// cells (serving the cells it holds to peers that ask). Off by default; Pheme's router
+    /// only.
+    pub fn partial_columns(mut self, on: bool) -> Self {
+        self.config.partial_columns = on;
+        self
+    }
+
+    /// Where partial-message records go (which cells came from whom, and when).
+    pub fn partial_trace(mut self, sink: crate::trace::RecordSink<crate::PartialEvent>) -> Self {
+        self.config.observer.partial = Some(sink);
+        self
+    }
+
     /// Checks the invariants and returns the configuration.
     pub fn build(mut self) -> Result<NetworkConfig, ConfigError> {
         let c = &mut self.config;
@@ -490,6 +511,9 @@ impl NetworkConfigBuilder {
         }
         if c.validation_concurrency == 0 || c.validation_deadline.is_zero() {
             return Err(ConfigError::Validation);
+        }
+        if c.partial_columns && c.router != RouterKind::Pheme {
+            return Err(ConfigError::PartialColumnsRouter);
         }
         if let Subnets::Attestation(list) = &c.subnets
             && let Some(bad) = list

@@ -124,6 +124,22 @@ pub struct NetworkSnapshot {
     pub mesh_by_topic: BTreeMap<String, usize>,
     /// Peers the agent filter keeps out now.
     pub filtered: usize,
+    /// Partial messages through Pheme's router (zero with libp2p-gossipsub).
+    pub partial: PartialTraffic,
+}
+
+/// Partial messages (gossipsub's Partial Messages extension) through Pheme's router: RPCs and
+/// their group, parts and metadata bytes (without protobuf framing), each way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartialTraffic {
+    /// Received.
+    pub received: u64,
+    /// Their bytes.
+    pub bytes_received: u64,
+    /// Queued to peers.
+    pub sent: u64,
+    /// Their encoded bytes (RPC field included).
+    pub bytes_sent: u64,
 }
 
 /// A connected peer: who, where, since when, and its score with every component.

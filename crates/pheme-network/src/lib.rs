@@ -80,6 +80,7 @@ mod meshsub;
 mod metrics;
 mod observer;
 pub mod params;
+mod partial;
 pub mod rpc;
 mod scores;
 pub mod service;
@@ -95,11 +96,12 @@ pub use config::{
     NetworkConfigBuilder, RouterKind, Subnets, UnknownRouter, default_validation_concurrency,
 };
 pub use handle::{
-    GossipReceived, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot, PeerSummary,
-    PublishFailed,
+    GossipReceived, HandleError, NetworkEvent, NetworkHandle, NetworkSnapshot, PartialTraffic,
+    PeerSummary, PublishFailed,
 };
 pub use metrics::{DESCRIPTIONS as METRIC_DESCRIPTIONS, Metrics, SharedRecorder};
 pub use observer::{Capture, ControlEvent, PeerEvent, PeerEventKind, UnknownCapture};
+pub use partial::PartialEvent;
 pub use pheme_gossip::{
     Decision, GossipPayload, InboundMessage, NoState, Outcome, PayloadError, Reason,
     StatefulValidator, Verdict,

@@ -82,6 +82,12 @@ pub(crate) struct ValidationTask<S> {
     /// Messages held for the node's checks (waiting or deferred) before the task stops taking
     /// new ones from the swarm (which then IGNOREs them as `queue_full`).
     pub max_held: usize,
+    /// Partial columns (`None`: off).
+    pub partial: Option<crate::partial::Assembler>,
+    pub partial_in: mpsc::Receiver<crate::partial::PartialIn>,
+    pub partial_out: mpsc::UnboundedSender<crate::partial::PartialOut>,
+    /// The observer's partial-message records.
+    pub partial_events: Option<crate::trace::RecordSink<crate::partial::PartialEvent>>,
 }
 
 /// Where a message that passed the stateless checks is.
@@ -260,6 +266,7 @@ impl<S: StatefulValidator> ValidationTask<S> {
                     }
                 }
                 Some(answer) = self.answers.recv() => self.answered(&mut p, answer),
+                Some(work) = self.partial_in.recv() => self.on_partial(work),
                 _ = sleep_until(next_deadline), if next_deadline.is_some() => {
                     self.expire(&mut p, Instant::now());
                 }
@@ -275,6 +282,9 @@ impl<S: StatefulValidator> ValidationTask<S> {
                         last_prune_slot = slot;
                         if let Some(s) = slot {
                             self.validator.prune(s);
+                            if let Some(a) = self.partial.as_mut() {
+                                a.prune(s.saturating_sub(crate::partial::KEEP_SLOTS));
+                            }
                         }
                     }
                     self.admit(&mut p, msg);
@@ -475,6 +485,17 @@ impl<S: StatefulValidator> ValidationTask<S> {
                 block_root: block_info.map(|(_, root)| format!("0x{}", hex::encode(root))),
             })
         });
+        if outcome.verdict == Verdict::Accept
+            && outcome.fork == Some(pheme_spec::Fork::Fulu)
+            && matches!(outcome.kind, Some(GossipKind::DataColumnSidecar(_)))
+            && self.partial.is_some()
+        {
+            // A full column received over plain gossip: this node can serve its cells.
+            self.on_partial(crate::partial::PartialIn::Own {
+                topic: msg.topic.clone(),
+                ssz: msg.data.to_vec(),
+            });
+        }
         let _ = self.reports.send(Report {
             id: msg.id.clone(),
             source: msg.source,

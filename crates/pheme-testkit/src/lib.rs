@@ -3,6 +3,7 @@
 //!
 //! - [`fixtures`]: a mainnet-shaped chain with short slots and a genesis in the recent past,
 //!   and real SSZ messages of every topic kind that pass (or fail) the stateless checks.
+//! - [`columns`]: real data columns (c-kzg cells and proofs, a valid inclusion proof).
 //! - [`raw`]: raw `/meshsub/1.1.0` speakers that send control messages no gossipsub router
 //!   would (GRAFT floods, IHAVE spam), over `libp2p-stream`, with the RPC types of
 //!   `pheme-router`'s wire module; and a plain libp2p-gossipsub that publishes any bytes.
@@ -18,6 +19,7 @@
 //! assert_eq!(rpc[0] as usize, rpc.len() - 1); // one length-prefixed RPC
 //! ```
 
+pub mod columns;
 pub mod fixtures;
 pub mod raw;
 

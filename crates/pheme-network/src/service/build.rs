@@ -154,6 +154,11 @@ pub fn spawn<S: StatefulValidator + 'static>(
     let (committees_tx, committees_rx) = watch::channel(committees);
 
     let (answers_tx, answers_rx) = mpsc::unbounded_channel();
+    let (partial_in_tx, partial_in_rx) = mpsc::channel(config.validation_queue);
+    let (partial_out_tx, partial_out_rx) = mpsc::unbounded_channel();
+    let partial = config.partial_columns.then(|| {
+        crate::partial::Assembler::new(pheme_gossip::PartialColumnsConfig::for_chain(&chain))
+    });
     let mut validator = GossipValidator::new((*chain).clone(), Arc::new(stateful));
     validator.committees_per_slot = Some(committees);
     let task = ValidationTask {
@@ -166,6 +171,10 @@ pub fn spawn<S: StatefulValidator + 'static>(
         deadline: config.validation_deadline,
         max_held: config.validation_queue,
         reports: reports_tx,
+        partial,
+        partial_in: partial_in_rx,
+        partial_out: partial_out_tx,
+        partial_events: config.observer.partial.clone(),
         events: events_tx.clone(),
         arrivals: built.arrivals,
         committees: committees_rx,
@@ -241,6 +250,8 @@ pub fn spawn<S: StatefulValidator + 'static>(
         subscribed: HashSet::new(),
         commands: cmd_rx,
         reports: reports_rx,
+        partial_in: partial_in_tx,
+        partial_out: partial_out_rx,
         inbound: inbound_tx,
         events: events_tx,
         committees: committees_tx,

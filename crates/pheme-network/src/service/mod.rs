@@ -85,6 +85,8 @@ struct Service {
     subscribed: HashSet<String>,
     commands: mpsc::UnboundedReceiver<Command>,
     reports: mpsc::UnboundedReceiver<Report>,
+    partial_in: mpsc::Sender<crate::partial::PartialIn>,
+    partial_out: mpsc::UnboundedReceiver<crate::partial::PartialOut>,
     inbound: mpsc::Sender<Inbound>,
     events: mpsc::Sender<NetworkEvent>,
     committees: watch::Sender<u64>,
@@ -133,6 +135,15 @@ impl Service {
                     for _ in 0..MAX_REPORTS_PER_TURN {
                         match self.reports.try_recv() {
                             Ok(r) => self.on_report(r),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Some(out) = self.partial_out.recv() => {
+                    self.on_partial_out(out);
+                    for _ in 0..MAX_REPORTS_PER_TURN {
+                        match self.partial_out.try_recv() {
+                            Ok(o) => self.on_partial_out(o),
                             Err(_) => break,
                         }
                     }

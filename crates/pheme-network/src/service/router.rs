@@ -61,7 +61,8 @@ pub(crate) fn build(
             let transform = Eth2Transform::new(chain.clone());
             let counters = transform.counters();
             let mut builder = pheme_router::RouterConfig::builder_from(router_config(current)?)
-                .forward_delay(config.forward_delay);
+                .forward_delay(config.forward_delay)
+                .partial_messages(config.partial_columns);
             if let Some(px) = config.peer_exchange {
                 builder = builder.do_px(px);
             }
@@ -151,6 +152,7 @@ impl Service {
     /// Joins a topic.
     pub(super) fn gs_subscribe(&mut self, topic: &str) -> bool {
         let now = Instant::now();
+        self.prepare_partial(topic);
         if let Some(r) = self.pheme() {
             return r.subscribe(now, topic);
         }
@@ -209,6 +211,7 @@ impl Service {
         ssz: Vec<u8>,
     ) -> Result<gossipsub::MessageId, HandleError> {
         let now = Instant::now();
+        self.on_own_column(topic, &ssz);
         if let Some(r) = self.pheme() {
             return r
                 .publish(now, topic, &ssz)
@@ -365,6 +368,8 @@ impl Service {
                 self.validate(inbound);
             }
             gossipsub::Event::Subscribed { .. } | gossipsub::Event::Unsubscribed { .. } => {}
+            // No topic of the libp2p router has partial messages enabled.
+            gossipsub::Event::Partial { .. } => {}
             gossipsub::Event::GossipsubNotSupported { peer_id } => {
                 tracing::debug!(target: "pheme::network::peers", peer = %peer_id, "peer does not speak gossipsub");
             }

@@ -33,6 +33,18 @@ impl Service {
             enr: self.enr.lock().ok().and_then(|e| e.clone()),
             mesh_by_topic,
             filtered: self.filtered.len(),
+            partial: self
+                .pheme_ref()
+                .map(|r| {
+                    let s = r.stats();
+                    crate::handle::PartialTraffic {
+                        received: s.partial_received,
+                        bytes_received: s.partial_bytes_received,
+                        sent: s.partial_sent,
+                        bytes_sent: s.partial_bytes_sent,
+                    }
+                })
+                .unwrap_or_default(),
         }
     }
 

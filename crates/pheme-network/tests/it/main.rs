@@ -9,6 +9,7 @@ mod embed;
 mod fork;
 mod gossip;
 mod interop_libp2p;
+mod interop_partial;
 mod libp2p_accepts_presets;
 mod logging;
 mod reqresp;

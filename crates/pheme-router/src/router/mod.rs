@@ -719,7 +719,14 @@ impl<T: MessageTransform> Router<T> {
             return Err(PublishError::Duplicate(id));
         }
         let recipients = self.publish_recipients(now, t);
-        if recipients.is_empty() {
+        // Peers that request partial messages are the owner's to serve: a topic with only
+        // them still has someone to publish to.
+        let partial_peers = self.topics[t as usize].partial.is_some()
+            && self.topics[t as usize]
+                .peers
+                .iter()
+                .any(|&i| self.wants_partial(i, t));
+        if recipients.is_empty() && !partial_peers {
             return Err(PublishError::NoPeers(self.topics[t as usize].name.clone()));
         }
         self.seen.insert(now, key);
