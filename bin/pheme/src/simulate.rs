@@ -74,6 +74,9 @@ pub struct SimulateArgs {
     /// IHAVE spam: unknown message-ids per topic in each IHAVE (2500 fills the router's limit).
     #[arg(long, default_value_t = pheme_sim::DEFAULT_IHAVE_IDS)]
     ihave_ids: usize,
+    /// Bytes of incompressible transactions in each block (0: a bare 331-byte block).
+    #[arg(long, default_value_t = pheme_sim::DEFAULT_BLOCK_TX_BYTES)]
+    block_tx_bytes: usize,
 }
 
 /// Runs `pheme simulate`.
@@ -175,6 +178,7 @@ fn sim_config(
     cfg.profile = profile;
     cfg.sybil_forward_share = args.sybil_forward_share;
     cfg.ihave_ids = args.ihave_ids;
+    cfg.block_tx_bytes = args.block_tx_bytes;
     cfg.tuning = pheme_scoring::Tuning {
         mesh_threshold_share: args.p3_share,
         ramp_share: args.p3_ramp,

@@ -53,8 +53,8 @@ pub use predict::{Prediction, predict};
 pub use report::{RunReport, json_lines, markdown_table, table, verdicts};
 pub use run::run;
 pub use scenario::{
-    DEFAULT_HONEST, DEFAULT_IHAVE_IDS, DEFAULT_SEED, DEFAULT_SLOT_MS, DEFAULT_SLOTS,
-    DEFAULT_SYBILS, Scenario, SimConfig, UnknownScenario,
+    DEFAULT_BLOCK_TX_BYTES, DEFAULT_HONEST, DEFAULT_IHAVE_IDS, DEFAULT_SEED, DEFAULT_SLOT_MS,
+    DEFAULT_SLOTS, DEFAULT_SYBILS, Scenario, SimConfig, UnknownScenario,
 };
 pub use schedule::{Planned, What, plan};
 

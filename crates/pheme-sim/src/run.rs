@@ -176,7 +176,13 @@ pub async fn run(cfg: &SimConfig) -> Result<RunReport, SimError> {
     if cfg.scenario == Scenario::CovertFlash {
         p3_from.store(reference, Ordering::Relaxed);
     }
-    let publisher = tokio::spawn(publish(handles, chain.clone(), plan, first, pre, cps));
+    let publisher = tokio::spawn(publish(
+        handles,
+        chain.clone(),
+        plan,
+        (first, pre, cps),
+        cfg.block_tx_bytes,
+    ));
     if cfg.scenario != Scenario::ColdBoot {
         sleep_until_ms(clock.slot_start_ms(first + 2)).await;
         connect_sybils(&nodes)?;
@@ -394,9 +400,8 @@ async fn publish(
     handles: Vec<NetworkHandle>,
     chain: Arc<ChainSpec>,
     plan: Vec<schedule::Planned>,
-    first: u64,
-    pre: u64,
-    cps: u64,
+    (first, pre, cps): (u64, u64, u64),
+    block_tx_bytes: usize,
 ) -> Result<(Vec<Published>, usize), SimError> {
     let clock = chain.clock();
     let mut published = Vec::with_capacity(plan.len());
@@ -404,7 +409,7 @@ async fn publish(
     for p in &plan {
         let slot = first + p.slot_offset;
         sleep_until_ms(clock.slot_start_ms(slot) + p.at_ms).await;
-        let (kind, ssz) = p.message(&chain, slot, cps)?;
+        let (kind, ssz) = p.message(&chain, slot, cps, block_tx_bytes)?;
         let at_ms = unix_now_ms();
         let Some(handle) = handles.get(p.publisher) else {
             continue;

@@ -156,6 +156,11 @@ pub const DEFAULT_SLOT_MS: u64 = 2_000;
 /// over the two topics), where the IWANTs each IHAVE draws load the honest node's uplink.
 pub const DEFAULT_IHAVE_IDS: usize = 10;
 
+/// Bytes of (incompressible) transactions in each simulated block: a block of about 50 KB on
+/// the wire, as mainnet's blocks are once snappy-compressed (their SSZ is larger, but
+/// compresses). Blocks are what upload bandwidth queues: 0 gives the bare 331-byte block.
+pub const DEFAULT_BLOCK_TX_BYTES: usize = 50_000;
+
 /// The knobs of one run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SimConfig {
@@ -198,6 +203,8 @@ pub struct SimConfig {
     pub sybil_forward_share: f64,
     /// IHAVE spam: unknown message-ids per topic in each IHAVE (two topics, every 350 ms).
     pub ihave_ids: usize,
+    /// Bytes of transactions in each block ([`DEFAULT_BLOCK_TX_BYTES`]).
+    pub block_tx_bytes: usize,
 }
 
 impl SimConfig {
@@ -224,6 +231,7 @@ impl SimConfig {
             invalid_per_slot: 2,
             sybil_forward_share: 0.0,
             ihave_ids: DEFAULT_IHAVE_IDS,
+            block_tx_bytes: DEFAULT_BLOCK_TX_BYTES,
         }
     }
 

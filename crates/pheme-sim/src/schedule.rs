@@ -85,17 +85,22 @@ pub fn plan(cfg: &SimConfig, committees_per_slot: u64, proposer: Option<usize>) 
 }
 
 impl Planned {
-    /// The topic kind and SSZ bytes of this message at `slot`.
+    /// The topic kind and SSZ bytes of this message at `slot` (a block carries
+    /// `block_tx_bytes` of transactions).
     pub fn message(
         &self,
         chain: &ChainSpec,
         slot: u64,
         committees_per_slot: u64,
+        block_tx_bytes: usize,
     ) -> Result<(GossipKind, Vec<u8>), FixtureError> {
         // Seeds stay unique across runs of the same process: the slot goes in.
         let seed = slot * 1_000_000 + self.seed;
         Ok(match self.what {
-            What::Block => (GossipKind::BeaconBlock, fixtures::block(chain, slot, seed)?),
+            What::Block => (
+                GossipKind::BeaconBlock,
+                fixtures::large_block(chain, slot, seed, block_tx_bytes)?,
+            ),
             What::Attestation { committee } => {
                 let subnet = pheme_gossip::subnet_for_attestation(
                     committees_per_slot,

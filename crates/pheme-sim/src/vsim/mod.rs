@@ -410,7 +410,7 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         Some(Step::Publish(k)) => {
             let Some(p) = plan.get(k) else { return };
             let slot = first + p.slot_offset;
-            let (kind, ssz) = match p.message(&chain, slot, cps) {
+            let (kind, ssz) = match p.message(&chain, slot, cps, cfg.block_tx_bytes) {
                 Ok(m) => m,
                 Err(err) => {
                     fault.get_or_insert(err.into());

@@ -69,7 +69,7 @@ pub fn markdown(reports: &[VirtualReport], ctx: &ReportContext) -> String {
          - sizes: {} honest Pheme nodes, {} attackers (none in the baseline)\n\
          - seed {}; {} measured slots after {} warm-up slots; slots of {} ms, {} slots per epoch, \
          {} active validators; score parameters derived for these by Pheme's `{}` profile\n\
-         - schedule per slot: 1 block at +50 ms, {} single attestations at +1/3, {} aggregates at \
+         - schedule per slot: 1 block ({} bytes of transactions) at +50 ms, {} single attestations at +1/3, {} aggregates at \
          +2/3, each by a seeded honest node\n\
          - each honest node dials {} others; each attacker connects to {} honest nodes\n\
          - network: five regions, one-way latency 10-140 ms with ±10 % jitter per link; {} Mbit/s \
@@ -87,6 +87,7 @@ pub fn markdown(reports: &[VirtualReport], ctx: &ReportContext) -> String {
         c.slots_per_epoch,
         c.active_validators,
         c.profile,
+        c.block_tx_bytes,
         c.attestations_per_slot,
         c.aggregates_per_slot,
         c.honest_degree,
