@@ -67,6 +67,9 @@ pub struct SimulateArgs {
     /// Measure a candidate: P3's mesh-delivery window, milliseconds.
     #[arg(long)]
     p3_window_ms: Option<u64>,
+    /// Measure a candidate: flood publishing on or off instead of the profile's.
+    #[arg(long)]
+    flood_publish: Option<bool>,
     /// Virtual engine: the share of messages the otherwise silent Sybils (silent, cold boot,
     /// eclipse, IP colocation) forward, from 0 to 1.
     #[arg(long, default_value_t = 0.0)]
@@ -184,6 +187,7 @@ fn sim_config(
         ramp_share: args.p3_ramp,
         activation_extra_slots: args.p3_extra_slots,
         mesh_window_ms: args.p3_window_ms,
+        flood_publish: args.flood_publish,
     };
     cfg
 }

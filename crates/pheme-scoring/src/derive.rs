@@ -117,7 +117,7 @@ pub fn derive_tuned(input: &DeriveInput<'_>, tuning: &Tuning) -> Result<ScorePre
     };
     recipe.deferred.sort();
     recipe.deferred.dedup();
-    let preset = ScorePreset {
+    let mut preset = ScorePreset {
         meta: PresetMeta {
             network: chain.name.clone(),
             profile: input.profile,
@@ -136,6 +136,9 @@ pub fn derive_tuned(input: &DeriveInput<'_>, tuning: &Tuning) -> Result<ScorePre
         unscored_topics: recipe.unscored,
         gossipsub: recipe.gossipsub,
     };
+    if let Some(flood) = tuning.flood_publish {
+        preset.gossipsub.flood_publish = flood;
+    }
     check_finite(&preset)?;
     Ok(preset)
 }

@@ -256,6 +256,8 @@ pub struct Tuning {
     pub activation_extra_slots: Option<u64>,
     /// The mesh-delivery window in milliseconds (the document's 400), at most a slot.
     pub mesh_window_ms: Option<u64>,
+    /// Flood publishing on or off instead of the profile's.
+    pub flood_publish: Option<bool>,
 }
 
 /// Largest active validator count accepted (the registry limit, 2^40).

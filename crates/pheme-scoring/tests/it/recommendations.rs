@@ -278,6 +278,7 @@ fn tuning_reaches_the_recipe_and_only_it() {
             ramp_share: Some(0.2),
             activation_extra_slots: Some(2),
             mesh_window_ms: None,
+            flood_publish: None,
         },
     )
     .unwrap();
@@ -291,6 +292,7 @@ fn tuning_reaches_the_recipe_and_only_it() {
             ramp_share: Some(0.3),
             activation_extra_slots: Some(0),
             mesh_window_ms: Some(400),
+            flood_publish: None,
         },
     )
     .unwrap();
