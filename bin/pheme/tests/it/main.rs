@@ -18,5 +18,6 @@ mod lodestar;
 mod loopback;
 mod observe;
 mod observe_parquet;
+mod observe_partial;
 mod prometheus;
 mod status_page;
