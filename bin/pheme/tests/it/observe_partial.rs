@@ -131,7 +131,7 @@ fn a_libp2p_peer_s_partial_column_is_recorded_cell_by_cell() {
 
     let rows = duckdb(&format!(
         "select peer, \"column\", block_root, header, cells, novel_cells, verdict, completed, \
-         strftime(time at time zone 'UTC', '%Y-%m-%d') = date::varchar and hour(time at time zone 'UTC') = hour::int, slot \
+         strftime(time at time zone 'UTC', '%Y-%m-%d') = date::varchar and hour(time at time zone 'UTC') = hour::int, slot, has, wants \
          from read_parquet('{}/table=partials/**/*.parquet', hive_partitioning = true) order by time",
         out_dir.display()
     ));
@@ -162,6 +162,9 @@ fn a_libp2p_peer_s_partial_column_is_recorded_cell_by_cell() {
         assert_eq!(row[6], "accept", "{row:?}");
         assert_eq!(row[8], true, "partition of {row:?}");
         assert!(row[9].as_u64().is_some_and(|s| s >= slot), "{row:?}");
+        // The proposer's metadata: it has every cell and wants none.
+        assert_eq!(row[10], serde_json::json!((0..BLOBS).collect::<Vec<_>>()));
+        assert_eq!(row[11], serde_json::json!([]));
         // The JSON line says the same.
         assert_eq!(line["peer"], row[0]);
         assert_eq!(line["column"], row[1]);
@@ -170,6 +173,7 @@ fn a_libp2p_peer_s_partial_column_is_recorded_cell_by_cell() {
         assert_eq!(line["cells"], row[4]);
         assert_eq!(line["novel_cells"], row[5]);
         assert_eq!(line["completed"], row[7]);
+        assert_eq!((&line["has"], &line["wants"]), (&row[10], &row[11]));
         cells.extend(
             row[4]
                 .as_array()
