@@ -91,6 +91,7 @@ pub fn run(cmd: BenchCmd) -> Result<(), CliError> {
                         node_partition: false,
                         capture: Default::default(),
                         capture_budget: crate::observe::parquet::DEFAULT_CAPTURE_BUDGET,
+                        partials: false,
                         queue: crate::observe::parquet::DEFAULT_PARQUET_QUEUE,
                     };
                     let clock = pheme_spec::SlotClock::new(args.genesis_time, 12_000);

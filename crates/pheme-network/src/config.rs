@@ -487,9 +487,11 @@ impl NetworkConfigBuilder {
         self
     }
 
-    /// Where partial-message records go (which cells came from whom, and when).
+    /// Where partial-message records go (which cells came from whom, and when). May be called
+    /// more than once: every sink gets every record (an observer's JSON lines and its Parquet
+    /// table).
     pub fn partial_trace(mut self, sink: crate::trace::RecordSink<crate::PartialEvent>) -> Self {
-        self.config.observer.partial = Some(sink);
+        self.config.observer.partial.push(sink);
         self
     }
 

@@ -139,6 +139,6 @@ impl FromStr for Capture {
 pub(crate) struct ObserverSinks {
     pub control: Option<RecordSink<ControlEvent>>,
     pub peers: Option<RecordSink<PeerEvent>>,
-    pub partial: Option<RecordSink<crate::PartialEvent>>,
+    pub partial: Vec<RecordSink<crate::PartialEvent>>,
     pub capture: Capture,
 }

@@ -179,7 +179,7 @@ impl<S: pheme_gossip::StatefulValidator> crate::validation::ValidationTask<S> {
                 );
                 self.metrics
                     .count("pheme_partial_cells_novel_total", &[], r.novel_cells as u64);
-                if let Some(sink) = &self.partial_events {
+                if let Some((last, rest)) = self.partial_events.split_last() {
                     let wire_bytes = group_id.len()
                         + message.as_ref().map_or(0, Bytes::len)
                         + metadata.as_ref().map_or(0, Bytes::len);
@@ -191,7 +191,7 @@ impl<S: pheme_gossip::StatefulValidator> crate::validation::ValidationTask<S> {
                         Some((h, w)) => (Some(h), Some(w)),
                         None => (None, None),
                     };
-                    sink.record(PartialEvent {
+                    let event = PartialEvent {
                         at_ms: arrival_ms,
                         peer,
                         topic: topic.to_string(),
@@ -206,7 +206,11 @@ impl<S: pheme_gossip::StatefulValidator> crate::validation::ValidationTask<S> {
                         verdict: r.verdict.name(),
                         reason,
                         completed: r.completed.is_some(),
-                    });
+                    };
+                    for sink in rest {
+                        sink.record(event.clone());
+                    }
+                    last.record(event);
                 }
                 tracing::debug!(
                     target: "pheme::gossip::partial_column",

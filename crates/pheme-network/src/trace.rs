@@ -1,5 +1,6 @@
-//! `--trace FILE`: one JSON line per received gossip message, written by its own thread so the
-//! swarm and the validator never wait on the disk.
+//! `--trace FILE`: one JSON line per received gossip message (and, with partial columns, one
+//! per partial message: `"record": "partial"`), written by its own thread so the swarm and the
+//! validator never wait on the disk.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -57,6 +58,53 @@ pub struct TraceRecord {
     /// For an accepted block: `hash_tree_root` of its message, 0x-hex.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub block_root: Option<String>,
+}
+
+/// A partial message's JSON line: a [`PartialEvent`](crate::PartialEvent) with
+/// `"record": "partial"` first (message lines have no `record` field), the peer as its peer id,
+/// the block root 0x-hex.
+#[derive(Serialize)]
+struct PartialLine<'a> {
+    record: &'static str,
+    at_ms: u64,
+    peer: String,
+    topic: &'a str,
+    column: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    block_root: Option<String>,
+    wire_bytes: usize,
+    header: bool,
+    cells: &'a [u32],
+    novel_cells: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    has: Option<&'a [u32]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wants: Option<&'a [u32]>,
+    verdict: &'static str,
+    reason: &'static str,
+    completed: bool,
+}
+
+impl<'a> From<&'a crate::PartialEvent> for PartialLine<'a> {
+    fn from(e: &'a crate::PartialEvent) -> Self {
+        Self {
+            record: "partial",
+            at_ms: e.at_ms,
+            peer: e.peer.to_string(),
+            topic: &e.topic,
+            column: e.column,
+            block_root: e.block_root.map(|r| format!("0x{}", hex::encode(r))),
+            wire_bytes: e.wire_bytes,
+            header: e.header,
+            cells: &e.cells,
+            novel_cells: e.novel_cells,
+            has: e.has.as_deref(),
+            wants: e.wants.as_deref(),
+            verdict: e.verdict,
+            reason: e.reason,
+            completed: e.completed,
+        }
+    }
 }
 
 /// A trace file failed: the node keeps running without traces.
@@ -178,6 +226,7 @@ impl SinkHealth {
 #[derive(Debug)]
 pub struct TraceWriter {
     thread: Option<JoinHandle<()>>,
+    partials: RecordSink<crate::PartialEvent>,
 }
 
 impl TraceWriter {
@@ -198,16 +247,32 @@ impl TraceWriter {
     ) -> (TraceSink, TraceWriter) {
         let (sink, rx) = TraceSink::bounded(queue);
         let failed = sink.health();
+        let (partials, partial_rx) = sync_channel(queue.max(1));
+        // The file's failure stops both kinds of record; each kind counts its own drops.
+        let partials = RecordSink {
+            tx: partials,
+            dropped: Arc::default(),
+            failed: failed.failed.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name("pheme-trace".into())
-            .spawn(move || write_loop(path, out, rx, failed))
+            .spawn(move || write_loop(path, out, rx, partial_rx, failed))
             .ok();
-        (sink, TraceWriter { thread })
+        (sink, TraceWriter { thread, partials })
+    }
+
+    /// A sink whose partial-message records become lines of this file (give it to
+    /// `NetworkConfigBuilder::partial_trace`). They are written as the writer wakes for message
+    /// records or its flush, at most [`TRACE_FLUSH_INTERVAL`] after they are queued.
+    pub fn partial_sink(&self) -> RecordSink<crate::PartialEvent> {
+        self.partials.clone()
     }
 
     /// Waits until every queued record is written and flushed (call after dropping the sinks).
-    pub fn finish(mut self) {
-        if let Some(t) = self.thread.take() {
+    pub fn finish(self) {
+        let Self { thread, partials } = self;
+        drop(partials);
+        if let Some(t) = thread {
             let _ = t.join();
         }
     }
@@ -217,6 +282,7 @@ fn write_loop(
     path: PathBuf,
     out: Box<dyn Write + Send>,
     rx: Receiver<TraceRecord>,
+    partials: Receiver<crate::PartialEvent>,
     failed: SinkHealth,
 ) {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
@@ -238,17 +304,17 @@ fn write_loop(
             Err(RecvTimeoutError::Disconnected) => break,
         };
         if failed.failed() {
+            while partials.try_recv().is_ok() {}
             continue; // drain and drop
         }
-        if let Some(r) = record {
-            let line = serde_json::to_vec(&r).map_err(std::io::Error::other);
-            if let Err(e) = line.and_then(|l| {
-                out.write_all(&l)?;
-                out.write_all(b"\n")
-            }) {
-                fail(e);
-                continue;
-            }
+        let lines = record.map(|r| serde_json::to_vec(&r)).into_iter().chain(
+            partials
+                .try_iter()
+                .map(|p| serde_json::to_vec(&PartialLine::from(&p))),
+        );
+        if let Err(e) = write_lines(&mut out, lines) {
+            fail(e);
+            continue;
         }
         if last_flush.elapsed() >= TRACE_FLUSH_INTERVAL {
             last_flush = Instant::now();
@@ -257,11 +323,26 @@ fn write_loop(
             }
         }
     }
-    if !failed.failed()
-        && let Err(e) = out.flush()
-    {
-        fail(e);
+    if !failed.failed() {
+        let rest = partials
+            .try_iter()
+            .map(|p| serde_json::to_vec(&PartialLine::from(&p)));
+        if let Err(e) = write_lines(&mut out, rest).and_then(|()| out.flush()) {
+            fail(e);
+        }
     }
+}
+
+/// Writes each serialised record and a newline.
+fn write_lines(
+    out: &mut impl Write,
+    lines: impl Iterator<Item = serde_json::Result<Vec<u8>>>,
+) -> std::io::Result<()> {
+    for line in lines {
+        out.write_all(&line.map_err(std::io::Error::other)?)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -296,19 +377,52 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("t.jsonl");
         let (sink, writer) = TraceWriter::create(&path, 16).unwrap();
+        let partials = writer.partial_sink();
         for i in 0..5 {
             assert!(sink.record(record(i)));
         }
-        drop(sink);
+        let peer = libp2p::PeerId::random();
+        assert!(partials.record(crate::PartialEvent {
+            at_ms: 7,
+            peer,
+            topic: "/eth2/8c9f62fe/data_column_sidecar_5/ssz_snappy".into(),
+            column: 5,
+            block_root: Some([0xab; 32]),
+            wire_bytes: 900,
+            header: true,
+            cells: vec![0, 2],
+            novel_cells: 2,
+            has: None,
+            wants: Some(vec![1]),
+            verdict: "accept",
+            reason: "accepted",
+            completed: false,
+        }));
+        drop((sink, partials));
         writer.finish();
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        assert_eq!(lines.len(), 5);
-        assert_eq!(lines[4]["arrival_ms"], 4);
-        assert_eq!(lines[0]["verdict"], "accept");
+        assert_eq!(lines.len(), 6);
+        // Partial lines go out as the writer wakes, between message lines.
+        let (partial, messages): (Vec<_>, Vec<_>) =
+            lines.iter().partition(|l| l.get("record").is_some());
+        assert_eq!((partial.len(), messages.len()), (1, 5));
+        assert_eq!(messages[4]["arrival_ms"], 4);
+        assert_eq!(messages[0]["verdict"], "accept");
+        let p = partial[0];
+        assert_eq!(p["record"], "partial");
+        assert_eq!(p["peer"], peer.to_string());
+        assert_eq!(p["block_root"], format!("0x{}", "ab".repeat(32)));
+        assert_eq!(p["cells"], serde_json::json!([0, 2]));
+        assert_eq!(p["wants"], serde_json::json!([1]));
+        assert!(p.get("has").is_none());
+        assert_eq!(
+            (p["header"].as_bool(), p["novel_cells"].as_u64()),
+            (Some(true), Some(2))
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 

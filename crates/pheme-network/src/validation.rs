@@ -87,7 +87,7 @@ pub(crate) struct ValidationTask<S> {
     pub partial_in: mpsc::Receiver<crate::partial::PartialIn>,
     pub partial_out: mpsc::UnboundedSender<crate::partial::PartialOut>,
     /// The observer's partial-message records.
-    pub partial_events: Option<crate::trace::RecordSink<crate::partial::PartialEvent>>,
+    pub partial_events: Vec<crate::trace::RecordSink<crate::partial::PartialEvent>>,
 }
 
 /// Where a message that passed the stateless checks is.

@@ -7,6 +7,8 @@
 //! - [`raw`]: raw `/meshsub/1.1.0` speakers that send control messages no gossipsub router
 //!   would (GRAFT floods, IHAVE spam), over `libp2p-stream`, with the RPC types of
 //!   `pheme-router`'s wire module; and a plain libp2p-gossipsub that publishes any bytes.
+//! - [`partial`]: a libp2p-gossipsub peer with the Partial Messages extension that speaks
+//!   Fulu's partial columns for one column (the reference peer of the partial-column tests).
 //!
 //! ```
 //! use pheme_testkit::fixtures;
@@ -21,6 +23,7 @@
 
 pub mod columns;
 pub mod fixtures;
+pub mod partial;
 pub mod raw;
 
 use std::time::Duration;

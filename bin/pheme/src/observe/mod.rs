@@ -78,8 +78,8 @@ pub struct ObserveArgs {
     /// The gossipsub router: `pheme` (Pheme's own) or `libp2p` (libp2p-gossipsub 0.50).
     #[arg(long, default_value = "pheme")]
     router: pheme_network::RouterKind,
-    /// Write Parquet datasets here: table=messages, control, peers (and payloads with
-    /// --capture), in date=/hour= partitions (docs/observer.md).
+    /// Write Parquet datasets here: table=messages, control, peers (payloads with --capture,
+    /// partials with --partial-columns), in date=/hour= partitions (docs/observer.md).
     #[arg(long)]
     out_dir: Option<PathBuf>,
     /// Close each Parquet file (and start the next) at least this often (a crash loses at most
@@ -102,6 +102,12 @@ pub struct ObserveArgs {
     /// Captured bytes per UTC hour, in MiB; past it payloads are dropped (and counted).
     #[arg(long, default_value_t = parquet::DEFAULT_CAPTURE_BUDGET >> 20, requires = "out_dir")]
     capture_budget_mb: u64,
+    /// Partial data columns (Fulu's partial-columns over gossipsub's Partial Messages
+    /// extension): request cells on the data_column_sidecar topics and assemble columns; each
+    /// partial message becomes a --trace line (`"record": "partial"`) and a row of
+    /// table=partials under --out-dir. Pheme's router only.
+    #[arg(long)]
+    partial_columns: bool,
     #[command(flatten)]
     selection: selection::SelectionArgs,
 }
@@ -203,6 +209,11 @@ pub fn run(args: ObserveArgs) -> Result<(), CliError> {
 }
 
 async fn observe(args: ObserveArgs) -> Result<(), CliError> {
+    if args.partial_columns && args.router != pheme_network::RouterKind::Pheme {
+        return Err(CliError::Usage(
+            "--partial-columns needs --router pheme (libp2p-gossipsub's partial messages are not wired into Pheme)".into(),
+        ));
+    }
     let chain = load_network(&args.network)?;
     let validators = match (&args.beacon_api, args.active_validators) {
         (Some(url), _) => {
@@ -220,7 +231,8 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
         .subnets(subnets)
         .active_validators(validators)
         .ip_colocation_whitelist(args.trusted_ips.clone())
-        .router(args.router);
+        .router(args.router)
+        .partial_columns(args.partial_columns);
     builder = args.selection.apply(builder);
     for addr in listen_addrs(args.listen, args.port) {
         builder = builder.listen(addr);
@@ -248,10 +260,14 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
             let (sink, writer) = TraceWriter::create(path, DEFAULT_TRACE_QUEUE)
                 .map_err(|e| CliError::Usage(e.to_string()))?;
             builder = builder.trace(sink.clone());
+            if args.partial_columns {
+                builder = builder.partial_trace(writer.partial_sink());
+            }
             (Some(sink), Some(writer))
         }
         None => (None, None),
     };
+    let partial_trace = trace_writer.as_ref().map(|w| w.partial_sink().health());
     let keypair = pheme_network::libp2p::identity::Keypair::generate_secp256k1();
     let local_id = keypair.public().to_peer_id();
     builder = builder.keypair(keypair);
@@ -267,6 +283,7 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
                 node_partition: args.node_partition,
                 capture: args.capture.unwrap_or_default(),
                 capture_budget: args.capture_budget_mb << 20,
+                partials: args.partial_columns,
                 queue: parquet::DEFAULT_PARQUET_QUEUE,
             };
             let d = parquet::Datasets::start(&opts, &local_id.to_string(), chain.clock())?;
@@ -275,6 +292,9 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
                 .control_trace(d.control.clone())
                 .peer_trace(d.peers.clone())
                 .capture(opts.capture);
+            if let Some(p) = &d.partials {
+                builder = builder.partial_trace(p.clone());
+            }
             Some(d)
         }
         None => None,
@@ -347,8 +367,9 @@ async fn observe(args: ObserveArgs) -> Result<(), CliError> {
                 if let Some(d) = &datasets {
                     d.publish(&metrics);
                 }
-                if let Some(sink) = &trace_sink && sink.dropped() > 0 {
-                    tracing::warn!(target: "pheme::trace", dropped = sink.dropped(), "trace records dropped");
+                let partial_dropped = partial_trace.as_ref().map_or(0, |p| p.dropped());
+                if let Some(sink) = &trace_sink && sink.dropped() + partial_dropped > 0 {
+                    tracing::warn!(target: "pheme::trace", dropped = sink.dropped(), partial_dropped, "trace records dropped");
                 }
             }
             _ = status_tick.tick(), if board.is_some() => {

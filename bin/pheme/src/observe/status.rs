@@ -143,6 +143,16 @@ struct NetworkPart {
     listen: Vec<String>,
     mesh_by_kind: BTreeMap<&'static str, usize>,
     mesh: Vec<MeshRow>,
+    partial: PartialPart,
+}
+
+/// Partial messages through Pheme's router since start (`--partial-columns`).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+struct PartialPart {
+    received: u64,
+    bytes_received: u64,
+    sent: u64,
+    bytes_sent: u64,
 }
 
 /// The traffic side of the board, refreshed by the event loop.
@@ -259,6 +269,12 @@ impl Board {
             listen: snap.listen.iter().map(ToString::to_string).collect(),
             mesh_by_kind: snap.mesh.clone(),
             mesh,
+            partial: PartialPart {
+                received: snap.partial.received,
+                bytes_received: snap.partial.bytes_received,
+                sent: snap.partial.sent,
+                bytes_sent: snap.partial.bytes_sent,
+            },
         };
         self.lock().network = Arc::new(part);
     }

@@ -89,8 +89,17 @@ impl Tally {
             .max_by_key(|(_, n)| **n)
             .map(|(r, n)| format!(" (top refusal: {r} x{n})"))
             .unwrap_or_default();
+        let p = &s.partial;
+        let partial = if p.received + p.sent > 0 {
+            format!(
+                " | partial messages in {} ({} B) out {} ({} B) since start",
+                p.received, p.bytes_received, p.sent, p.bytes_sent
+            )
+        } else {
+            String::new()
+        };
         let line = format!(
-            "slot {slot} | peers {} (out {}, +{} -{}, banned {}) | topics {} | mesh {} | {:.0} msg/s | accept {} ignore {} reject {}{}",
+            "slot {slot} | peers {} (out {}, +{} -{}, banned {}) | topics {} | mesh {} | {:.0} msg/s | accept {} ignore {} reject {}{}{partial}",
             s.peers,
             s.outbound,
             self.connects,

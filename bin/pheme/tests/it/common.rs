@@ -77,3 +77,27 @@ pub fn free_port() -> u16 {
         }
     }
 }
+
+/// Runs `sql` in DuckDB, returns its rows as JSON arrays.
+pub fn duckdb(sql: &str) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import duckdb, json, sys\n\
+             rows = duckdb.connect().execute(sys.argv[1]).fetchall()\n\
+             print(json.dumps([list(r) for r in rows], default=str))",
+            sql,
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "duckdb failed on {sql}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+pub fn count(sql: &str) -> u64 {
+    duckdb(sql)[0][0].as_u64().unwrap()
+}

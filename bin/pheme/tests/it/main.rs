@@ -17,6 +17,8 @@ mod interop_relay;
 mod lodestar;
 mod loopback;
 mod observe;
+mod observe_gloas;
 mod observe_parquet;
+mod observe_partial;
 mod prometheus;
 mod status_page;

@@ -13,31 +13,7 @@ use std::time::{Duration, Instant};
 use pheme_network::{NetworkConfig, NetworkHandle, spawn};
 use pheme_spec::{ChainSpec, GossipKind, load_network, unix_now_ms};
 
-use crate::common::{devnet_config, free_port, pheme, temp_dir};
-
-/// Runs `sql` in DuckDB, returns its rows as JSON arrays.
-fn duckdb(sql: &str) -> Vec<serde_json::Value> {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import duckdb, json, sys\n\
-             rows = duckdb.connect().execute(sys.argv[1]).fetchall()\n\
-             print(json.dumps([list(r) for r in rows], default=str))",
-            sql,
-        ])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "duckdb failed on {sql}:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn count(sql: &str) -> u64 {
-    duckdb(sql)[0][0].as_u64().unwrap()
-}
+use crate::common::{count, devnet_config, duckdb, free_port, pheme, temp_dir};
 
 fn observe(port: u16, dir: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_pheme"))

@@ -1,5 +1,6 @@
 //! `pheme observe --out-dir DIR`: the observer's records as Parquet datasets (`messages`,
-//! `control`, `peers`, and `payloads` with `--capture`), each written by its own thread from a
+//! `control`, `peers`, `payloads` with `--capture` and `partials` with `--partial-columns`),
+//! each written by its own thread from a
 //! bounded queue, so the node never waits on the disk (full queues drop records and count
 //! them). docs/observer.md is the reader's side.
 
@@ -16,8 +17,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use pheme_network::{
-    Capture, ControlEvent, Metrics, PeerEvent, RecordSink, ScoreBreakdown, SinkHealth, TraceRecord,
-    TraceSink,
+    Capture, ControlEvent, Metrics, PartialEvent, PeerEvent, RecordSink, ScoreBreakdown,
+    SinkHealth, TraceRecord, TraceSink,
 };
 use pheme_spec::{SlotClock, unix_now_ms};
 
@@ -26,7 +27,7 @@ pub use dataset::DatasetError;
 use dataset::{Dataset, Table, TableStats};
 pub use replay::{CaptureError, find_captured};
 use rotation::Policy;
-use tables::{CapturedPayload, Control, Messages, Payloads, PeerRow, Peers};
+use tables::{CapturedPayload, Control, Messages, Partials, Payloads, PeerRow, Peers};
 
 /// Records queued per table before new ones are dropped (and counted).
 pub const DEFAULT_PARQUET_QUEUE: usize = 65_536;
@@ -46,6 +47,8 @@ pub struct ParquetOptions {
     pub capture: Capture,
     /// Bytes of captured data per UTC hour.
     pub capture_budget: u64,
+    /// Write the `partials` table (the node records partial messages).
+    pub partials: bool,
     /// Records queued per table.
     pub queue: usize,
 }
@@ -66,6 +69,8 @@ pub struct Datasets {
     pub control: RecordSink<ControlEvent>,
     /// Peer events (`NetworkConfigBuilder::peer_trace`).
     pub peers: RecordSink<PeerEvent>,
+    /// Partial-message records (`NetworkConfigBuilder::partial_trace`), when asked for.
+    pub partials: Option<RecordSink<PartialEvent>>,
     scores: RecordSink<PeerRow>,
     writers: Vec<Writer>,
     capture: Arc<capture::CaptureStats>,
@@ -157,10 +162,23 @@ impl Datasets {
             health: peers.health(),
             thread: spawn("peers", move || peers_loop(ds, events, snapshots)),
         });
+
+        let partials = opts.partials.then(|| {
+            let (partials, rx) = RecordSink::bounded(opts.queue);
+            let ds = Dataset::new(Partials::new(clock), &root, &prefix, opts.policy);
+            writers.push(Writer {
+                name: Partials::NAME,
+                stats: ds.stats(),
+                health: partials.health(),
+                thread: spawn("partials", move || simple_loop(ds, rx, |e| e)),
+            });
+            partials
+        });
         Ok(Self {
             messages,
             control,
             peers,
+            partials,
             scores,
             writers,
             capture,
@@ -225,6 +243,7 @@ impl Datasets {
             messages,
             control,
             peers,
+            partials,
             scores,
             mut writers,
             capture,
@@ -237,7 +256,7 @@ impl Datasets {
                 _ => w.health.dropped(),
             })
             .collect();
-        drop((messages, control, peers, scores));
+        drop((messages, control, peers, partials, scores));
         let deadline = std::time::Instant::now() + wait;
         for w in &mut writers {
             if let Some(t) = w.thread.take() {

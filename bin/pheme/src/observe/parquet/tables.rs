@@ -1,15 +1,17 @@
-//! The four tables' schemas and the builders their rows go into. docs/observer.md describes
+//! The five tables' schemas and the builders their rows go into. docs/observer.md describes
 //! every column; keep the two in step.
 
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BinaryBuilder, Float64Builder, ListBuilder, StringBuilder, StructBuilder,
+    BinaryBuilder, BooleanBuilder, Float64Builder, ListBuilder, StringBuilder, StructBuilder,
     TimestampMillisecondBuilder, UInt32Builder, UInt64Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
-use pheme_network::{ControlEvent, PeerEvent, PeerEventKind, ScoreBreakdown, TraceRecord};
+use pheme_network::{
+    ControlEvent, PartialEvent, PeerEvent, PeerEventKind, ScoreBreakdown, TraceRecord,
+};
 use pheme_spec::SlotClock;
 
 use super::dataset::Table;
@@ -73,10 +75,27 @@ fn f64f(name: &str, nullable: bool) -> Field {
 }
 
 fn list(name: &str, item: DataType) -> Field {
+    list_of(name, item, false)
+}
+
+fn list_of(name: &str, item: DataType, nullable: bool) -> Field {
     Field::new(
         name,
         DataType::List(Arc::new(Field::new("item", item, true))),
-        false,
+        nullable,
+    )
+}
+
+fn boolf(name: &str) -> Field {
+    Field::new(name, DataType::Boolean, false)
+}
+
+/// The slot of a time and the milliseconds into it (`None` before genesis).
+fn slot_and_offset(clock: &SlotClock, ms: u64) -> (Option<u64>, Option<u64>) {
+    let slot = clock.slot_at_ms(ms);
+    (
+        slot,
+        slot.map(|s| ms.saturating_sub(clock.slot_start_ms(s))),
     )
 }
 
@@ -172,10 +191,9 @@ impl Table for Messages {
         c.verdict_time.append_value(r.verdict_ms as i64);
         c.validation_ms
             .append_value(clamp32(r.verdict_ms.saturating_sub(r.arrival_ms)));
-        let slot = self.clock.slot_at_ms(r.arrival_ms);
+        let (slot, offset) = slot_and_offset(&self.clock, r.arrival_ms);
         c.slot.append_option(slot);
-        c.slot_offset_ms
-            .append_option(slot.map(|s| r.arrival_ms.saturating_sub(self.clock.slot_start_ms(s))));
+        c.slot_offset_ms.append_option(offset);
         let parsed = r.topic.parse::<pheme_codec::GossipTopic>().ok();
         c.kind.append_option(parsed.map(|t| t.kind.base_name()));
         c.subnet
@@ -505,5 +523,91 @@ impl Table for Peers {
             PeerRow::Event(e) => e.at_ms,
             PeerRow::Score { at_ms, .. } => *at_ms,
         }
+    }
+}
+
+// ----- partials -----
+
+columns! {
+    /// `partials`' columns.
+    PartialColumns {
+        time: TimestampMillisecondBuilder = ts_builder() => ts("time"),
+        slot: UInt64Builder = UInt64Builder::new() => u64f("slot", true),
+        slot_offset_ms: UInt64Builder = UInt64Builder::new() => u64f("slot_offset_ms", true),
+        peer: StringBuilder = StringBuilder::new() => utf8("peer", false),
+        topic: StringBuilder = StringBuilder::new() => utf8("topic", false),
+        column: UInt32Builder = UInt32Builder::new() => u32f("column", false),
+        block_root: StringBuilder = StringBuilder::new() => utf8("block_root", true),
+        wire_bytes: UInt32Builder = UInt32Builder::new() => u32f("wire_bytes", false),
+        header: BooleanBuilder = BooleanBuilder::new() => boolf("header"),
+        cells: ListBuilder<UInt32Builder> = ListBuilder::new(UInt32Builder::new())
+            => list("cells", DataType::UInt32),
+        novel_cells: UInt32Builder = UInt32Builder::new() => u32f("novel_cells", false),
+        has: ListBuilder<UInt32Builder> = ListBuilder::new(UInt32Builder::new())
+            => list_of("has", DataType::UInt32, true),
+        wants: ListBuilder<UInt32Builder> = ListBuilder::new(UInt32Builder::new())
+            => list_of("wants", DataType::UInt32, true),
+        verdict: StringBuilder = StringBuilder::new() => utf8("verdict", false),
+        reason: StringBuilder = StringBuilder::new() => utf8("reason", false),
+        completed: BooleanBuilder = BooleanBuilder::new() => boolf("completed"),
+    }
+}
+
+/// Appends a list of blob indices (`None`: NULL).
+fn append_cells(b: &mut ListBuilder<UInt32Builder>, cells: Option<&[u32]>) {
+    if let Some(cells) = cells {
+        b.values().append_slice(cells);
+    }
+    b.append(cells.is_some());
+}
+
+/// `partials`: one row per partial message (`--partial-columns`): which cells came from whom,
+/// and when.
+pub struct Partials {
+    t: Built<PartialColumns>,
+    clock: SlotClock,
+}
+
+impl Partials {
+    /// The table, with the chain's clock for slots.
+    pub fn new(clock: SlotClock) -> Self {
+        Self {
+            t: PartialColumns::built(),
+            clock,
+        }
+    }
+}
+
+impl Table for Partials {
+    type Row = PartialEvent;
+    const NAME: &'static str = "partials";
+
+    table_basics!(PartialColumns);
+
+    fn push(&mut self, e: PartialEvent) {
+        let c = &mut self.t.cols;
+        c.time.append_value(e.at_ms as i64);
+        let (slot, offset) = slot_and_offset(&self.clock, e.at_ms);
+        c.slot.append_option(slot);
+        c.slot_offset_ms.append_option(offset);
+        c.peer.append_value(e.peer.to_string());
+        c.topic.append_value(&e.topic);
+        c.column.append_value(clamp32(e.column));
+        c.block_root
+            .append_option(e.block_root.map(|r| format!("0x{}", hex::encode(r))));
+        c.wire_bytes.append_value(clamp32(e.wire_bytes as u64));
+        c.header.append_value(e.header);
+        append_cells(&mut c.cells, Some(&e.cells));
+        c.novel_cells.append_value(clamp32(e.novel_cells as u64));
+        append_cells(&mut c.has, e.has.as_deref());
+        append_cells(&mut c.wants, e.wants.as_deref());
+        c.verdict.append_value(e.verdict);
+        c.reason.append_value(e.reason);
+        c.completed.append_value(e.completed);
+        self.t.rows += 1;
+    }
+
+    fn time_ms(e: &PartialEvent) -> u64 {
+        e.at_ms
     }
 }
