@@ -93,6 +93,12 @@ pub const DEFAULT_VALIDATION_TIMEOUT: Duration = Duration::from_secs(12);
 /// a message still without a verdict until `validation_timeout`.
 pub const DEFAULT_DELIVERY_RECORD_TTL: Duration = Duration::from_secs(4);
 
+/// Bytes one flood publish may queue beyond the mesh and the direct peers: what leaves a
+/// 25 Mbit/s uplink in about one heartbeat (700 ms), as nim-libp2p bounds it. Every topic
+/// peer gets a message of up to 300 bytes (an attestation) from a node with 7,000 peers; a
+/// 50 KB block goes to the mesh and about 40 more.
+pub const DEFAULT_FLOOD_PUBLISH_MAX_BYTES: usize = 2 * 1024 * 1024;
+
 /// Partial messages queued for one peer before the oldest is dropped: a slot's partial
 /// columns are at most one group per column subnet the peer shares with this node (128), sent
 /// twice or so (header, then cells).
@@ -163,6 +169,7 @@ pub struct RouterConfig {
     pub(crate) delivery_record_ttl: Duration,
     pub(crate) partial_messages: bool,
     pub(crate) max_partial_queue: usize,
+    pub(crate) flood_publish_max_bytes: usize,
 }
 
 impl Default for RouterConfig {
@@ -211,6 +218,7 @@ impl Default for RouterConfig {
             delivery_record_ttl: DEFAULT_DELIVERY_RECORD_TTL,
             partial_messages: false,
             max_partial_queue: DEFAULT_MAX_PARTIAL_QUEUE,
+            flood_publish_max_bytes: DEFAULT_FLOOD_PUBLISH_MAX_BYTES,
         }
     }
 }
@@ -314,6 +322,9 @@ getters! {
     partial_messages: bool;
     /// Partial messages queued per peer before the oldest are dropped.
     max_partial_queue: usize;
+    /// Bytes a flood publish queues beyond the mesh and direct peers (`usize::MAX`: every
+    /// topic peer, as the gossipsub spec words it).
+    flood_publish_max_bytes: usize;
 }
 
 impl RouterConfig {

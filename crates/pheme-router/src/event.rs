@@ -277,4 +277,6 @@ pub struct RouterStats {
     /// The owner's verdicts on partial messages.
     pub partial_useful: u64,
     pub partial_invalid: u64,
+    /// Flood publishes cut to `flood_publish_max_bytes`.
+    pub flood_publish_capped: u64,
 }

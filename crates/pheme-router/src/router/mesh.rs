@@ -173,26 +173,48 @@ impl<T: MessageTransform> Router<T> {
 
     /// Who gets a message this node publishes on `t`: not the peers that get partial
     /// messages there instead.
-    pub(crate) fn publish_recipients(&mut self, now: Instant, t: u32) -> Vec<u32> {
-        let mut out = self.publish_candidates(now, t);
+    pub(crate) fn publish_recipients(&mut self, now: Instant, t: u32, bytes: usize) -> Vec<u32> {
+        let mut out = self.publish_candidates(now, t, bytes);
         if self.topics[t as usize].partial.is_some() {
             out.retain(|&i| !self.wants_partial(i, t));
         }
         out
     }
 
-    fn publish_candidates(&mut self, now: Instant, t: u32) -> Vec<u32> {
+    /// Flood publishing sends a message of `bytes` to the mesh and the direct peers first, then
+    /// to other topic peers at or above the publish threshold while the copies fit
+    /// `flood_publish_max_bytes` (best scores first, ties at random): a block flooded to every
+    /// connection would otherwise wait on the uplink behind hundreds of copies, the mesh's
+    /// among them (an attacker that crowds a proposer's connections delays its blocks that way).
+    fn publish_candidates(&mut self, now: Instant, t: u32, bytes: usize) -> Vec<u32> {
         let threshold = self.thresholds.publish;
         let topic = &self.topics[t as usize];
         if self.config.flood_publish {
-            return topic
+            let direct = |i: u32| self.peer(i).is_some_and(|p| p.direct);
+            let eligible = |i: u32| direct(i) || self.score_of(i) >= threshold;
+            let in_first = |i: u32| direct(i) || (topic.subscribed && topic.mesh.contains(&i));
+            let mut out: Vec<u32> = topic
                 .peers
                 .iter()
                 .copied()
-                .filter(|&i| {
-                    self.peer(i).is_some_and(|p| p.direct) || self.score_of(i) >= threshold
-                })
+                .filter(|&i| eligible(i) && in_first(i))
                 .collect();
+            let mut rest: Vec<u32> = topic
+                .peers
+                .iter()
+                .copied()
+                .filter(|&i| eligible(i) && !in_first(i))
+                .collect();
+            let room =
+                (self.config.flood_publish_max_bytes / bytes.max(1)).saturating_sub(out.len());
+            if rest.len() > room {
+                rest.shuffle(&mut self.rng);
+                rest.sort_by(|a, b| self.score_of(*b).total_cmp(&self.score_of(*a)));
+                rest.truncate(room);
+                self.stats.flood_publish_capped += 1;
+            }
+            out.extend(rest);
+            return out;
         }
         let mut out: Vec<u32> = topic
             .peers

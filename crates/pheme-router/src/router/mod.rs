@@ -718,7 +718,7 @@ impl<T: MessageTransform> Router<T> {
         if self.seen.contains(key) {
             return Err(PublishError::Duplicate(id));
         }
-        let recipients = self.publish_recipients(now, t);
+        let recipients = self.publish_recipients(now, t, wire_data.len());
         // Peers that request partial messages are the owner's to serve: a topic with only
         // them still has someone to publish to.
         let partial_peers = self.topics[t as usize].partial.is_some()

@@ -186,6 +186,49 @@ fn v1_0_peers_get_prune_without_backoff_and_no_idontwant() {
 }
 
 #[test]
+fn a_large_flood_publish_goes_to_the_mesh_first_and_stops_at_its_byte_budget() {
+    // 40 topic peers; a budget of 12 copies of a 1,000-byte message: the 8 mesh peers and 4
+    // more, the mesh's frames first.
+    let mut lab = Lab::new(
+        RouterConfig::builder()
+            .flood_publish_max_bytes(12_000)
+            .build()
+            .unwrap(),
+        None,
+    );
+    let peers = lab.joined(40, true);
+    lab.heartbeat();
+    let mesh = lab.mesh(TOPIC);
+    assert_eq!(mesh.len(), 8);
+    lab.sent.clear();
+    lab.r.publish(lab.now, TOPIC, &[7u8; 1_000]).unwrap();
+    let mut order = Vec::new();
+    while let Some(t) = lab.r.poll_transmit(lab.now) {
+        lab.r.sent(&t.peer);
+        order.push(t.peer);
+    }
+    assert_eq!(order.len(), 12, "{order:?}");
+    assert!(
+        order[..8].iter().all(|p| mesh.contains(p)),
+        "the mesh first"
+    );
+    assert!(
+        order[8..]
+            .iter()
+            .all(|p| peers.contains(p) && !mesh.contains(p))
+    );
+    assert_eq!(lab.r.stats().flood_publish_capped, 1);
+    // A small message still reaches every topic peer.
+    lab.r.publish(lab.now, TOPIC, b"small").unwrap();
+    let mut n = 0;
+    while let Some(t) = lab.r.poll_transmit(lab.now) {
+        lab.r.sent(&t.peer);
+        n += 1;
+    }
+    assert_eq!(n, 40);
+}
+
+#[test]
 fn flood_publishing_reaches_every_topic_peer_and_mesh_publishing_only_the_mesh() {
     for flood in [true, false] {
         let mut lab = Lab::new(
