@@ -1,21 +1,24 @@
 """Writes consensus-spec-tests `ssz_static` vectors for the Gloas and Heze containers Pheme
-speaks (and Fulu's partial column containers), and the Fulu partial column `networking` cases,
-with the executable spec of the pinned `eth-consensus-specs` release.
+speaks (and Fulu's partial column containers), and `networking` cases the shared set lacks,
+with an executable spec.
 
-    python scripts/gen_spec_vectors.py OUT_DIR
+    python scripts/gen_spec_vectors.py OUT_DIR                  (the pinned release)
+    python scripts/gen_spec_vectors.py --from-source OUT_DIR    (a source-built spec)
 
 Layout and files as upstream: `OUT_DIR/tests/<preset>/<fork>/ssz_static/<Container>/<suite>/
 case_N/{manifest.yaml,serialized.ssz_snappy,roots.yaml,value.yaml}`. Values come from the spec's
 own `get_random_ssz_object` with upstream's sizes (byte lists up to 1000 bytes, lists up to 10
 elements), seeded per case from its path, so a run writes the same bytes every time.
-The networking cases are the release's own test functions
-(`test/fulu/networking/test_gossip_partial_data_column_sidecar.py`) run in generator mode, their
-yielded parts written as upstream's dumper writes them: `meta.yaml`, `config.yaml`,
-`<name>.ssz_snappy`, `manifest.yaml`, under `OUT_DIR/tests/minimal/fulu/networking/
-gossip_partial_data_column_sidecar/pyspec_tests/<case>/`.
-scripts/gen-spec-vectors.sh installs the release and runs this.
-"""
 
+The networking cases are the spec's own test functions run in generator mode, their yielded
+parts written as upstream's dumper writes them: `meta.yaml`, `config.yaml`, `<name>.ssz_snappy`,
+`manifest.yaml`, under `OUT_DIR/tests/minimal/<fork>/networking/<handler>/pyspec_tests/<case>/`
+(the handler is the module's name without `test_`, the case the function's). With the release:
+the fulu modules in `NETWORKING`. With `--from-source` (the release has no networking tests
+after fulu): every `test_gossip_*` module of the spec's `test/gloas/networking` and
+`test/heze/networking`, and nothing else.
+scripts/gen-spec-vectors.sh installs the spec and runs this.
+"""
 import importlib
 import sys
 import zlib
@@ -111,11 +114,16 @@ def write_case(yaml, out: Path, preset, fork, typ, name, suite, mode, case):
 
 
 # The release's networking test modules Pheme runs: (fork, preset, module).
-NETWORKING = [("fulu", "minimal", "test_gossip_partial_data_column_sidecar")]
+NETWORKING = [
+    ("fulu", "minimal", "test_gossip_beacon_block"),
+    ("fulu", "minimal", "test_gossip_data_column_sidecar"),
+    ("fulu", "minimal", "test_gossip_partial_data_column_sidecar"),
+]
 
 
-def write_networking(out: Path):
-    """Runs each networking test function in generator mode and writes its parts."""
+def write_networking(out: Path, modules):
+    """Runs each networking test function of `modules` ((fork, preset, module) triples) in
+    generator mode and writes its parts."""
     from eth_consensus_specs.test import context
 
     # Generator mode must be set before the test modules are imported (their decorators read
@@ -128,7 +136,7 @@ def write_networking(out: Path):
     load_trusted_setup()
     dumper = Dumper()
     count = 0
-    for fork, preset, module in NETWORKING:
+    for fork, preset, module in modules:
         mod = importlib.import_module(f"eth_consensus_specs.test.{fork}.networking.{module}")
         handler = module.removeprefix("test_")
         for name in sorted(n for n in dir(mod) if n.startswith("test_")):
@@ -154,7 +162,25 @@ def write_networking(out: Path):
     print(f"{count} networking cases under {out / 'tests'}")
 
 
+def from_source(out: Path):
+    """`--from-source`: the networking cases of the forks after fulu, from an executable spec
+    built from a consensus-specs source tree (the release has none): every module of its
+    `test/gloas/networking` and `test/heze/networking`, minimal preset."""
+    from eth_consensus_specs import test
+
+    root = Path(test.__file__).parent
+    modules = [
+        (fork, "minimal", p.stem)
+        for fork in ("gloas", "heze")
+        for p in sorted((root / fork / "networking").glob("test_gossip_*.py"))
+    ]
+    write_networking(out, modules)
+
+
 def main():
+    if sys.argv[1] == "--from-source":
+        from_source(Path(sys.argv[2]))
+        return
     out = Path(sys.argv[1])
     yaml = default_yaml()
     count = 0
@@ -168,7 +194,7 @@ def main():
                         write_case(yaml, out, preset, fork, typ, name, suite, mode, case)
                         count += 1
     print(f"{count} ssz_static cases under {out / 'tests'}")
-    write_networking(out)
+    write_networking(out, NETWORKING)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use pheme_gossip::payload::minimal::{Payload, SignedBlock};
+use pheme_gossip::payload::minimal::{DataColumnSidecar, Payload, SignedBlock};
 use pheme_gossip::{
     Decision, GossipPayload, InboundMessage, PartialHeaderMessage, Reason, StatefulValidator,
 };
@@ -324,10 +324,14 @@ impl StatefulValidator for ReferenceValidator {
                 _ => Err(Check::Undecided),
             },
             Payload::BlobSidecar(s) => checks::blob_sidecar(self, s),
-            // Columns, and Gloas's and Heze's topics: the reference validator reads deneb and
-            // electra anchor states only (the shared vectors have no networking cases beyond).
-            Payload::DataColumnSidecar(_)
-            | Payload::Bid(_)
+            // Fulu's `validate_data_column_sidecar_gossip` checks the signed block header as
+            // deneb's blob sidecar does.
+            Payload::DataColumnSidecar(c) => match &**c {
+                DataColumnSidecar::Fulu(s) => checks::signed_header(self, &s.signed_block_header),
+                DataColumnSidecar::Gloas(_) => Err(Check::Undecided),
+            },
+            // Gloas's and Heze's topics.
+            Payload::Bid(_)
             | Payload::Envelope(_)
             | Payload::PayloadAttestation(_)
             | Payload::ProposerPreferences(_)

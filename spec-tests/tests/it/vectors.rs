@@ -32,6 +32,11 @@ fn generated_spec_tests() {
     let partial = report.networking["gossip_partial_data_column_sidecar"];
     assert!(partial.cases >= 24, "{partial:?}");
     assert_eq!(partial.stood_in, 0, "{partial:?}");
+    // The release's fulu block and data column gossip cases, likewise all computed.
+    let columns = report.networking["gossip_data_column_sidecar"];
+    assert!(columns.cases >= 17, "{columns:?}");
+    assert_eq!(columns.stood_in, 0, "{columns:?}");
+    assert_eq!(report.networking["gossip_beacon_block"].stood_in, 0);
 }
 
 fn run_all(root: &Path) -> pheme_spec_tests::Report {
