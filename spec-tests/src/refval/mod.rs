@@ -15,6 +15,7 @@
 //! it).
 
 mod checks;
+pub mod gloas_state;
 mod ops;
 pub mod spec;
 pub mod state;
@@ -58,6 +59,26 @@ pub struct KnownBlock {
     pub imported: bool,
     /// Its payload's status.
     pub payload_status: PayloadStatus,
+    /// Gloas: the block's bid.
+    pub bid: Option<KnownBid>,
+    /// Gloas: its payload envelope has been seen and verified (`is_payload_verified`).
+    pub payload_verified: bool,
+}
+
+/// What the Gloas checks read of a known block's bid
+/// (`block.body.signed_execution_payload_bid.message`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownBid {
+    /// `builder_index`.
+    pub builder_index: u64,
+    /// `block_hash`.
+    pub block_hash: [u8; 32],
+    /// `parent_block_hash`.
+    pub parent_block_hash: [u8; 32],
+    /// `len(blob_kzg_commitments)`.
+    pub blobs: usize,
+    /// `execution_requests_root`.
+    pub execution_requests_root: [u8; 32],
 }
 
 /// Why a case's blocks could not be loaded.
@@ -141,7 +162,28 @@ impl ReferenceValidator {
         payload_status: PayloadStatus,
     ) -> Result<[u8; 32], StoreError> {
         use pheme_types::ssz_rs::Deserialize;
-        let (slot, parent_root, state_root, reveal, root) = if self.anchor.electra {
+        let mut bid = None;
+        let (slot, parent_root, state_root, reveal, root) = if self.anchor.gloas.is_some() {
+            let b = pheme_types::minimal::gloas::SignedBeaconBlock::deserialize(ssz)
+                .map_err(|_| StoreError::WrongBlock { fork: "gloas" })?;
+            let root = spec::root_of(&b.message).ok_or(StoreError::Root)?;
+            let m = b.message;
+            let signed = &m.body.signed_execution_payload_bid.message;
+            bid = Some(KnownBid {
+                builder_index: signed.builder_index,
+                block_hash: signed.block_hash.0,
+                parent_block_hash: signed.parent_block_hash.0,
+                blobs: signed.blob_kzg_commitments.len(),
+                execution_requests_root: signed.execution_requests_root.0,
+            });
+            (
+                m.slot,
+                m.parent_root.0,
+                m.state_root.0,
+                m.body.randao_reveal.0,
+                root,
+            )
+        } else if self.anchor.electra {
             let b = pheme_types::minimal::electra::SignedBeaconBlock::deserialize(ssz)
                 .map_err(|_| StoreError::WrongBlock { fork: "electra" })?;
             let root = spec::root_of(&b.message).ok_or(StoreError::Root)?;
@@ -179,9 +221,19 @@ impl ReferenceValidator {
                 reveal_hash: spec::hash(&[&reveal]),
                 imported,
                 payload_status,
+                bid,
+                payload_verified: false,
             },
         );
         Ok(root)
+    }
+
+    /// Gloas: records that the payload envelope of the known block `root` has been seen and
+    /// verified (a case's `blocks` entry with a `payload`).
+    pub fn add_payload(&mut self, root: &[u8; 32]) {
+        if let Some(b) = self.blocks.get_mut(root) {
+            b.payload_verified = true;
+        }
     }
 
     /// A known block, by root.

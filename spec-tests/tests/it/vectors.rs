@@ -29,14 +29,28 @@ fn generated_spec_tests() {
     assert!(report.cases["ssz_static/PartialDataColumnPartsMetadata"] > 0);
     // The release's partial column gossip cases, every verdict computed by Pheme and the
     // reference validator (none stood in).
-    let partial = report.networking["gossip_partial_data_column_sidecar"];
+    let partial = report.networking["fulu/gossip_partial_data_column_sidecar"];
     assert!(partial.cases >= 24, "{partial:?}");
     assert_eq!(partial.stood_in, 0, "{partial:?}");
     // The release's fulu block and data column gossip cases, likewise all computed.
-    let columns = report.networking["gossip_data_column_sidecar"];
+    let columns = report.networking["fulu/gossip_data_column_sidecar"];
     assert!(columns.cases >= 17, "{columns:?}");
     assert_eq!(columns.stood_in, 0, "{columns:?}");
-    assert_eq!(report.networking["gossip_beacon_block"].stood_in, 0);
+    assert_eq!(report.networking["fulu/gossip_beacon_block"].stood_in, 0);
+    // The Gloas gossip cases of consensus-specs a08d8a6e2, every handler.
+    for (handler, cases) in [
+        ("gossip_beacon_aggregate_and_proof", 7),
+        ("gossip_beacon_attestation", 8),
+        ("gossip_beacon_block", 29),
+        ("gossip_data_column_sidecar", 5),
+        ("gossip_execution_payload_bid", 37),
+        ("gossip_execution_payload_envelope", 20),
+        ("gossip_payload_attestation_message", 13),
+        ("gossip_proposer_preferences", 19),
+    ] {
+        let n = report.networking[&format!("gloas/{handler}")];
+        assert_eq!(n.cases, cases, "gloas/{handler}: {n:?}");
+    }
 }
 
 fn run_all(root: &Path) -> pheme_spec_tests::Report {
