@@ -403,7 +403,7 @@ pub(super) struct Proposal<'a> {
 
 /// The checks blocks and blob sidecars share up to the parent: finalized slot, proposer index
 /// and signature, parent seen.
-fn proposal_signature(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Check> {
+pub(super) fn proposal_signature(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Check> {
     if p.slot <= spec::start_slot(r.finalized.0) {
         return ignore("not_after_finalized_slot");
     }
@@ -426,7 +426,7 @@ fn proposal_signature(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Ch
 }
 
 /// The expected proposer check: the parent's state advanced to the slot.
-fn expected_proposer(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Check> {
+pub(super) fn expected_proposer(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Check> {
     let view = r.view(spec::epoch_at(p.slot), p.parent_root);
     match view.proposer(p.slot) {
         Some(expected) if expected == p.proposer_index => Ok(()),

@@ -132,6 +132,12 @@ pub struct GloasAnchor {
     pub ptc_window: Vec<Vec<u64>>,
     /// `latest_block_hash`.
     pub latest_block_hash: [u8; 32],
+    /// `latest_block_header.proposer_index` (the signer of a self-built envelope).
+    pub latest_proposer: u64,
+    /// `finalized_checkpoint.epoch` (`is_active_builder`).
+    pub finalized_epoch: u64,
+    /// `get_pending_balance_to_withdraw_for_builder`, by builder index (absent: zero).
+    pub pending_withdrawals: std::collections::HashMap<u64, u64>,
 }
 
 impl GloasAnchor {
@@ -145,6 +151,17 @@ impl GloasAnchor {
                 .map(|ptc| ptc.iter().copied().collect())
                 .collect(),
             latest_block_hash: s.latest_block_hash.0,
+            latest_proposer: s.latest_block_header.proposer_index,
+            finalized_epoch: s.finalized_checkpoint.epoch,
+            pending_withdrawals: {
+                let mut pending = std::collections::HashMap::new();
+                let withdrawals = s.builder_pending_withdrawals.iter();
+                let payments = s.builder_pending_payments.iter().map(|p| &p.withdrawal);
+                for w in withdrawals.chain(payments) {
+                    *pending.entry(w.builder_index).or_insert(0u64) += w.amount;
+                }
+                pending
+            },
         }
     }
 }
