@@ -113,6 +113,18 @@ macro_rules! altair_types {
     };
 }
 
+/// Gloas's topics and messages, with the fork's types (heze's bids and blocks are its own).
+macro_rules! gloas_types {
+    ($p:ident, $f:ident, $x:expr, $r:expr, $path:expr, $root:expr, $t:expr) => {
+        altair_types!($p, $f, $x, $r, $path, $root, $t; "single_attestation" => SingleAttestation,
+            "bls_to_execution_change" => SignedBlsToExecutionChange, "data_column_sidecar" => DataColumnSidecar,
+            "execution_payload_bid" => SignedExecutionPayloadBid,
+            "execution_payload_envelope" => SignedExecutionPayloadEnvelope,
+            "payload_attestation_message" => PayloadAttestationMessage,
+            "proposer_preferences" => SignedProposerPreferences)
+    };
+}
+
 macro_rules! forks {
     ($p:ident, $fork:expr, $x:expr, $r:expr, $path:expr, $root:expr, $t:expr) => {
         match $fork {
@@ -130,12 +142,8 @@ macro_rules! forks {
                 "partial_data_column_sidecar" => PartialDataColumnSidecar,
                 "partial_data_column_group_id" => PartialDataColumnGroupID,
                 "partial_data_column_header" => PartialDataColumnHeader),
-            "gloas" => altair_types!($p, gloas, $x, $r, $path, $root, $t; "single_attestation" => SingleAttestation,
-                "bls_to_execution_change" => SignedBlsToExecutionChange, "data_column_sidecar" => DataColumnSidecar,
-                "execution_payload_bid" => SignedExecutionPayloadBid,
-                "execution_payload_envelope" => SignedExecutionPayloadEnvelope,
-                "payload_attestation_message" => PayloadAttestationMessage,
-                "proposer_preferences" => SignedProposerPreferences),
+            "gloas" => gloas_types!($p, gloas, $x, $r, $path, $root, $t),
+            "heze" => gloas_types!($p, heze, $x, $r, $path, $root, $t),
             other => Err(format!("unknown fork {other:?}")),
         }
     };

@@ -11,8 +11,8 @@
 use pheme_gossip::KzgCheck;
 use pheme_types::gloas::BUILDER_INDEX_SELF_BUILD;
 use pheme_types::minimal::gloas::{
-    DataColumnSidecar, PayloadAttestationMessage, SignedBeaconBlock, SignedExecutionPayloadBid,
-    SignedExecutionPayloadEnvelope, SignedProposerPreferences,
+    DataColumnSidecar, PayloadAttestationMessage, SignedExecutionPayloadEnvelope,
+    SignedProposerPreferences,
 };
 
 use super::checks::{Proposal, expected_proposer, proposal_signature};
@@ -100,19 +100,41 @@ fn single_leaf(r: &ReferenceValidator) -> Option<[u8; 32]> {
     leaves.next().is_none().then_some(leaf)
 }
 
+/// What the Gloas block checks read of a gloas or heze block.
+pub(super) struct BlockParts<'a> {
+    /// The proposal: slot, proposer, parent, root, signature.
+    pub proposal: Proposal<'a>,
+    /// `bid.parent_block_root`.
+    pub bid_parent_root: [u8; 32],
+    /// `bid.parent_block_hash`.
+    pub bid_parent_hash: [u8; 32],
+}
+
+/// The [`BlockParts`] of a gloas or heze `SignedBeaconBlock`.
+macro_rules! block_parts {
+    ($b:expr) => {{
+        let b = $b;
+        let bid = &b.message.body.signed_execution_payload_bid.message;
+        $crate::refval::epbs::BlockParts {
+            proposal: $crate::refval::checks::Proposal {
+                slot: b.message.slot,
+                proposer_index: b.message.proposer_index,
+                parent_root: b.message.parent_root.0,
+                root: $crate::refval::spec::root_of(&b.message),
+                signature: &b.signature.0,
+            },
+            bid_parent_root: bid.parent_block_root.0,
+            bid_parent_hash: bid.parent_block_hash.0,
+        }
+    }};
+}
+pub(super) use block_parts;
+
 /// `validate_beacon_block_gossip` (gloas): the stateful checks.
-pub(super) fn block(r: &ReferenceValidator, b: &SignedBeaconBlock) -> Result<(), Check> {
+pub(super) fn block(r: &ReferenceValidator, parts: &BlockParts<'_>) -> Result<(), Check> {
     let g = gloas(r)?;
-    let m = &b.message;
-    let bid = &m.body.signed_execution_payload_bid.message;
-    let p = Proposal {
-        slot: m.slot,
-        proposer_index: m.proposer_index,
-        parent_root: m.parent_root.0,
-        root: spec::root_of(m),
-        signature: &b.signature.0,
-    };
-    proposal_signature(r, &p)?;
+    let p = &parts.proposal;
+    proposal_signature(r, p)?;
     let Some(parent) = r.blocks.get(&p.parent_root) else {
         return ignore("parent_unknown");
     };
@@ -120,7 +142,7 @@ pub(super) fn block(r: &ReferenceValidator, b: &SignedBeaconBlock) -> Result<(),
     let full = parent
         .bid
         .as_ref()
-        .is_some_and(|pb| pb.block_hash == bid.parent_block_hash.0);
+        .is_some_and(|pb| pb.block_hash == parts.bid_parent_hash);
     if full && !parent.payload_verified {
         return ignore("parent_payload_unverified");
     }
@@ -130,13 +152,13 @@ pub(super) fn block(r: &ReferenceValidator, b: &SignedBeaconBlock) -> Result<(),
     if !r.finalized_is_ancestor(p.parent_root) {
         return reject("finalized_not_ancestor");
     }
-    if bid.parent_block_root.0 != p.parent_root {
+    if parts.bid_parent_root != p.parent_root {
         return reject("bid_parent_root_mismatch");
     }
     if !parent.imported {
         return reject("parent_failed");
     }
-    expected_proposer(r, &p)?;
+    expected_proposer(r, p)?;
     if !full {
         // The parent's post-state's `latest_block_hash`: the execution head the parent built
         // on (a block does not move it, its payload does); the anchor state's own for the
@@ -146,7 +168,7 @@ pub(super) fn block(r: &ReferenceValidator, b: &SignedBeaconBlock) -> Result<(),
         } else {
             parent.bid.as_ref().map(|pb| pb.parent_block_hash)
         };
-        if parent_head != Some(bid.parent_block_hash.0) {
+        if parent_head != Some(parts.bid_parent_hash) {
             return reject("bid_not_on_parent_execution_head");
         }
     }
@@ -408,17 +430,61 @@ fn compatible_with_head(
     }
 }
 
+/// What the bid checks read of a gloas or heze `SignedExecutionPayloadBid`.
+pub(super) struct BidParts<'a> {
+    /// `slot`.
+    pub slot: u64,
+    /// `parent_block_root`.
+    pub parent_block_root: [u8; 32],
+    /// `parent_block_hash`.
+    pub parent_block_hash: [u8; 32],
+    /// `fee_recipient`.
+    pub fee_recipient: [u8; 20],
+    /// `gas_limit`.
+    pub gas_limit: u64,
+    /// `prev_randao`.
+    pub prev_randao: [u8; 32],
+    /// `builder_index`.
+    pub builder_index: u64,
+    /// `value`.
+    pub value: u64,
+    /// `hash_tree_root(bid)`.
+    pub root: Option<[u8; 32]>,
+    /// The builder's signature.
+    pub signature: &'a [u8],
+}
+
+/// The [`BidParts`] of a gloas or heze `SignedExecutionPayloadBid`.
+macro_rules! bid_parts {
+    ($s:expr) => {{
+        let s = $s;
+        let b = &s.message;
+        $crate::refval::epbs::BidParts {
+            slot: b.slot,
+            parent_block_root: b.parent_block_root.0,
+            parent_block_hash: b.parent_block_hash.0,
+            fee_recipient: b.fee_recipient.0,
+            gas_limit: b.gas_limit,
+            prev_randao: b.prev_randao.0,
+            builder_index: b.builder_index,
+            value: b.value,
+            root: $crate::refval::spec::root_of(b),
+            signature: &s.signature.0,
+        }
+    }};
+}
+pub(super) use bid_parts;
+
 /// `validate_execution_payload_bid_gossip`: the stateful checks, with the parent block's
 /// post-state for `state` (the anchor state's builders and RANDAO).
 pub(super) fn bid(
     r: &ReferenceValidator,
-    s: &SignedExecutionPayloadBid,
+    b: &BidParts<'_>,
     seen_preferences: Option<PreferencesValue>,
     seen_parent_gas_limit: Option<u64>,
 ) -> Result<(), Check> {
     let g = gloas(r)?;
-    let b = &s.message;
-    let parent_root = b.parent_block_root.0;
+    let parent_root = b.parent_block_root;
     let Some(parent) = r.blocks.get(&parent_root) else {
         return ignore("parent_unknown");
     };
@@ -433,7 +499,7 @@ pub(super) fn bid(
     let Some((fee_recipient, target_gas_limit)) = seen_preferences else {
         return ignore("preferences_unseen");
     };
-    if b.fee_recipient.0 != fee_recipient {
+    if b.fee_recipient != fee_recipient {
         return ignore("fee_recipient_mismatch");
     }
     let Some(parent_gas_limit) = seen_parent_gas_limit else {
@@ -442,10 +508,10 @@ pub(super) fn bid(
     if !gas_limit_compatible(parent_gas_limit, b.gas_limit, target_gas_limit) {
         return ignore("gas_limit_incompatible");
     }
-    if !compatible_with_head(r, parent_root, b.parent_block_hash.0)? {
+    if !compatible_with_head(r, parent_root, b.parent_block_hash)? {
         return ignore("not_on_head");
     }
-    if b.prev_randao.0 != r.view(state_epoch, parent_root).mix(state_epoch) {
+    if b.prev_randao != r.view(state_epoch, parent_root).mix(state_epoch) {
         return reject("wrong_prev_randao");
     }
     let Some(builder) = usize::try_from(b.builder_index)
@@ -487,10 +553,10 @@ pub(super) fn bid(
     if !signed(
         r,
         &builder.pubkey.0,
-        spec::root_of(b),
+        b.root,
         DOMAIN_BEACON_BUILDER,
         proposal_epoch,
-        &s.signature.0,
+        b.signature,
     ) {
         return reject("bad_bid_signature");
     }
@@ -502,14 +568,14 @@ pub(super) fn bid(
 /// block on the way is unknown.
 pub(super) fn bid_preferences_key(
     r: &ReferenceValidator,
-    s: &SignedExecutionPayloadBid,
+    b: &BidParts<'_>,
 ) -> Option<PreferencesKey> {
-    let epoch = spec::epoch_at(s.message.slot);
+    let epoch = spec::epoch_at(b.slot);
     let dependent_slot = if epoch <= MIN_SEED_LOOKAHEAD {
         0
     } else {
         spec::start_slot(epoch - MIN_SEED_LOOKAHEAD) - 1
     };
-    let root = r.ancestor(s.message.parent_block_root.0, dependent_slot)?;
-    Some((root, s.message.slot))
+    let root = r.ancestor(b.parent_block_root, dependent_slot)?;
+    Some((root, b.slot))
 }

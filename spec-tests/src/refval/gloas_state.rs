@@ -1,9 +1,9 @@
-//! The anchor `BeaconState` of the Gloas networking vectors (minimal preset), written field by
-//! field as gloas `beacon-chain.md` writes it: a progressive container (EIP-7688) whose
-//! registries and queues are progressive lists, with the builders, the payload availability
-//! bits, the builder payments and withdrawals, the latest bid and the PTC window of EIP-7732.
+//! The anchor `BeaconState` of the Gloas and Heze networking vectors (minimal preset), written
+//! field by field as gloas `beacon-chain.md` writes it: a progressive container (EIP-7688)
+//! whose registries and queues are progressive lists, with the builders, the payload
+//! availability bits, the builder payments and withdrawals, the latest bid and the PTC window
+//! of EIP-7732. Heze's differs only in its latest bid's type (EIP-7805's inclusion list bits).
 
-use pheme_types::gloas::ExecutionPayloadBid;
 use pheme_types::phase0::{BeaconBlockHeader, Checkpoint, Eth1Data};
 use pheme_types::primitives::{BlsPubkey, ByteVector, Bytes32, Hash32, Root};
 use pheme_types::progressive::{Progressive, ProgressiveList};
@@ -54,10 +54,10 @@ pub struct BuilderPendingPayment {
     pub proposer_index: u64,
 }
 
-/// The fields of `BeaconState` (gloas, minimal preset).
+/// The fields of `BeaconState` (gloas, minimal preset), with the fork's `ExecutionPayloadBid`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, SimpleSerialize)]
 #[allow(missing_docs)] // the spec's fields
-pub struct GloasBeaconStateFields {
+pub struct GloasBeaconStateFields<Bid: SimpleSerialize> {
     pub genesis_time: u64,
     pub genesis_validators_root: Root,
     pub slot: u64,
@@ -101,12 +101,12 @@ pub struct GloasBeaconStateFields {
     pub execution_payload_availability: Bitvector<SHR>,
     pub builder_pending_payments: Vector<BuilderPendingPayment, BUILDER_PAYMENTS>,
     pub builder_pending_withdrawals: ProgressiveList<BuilderPendingWithdrawal>,
-    pub latest_execution_payload_bid: ExecutionPayloadBid,
+    pub latest_execution_payload_bid: Bid,
     pub payload_expected_withdrawals: ProgressiveList<pheme_types::capella::Withdrawal>,
     pub ptc_window: Vector<Vector<u64, PTC_SIZE>, PTC_WINDOW>,
 }
 
-progressive_fields!([] GloasBeaconStateFields; genesis_time, genesis_validators_root, slot, fork,
+progressive_fields!([Bid: SimpleSerialize] GloasBeaconStateFields<Bid>; genesis_time, genesis_validators_root, slot, fork,
     latest_block_header, block_roots, state_roots, historical_roots, eth1_data, eth1_data_votes,
     eth1_deposit_index, validators, balances, randao_mixes, slashings,
     previous_epoch_participation, current_epoch_participation, justification_bits,
@@ -121,11 +121,17 @@ progressive_fields!([] GloasBeaconStateFields; genesis_time, genesis_validators_
     payload_expected_withdrawals, ptc_window);
 
 /// `BeaconState` (gloas, minimal preset).
-pub type GloasBeaconState = Progressive<GloasBeaconStateFields>;
+pub type GloasBeaconState =
+    Progressive<GloasBeaconStateFields<pheme_types::gloas::ExecutionPayloadBid>>;
+/// `BeaconState` (heze, minimal preset).
+pub type HezeBeaconState =
+    Progressive<GloasBeaconStateFields<pheme_types::heze::ExecutionPayloadBid>>;
 
 /// What the Gloas checks read beyond the earlier forks' [`super::AnchorState`].
 #[derive(Debug, Clone, Default)]
 pub struct GloasAnchor {
+    /// Whether the state is Heze's (its blocks and bids).
+    pub heze: bool,
     /// `builders`.
     pub builders: Vec<Builder>,
     /// `ptc_window`: the PTCs of the previous, current and next epoch, by slot.
@@ -142,8 +148,9 @@ pub struct GloasAnchor {
 
 impl GloasAnchor {
     /// The Gloas parts of a decoded state.
-    pub fn of(s: &GloasBeaconStateFields) -> Self {
+    pub fn of<Bid: SimpleSerialize>(s: &GloasBeaconStateFields<Bid>, heze: bool) -> Self {
         GloasAnchor {
+            heze,
             builders: s.builders.iter().cloned().collect(),
             ptc_window: s
                 .ptc_window

@@ -200,17 +200,26 @@ impl ReferenceValidator {
         }
         let mut bid = None;
         let (slot, proposer_index, parent_root, state_root, reveal, root) =
-            if self.anchor.gloas.is_some() {
-                let (body, fields) = fields!(gloas);
-                let signed = &body.signed_execution_payload_bid.message;
-                bid = Some(KnownBid {
-                    builder_index: signed.builder_index,
-                    block_hash: signed.block_hash.0,
-                    parent_block_hash: signed.parent_block_hash.0,
-                    commitments: signed.blob_kzg_commitments.iter().map(|c| c.0).collect(),
-                    execution_requests_root: signed.execution_requests_root.0,
-                });
-                fields
+            if let Some(g) = &self.anchor.gloas {
+                macro_rules! with_bid {
+                    ($fork:ident) => {{
+                        let (body, fields) = fields!($fork);
+                        let signed = &body.signed_execution_payload_bid.message;
+                        bid = Some(KnownBid {
+                            builder_index: signed.builder_index,
+                            block_hash: signed.block_hash.0,
+                            parent_block_hash: signed.parent_block_hash.0,
+                            commitments: signed.blob_kzg_commitments.iter().map(|c| c.0).collect(),
+                            execution_requests_root: signed.execution_requests_root.0,
+                        });
+                        fields
+                    }};
+                }
+                if g.heze {
+                    with_bid!(heze)
+                } else {
+                    with_bid!(gloas)
+                }
             } else if self.anchor.electra {
                 fields!(electra).1
             } else {
@@ -389,7 +398,8 @@ impl StatefulValidator for ReferenceValidator {
                         signature: &b.signature.0,
                     },
                 ),
-                SignedBlock::Gloas(b) => epbs::block(self, b),
+                SignedBlock::Gloas(b) => epbs::block(self, &epbs::block_parts!(b)),
+                SignedBlock::Heze(b) => epbs::block(self, &epbs::block_parts!(b)),
                 _ => Err(Check::Undecided),
             },
             Payload::BlobSidecar(s) => checks::blob_sidecar(self, s),
@@ -399,21 +409,22 @@ impl StatefulValidator for ReferenceValidator {
                 DataColumnSidecar::Fulu(s) => checks::signed_header(self, &s.signed_block_header),
                 DataColumnSidecar::Gloas(s) => epbs::column(self, s),
             },
-            Payload::Bid(b) => match &**b {
-                SignedBid::Gloas(b) => {
-                    let preferences = epbs::bid_preferences_key(self, b).and_then(|key| {
-                        let seen = self.seen_preferences.lock().ok()?;
-                        seen.get(&key).copied()
-                    });
-                    let gas_limit = self
-                        .seen_payloads
-                        .lock()
-                        .ok()
-                        .and_then(|seen| seen.get(&b.message.parent_block_hash.0).copied());
-                    epbs::bid(self, b, preferences, gas_limit)
-                }
-                SignedBid::Heze(_) => Err(Check::Undecided),
-            },
+            Payload::Bid(b) => {
+                let parts = match &**b {
+                    SignedBid::Gloas(b) => epbs::bid_parts!(b),
+                    SignedBid::Heze(b) => epbs::bid_parts!(b),
+                };
+                let preferences = epbs::bid_preferences_key(self, &parts).and_then(|key| {
+                    let seen = self.seen_preferences.lock().ok()?;
+                    seen.get(&key).copied()
+                });
+                let gas_limit = self
+                    .seen_payloads
+                    .lock()
+                    .ok()
+                    .and_then(|seen| seen.get(&parts.parent_block_hash).copied());
+                epbs::bid(self, &parts, preferences, gas_limit)
+            }
             Payload::Envelope(e) => epbs::envelope(self, e).map(|seen| self.accepted(msg, seen)),
             Payload::PayloadAttestation(m) => epbs::payload_attestation(self, m),
             Payload::ProposerPreferences(p) => {

@@ -255,7 +255,7 @@ pub enum StateError {
     /// The state's `hash_tree_root` could not be computed.
     #[error("hash_tree_root of the BeaconState")]
     Root(#[source] ssz_rs::MerkleizationError),
-    /// Only deneb, electra, fulu and gloas states are known.
+    /// Only deneb, electra, fulu, gloas and heze states are known.
     #[error("no BeaconState for fork {0}")]
     UnknownFork(String),
 }
@@ -318,6 +318,20 @@ macro_rules! anchor_from {
     }};
 }
 
+/// [`anchor_from`] for a Gloas or Heze state, with its Gloas parts.
+macro_rules! gloas_anchor {
+    ($s:expr, $ty:ty, $heze:expr) => {{
+        let gloas = super::gloas_state::GloasAnchor::of(&$s, $heze);
+        let mut anchor = anchor_from!($s, true, |s: &$ty| s
+            .proposer_lookahead
+            .iter()
+            .copied()
+            .collect());
+        anchor.gloas = Some(gloas);
+        anchor
+    }};
+}
+
 impl AnchorState {
     /// Decodes the `fork`'s (minimal) `BeaconState` from SSZ bytes.
     pub fn decode(fork: &str, ssz: &[u8]) -> Result<AnchorState, StateError> {
@@ -350,20 +364,21 @@ impl AnchorState {
                     .collect())
             }
             "gloas" => {
-                use super::gloas_state::{GloasAnchor, GloasBeaconState};
+                use super::gloas_state::GloasBeaconState;
                 let s =
                     GloasBeaconState::deserialize(ssz).map_err(|source| StateError::Decode {
                         fork: "gloas",
                         source,
                     })?;
-                let gloas = GloasAnchor::of(&s);
-                let mut anchor = anchor_from!(s, true, |s: &GloasBeaconState| s
-                    .proposer_lookahead
-                    .iter()
-                    .copied()
-                    .collect());
-                anchor.gloas = Some(gloas);
-                anchor
+                gloas_anchor!(s, GloasBeaconState, false)
+            }
+            "heze" => {
+                use super::gloas_state::HezeBeaconState;
+                let s = HezeBeaconState::deserialize(ssz).map_err(|source| StateError::Decode {
+                    fork: "heze",
+                    source,
+                })?;
+                gloas_anchor!(s, HezeBeaconState, true)
             }
             other => return Err(StateError::UnknownFork(other.to_owned())),
         })

@@ -133,10 +133,6 @@ pub struct EpbsBlockParts {
     pub operations: [usize; 7],
     /// `parent_execution_requests`.
     pub parent_requests: RequestCounts,
-    /// `block.parent_root`.
-    pub parent_root: [u8; 32],
-    /// `bid.parent_block_root`.
-    pub bid_parent_root: [u8; 32],
 }
 
 /// `verify_block_body_operation_limits` (the preset's values, the same in every preset): the
