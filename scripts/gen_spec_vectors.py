@@ -1,21 +1,24 @@
 """Writes consensus-spec-tests `ssz_static` vectors for the Gloas and Heze containers Pheme
-speaks (and Fulu's partial column containers), and the Fulu partial column `networking` cases,
-with the executable spec of the pinned `eth-consensus-specs` release.
+speaks (and Fulu's partial column containers), and `networking` cases the shared set lacks,
+with an executable spec.
 
-    python scripts/gen_spec_vectors.py OUT_DIR
+    python scripts/gen_spec_vectors.py OUT_DIR                  (the pinned release)
+    python scripts/gen_spec_vectors.py --from-source OUT_DIR    (a source-built spec)
 
 Layout and files as upstream: `OUT_DIR/tests/<preset>/<fork>/ssz_static/<Container>/<suite>/
 case_N/{manifest.yaml,serialized.ssz_snappy,roots.yaml,value.yaml}`. Values come from the spec's
 own `get_random_ssz_object` with upstream's sizes (byte lists up to 1000 bytes, lists up to 10
 elements), seeded per case from its path, so a run writes the same bytes every time.
-The networking cases are the release's own test functions
-(`test/fulu/networking/test_gossip_partial_data_column_sidecar.py`) run in generator mode, their
-yielded parts written as upstream's dumper writes them: `meta.yaml`, `config.yaml`,
-`<name>.ssz_snappy`, `manifest.yaml`, under `OUT_DIR/tests/minimal/fulu/networking/
-gossip_partial_data_column_sidecar/pyspec_tests/<case>/`.
-scripts/gen-spec-vectors.sh installs the release and runs this.
-"""
 
+The networking cases are the spec's own test functions run in generator mode, their yielded
+parts written as upstream's dumper writes them: `meta.yaml`, `config.yaml`, `<name>.ssz_snappy`,
+`manifest.yaml`, under `OUT_DIR/tests/minimal/<fork>/networking/<handler>/pyspec_tests/<case>/`
+(the handler is the module's name without `test_`, the case the function's). With the release:
+the fulu modules in `NETWORKING`. With `--from-source` (the release has no networking tests
+after fulu): the `test_gossip_*` modules of every fork's `networking` tests, run at the forks
+of `FROM_SOURCE` as upstream's reference tests run them.
+scripts/gen-spec-vectors.sh installs the spec and runs this.
+"""
 import importlib
 import sys
 import zlib
@@ -111,11 +114,18 @@ def write_case(yaml, out: Path, preset, fork, typ, name, suite, mode, case):
 
 
 # The release's networking test modules Pheme runs: (fork, preset, module).
-NETWORKING = [("fulu", "minimal", "test_gossip_partial_data_column_sidecar")]
+NETWORKING = [
+    ("fulu", "minimal", "fulu.networking.test_gossip_beacon_block"),
+    ("fulu", "minimal", "fulu.networking.test_gossip_data_column_sidecar"),
+    ("fulu", "minimal", "fulu.networking.test_gossip_partial_data_column_sidecar"),
+]
 
 
-def write_networking(out: Path):
-    """Runs each networking test function in generator mode and writes its parts."""
+def write_networking(out: Path, modules):
+    """Runs each networking test function of `modules` ((fork, preset, module) triples: the
+    phase to run at, the preset, the module's dotted path under `eth_consensus_specs.test`) in
+    generator mode and writes its parts. A function that does not run at the phase (its fork
+    range or preset excludes it) writes nothing; two functions writing one case fail the run."""
     from eth_consensus_specs.test import context
 
     # Generator mode must be set before the test modules are imported (their decorators read
@@ -127,15 +137,24 @@ def write_networking(out: Path):
 
     load_trusted_setup()
     dumper = Dumper()
-    count = 0
-    for fork, preset, module in NETWORKING:
-        mod = importlib.import_module(f"eth_consensus_specs.test.{fork}.networking.{module}")
-        handler = module.removeprefix("test_")
+    written = set()
+    for fork, preset, module in modules:
+        mod = importlib.import_module(f"eth_consensus_specs.test.{module}")
+        handler = module.rsplit(".", 1)[-1].removeprefix("test_")
         for name in sorted(n for n in dir(mod) if n.startswith("test_")):
             case = name.removeprefix("test_")
+            try:
+                parts = getattr(mod, name)(phase=fork, preset=preset)
+            except context.SkippedTest:
+                continue
+            if parts is None:
+                continue
             d = out / "tests" / preset / fork / "networking" / handler / "pyspec_tests" / case
+            if d in written:
+                raise SystemExit(f"two test functions write {d}")
+            written.add(d)
             meta = {}
-            for key, kind, value in getattr(mod, name)(phase=fork, preset=preset):
+            for key, kind, value in parts:
                 if kind == "meta":
                     meta[key] = value
                 elif kind == "cfg":
@@ -150,11 +169,43 @@ def write_networking(out: Path):
                 {"preset": preset, "fork": fork, "runner": "networking", "handler": handler,
                  "suite": "pyspec_tests", "case": case},
             )
-            count += 1
-    print(f"{count} networking cases under {out / 'tests'}")
+    print(f"{len(written)} networking cases under {out / 'tests'}")
+
+
+# `--from-source`: the gossip modules run at each fork after fulu, by module name (`None`: all).
+# Gloas runs every module but Fulu's partial columns (Gloas changes partial columns, which
+# Pheme's `PartialColumns` does not speak yet). Heze runs the two whose containers Heze changes
+# (its blocks carry, and its bids are, EIP-7805's bid with inclusion list bits); its other
+# handlers are Gloas's containers and code, and all of them would double the size (13 MB).
+FROM_SOURCE = {
+    "gloas": None,
+    "heze": {"test_gossip_beacon_block", "test_gossip_execution_payload_bid"},
+}
+FROM_SOURCE_SKIP = {"test_gossip_partial_data_column_sidecar"}
+
+
+def from_source(out: Path):
+    """`--from-source`: the networking cases of the forks after fulu, from an executable spec
+    built from a consensus-specs source tree (the release has none). As upstream's reference
+    tests, every fork's gossip test modules (`test/<fork>/networking/test_gossip_*.py`, from
+    phase0 on) run at each fork of `FROM_SOURCE`, and each function writes a case where its
+    fork range covers that fork; minimal preset."""
+    from eth_consensus_specs import test
+
+    root = Path(test.__file__).parent
+    modules = [
+        (fork, "minimal", f"{p.parent.parent.name}.networking.{p.stem}")
+        for fork, only in FROM_SOURCE.items()
+        for p in sorted(root.glob("*/networking/test_gossip_*.py"))
+        if p.stem not in FROM_SOURCE_SKIP and (only is None or p.stem in only)
+    ]
+    write_networking(out, modules)
 
 
 def main():
+    if sys.argv[1] == "--from-source":
+        from_source(Path(sys.argv[2]))
+        return
     out = Path(sys.argv[1])
     yaml = default_yaml()
     count = 0
@@ -168,7 +219,7 @@ def main():
                         write_case(yaml, out, preset, fork, typ, name, suite, mode, case)
                         count += 1
     print(f"{count} ssz_static cases under {out / 'tests'}")
-    write_networking(out)
+    write_networking(out, NETWORKING)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ pub struct Report {
     pub cases: BTreeMap<String, usize>,
     /// One line per failed case.
     pub failures: Vec<String>,
-    /// Networking counts per handler.
+    /// Networking counts per `fork/handler`.
     pub networking: BTreeMap<String, NetworkingCount>,
     /// Files under the root that no case read.
     pub unread: Vec<PathBuf>,

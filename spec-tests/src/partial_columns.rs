@@ -75,7 +75,9 @@ pub(crate) fn run(
         .map_err(|e| e.to_string())?
         .public()
         .to_peer_id();
-    let count = coverage.entry(case.handler.clone()).or_default();
+    let count = coverage
+        .entry(format!("{}/{}", case.fork, case.handler))
+        .or_default();
     count.cases += 1;
     for message in meta["messages"]
         .as_array()

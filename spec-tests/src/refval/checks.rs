@@ -62,7 +62,9 @@ pub(super) fn attestation(
     let (index, signature) = match a {
         Attestation::Phase0(a) => (data.index, &a.signature.0),
         Attestation::Electra(a) => {
-            if data.index != 0 {
+            // Gloas: the payload status, 0 or 1 (`verify_attestation_payload_status` below).
+            let gloas = r.anchor.gloas.is_some();
+            if data.index > u64::from(gloas) {
                 return reject("nonzero_data_index");
             }
             (a.committee_index, &a.signature.0)
@@ -114,6 +116,7 @@ pub(super) fn attestation(
         return reject("bad_attestation_signature");
     }
     voted_block(r, data)?;
+    payload_status(r, data)?;
     // Recorded only once Pheme records the message (`StatefulValidator::recorded`): an
     // ACCEPT here may still become an IGNORE.
     Ok(matches!(a, Attestation::Phase0(_)).then_some((data.target.epoch, attester)))
@@ -160,8 +163,15 @@ pub(super) fn aggregate(r: &ReferenceValidator, s: &SignedAggregate) -> Result<(
                 &s.message.aggregate.signature.0,
                 spec::root_of(&s.message),
             ),
-            // The reference validator reads deneb and electra anchor states only.
-            SignedAggregate::Gloas(_) => return Err(Check::Undecided),
+            SignedAggregate::Gloas(s) => (
+                s.message.aggregator_index,
+                &s.message.aggregate.data,
+                s.message.aggregate.aggregation_bits.iter().collect(),
+                &s.message.selection_proof.0,
+                &s.signature.0,
+                &s.message.aggregate.signature.0,
+                spec::root_of(&s.message),
+            ),
         };
     let index = match s {
         SignedAggregate::Phase0(_) => data.index,
@@ -169,17 +179,15 @@ pub(super) fn aggregate(r: &ReferenceValidator, s: &SignedAggregate) -> Result<(
             if data.index != 0 {
                 return reject("nonzero_data_index");
             }
-            let set: Vec<u64> = (0u64..)
-                .zip(s.message.aggregate.committee_bits.iter().by_vals())
-                .filter(|(_, b)| *b)
-                .map(|(i, _)| i)
-                .collect();
-            match set[..] {
-                [index] => index,
-                _ => return reject("not_one_committee_bit"),
-            }
+            one_committee(s.message.aggregate.committee_bits.iter().by_vals())?
         }
-        SignedAggregate::Gloas(_) => return Err(Check::Undecided),
+        // Gloas: `data.index` is the payload status, 0 or 1.
+        SignedAggregate::Gloas(s) => {
+            if data.index > 1 {
+                return reject("data_index_above_one");
+            }
+            one_committee(s.message.aggregate.committee_bits.iter().by_vals())?
+        }
     };
     let view = r.view(spec::epoch_at(data.slot), data.beacon_block_root.0);
     let committee = committee(&view, data, index)?;
@@ -232,7 +240,47 @@ pub(super) fn aggregate(r: &ReferenceValidator, s: &SignedAggregate) -> Result<(
     if !super::ops::valid_indexed_attestation(r, &attesters, data, aggregate_signature) {
         return reject("bad_aggregate_signature");
     }
-    voted_block(r, data)
+    voted_block(r, data)?;
+    payload_status(r, data)
+}
+
+/// The one committee `committee_bits` names (electra and later aggregates).
+fn one_committee(bits: impl Iterator<Item = bool>) -> Result<u64, Check> {
+    let set: Vec<u64> = (0u64..)
+        .zip(bits)
+        .filter(|(_, b)| *b)
+        .map(|(i, _)| i)
+        .collect();
+    match set[..] {
+        [index] => Ok(index),
+        _ => reject("not_one_committee_bit"),
+    }
+}
+
+/// Gloas `verify_attestation_payload_status`: a same-slot vote attests index 0; an index-1
+/// vote needs the block's payload envelope seen and verified, and its payload valid. Nothing
+/// before gloas.
+fn payload_status(r: &ReferenceValidator, data: &AttestationData) -> Result<(), Check> {
+    if r.anchor.gloas.is_none() {
+        return Ok(());
+    }
+    let Some(block) = r.blocks.get(&data.beacon_block_root.0) else {
+        return ignore("voted_block_unknown");
+    };
+    if block.slot == data.slot && data.index != 0 {
+        return reject("same_slot_payload_present");
+    }
+    if data.index != 1 {
+        return Ok(());
+    }
+    if !block.payload_verified {
+        return ignore("payload_envelope_unseen");
+    }
+    match block.payload_status {
+        PayloadStatus::NotValidated => ignore("payload_optimistic"),
+        PayloadStatus::Invalidated => reject("payload_invalid"),
+        PayloadStatus::Valid => Ok(()),
+    }
 }
 
 /// The sync committee's subcommittee size.
@@ -355,7 +403,7 @@ pub(super) struct Proposal<'a> {
 
 /// The checks blocks and blob sidecars share up to the parent: finalized slot, proposer index
 /// and signature, parent seen.
-fn proposal_signature(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Check> {
+pub(super) fn proposal_signature(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Check> {
     if p.slot <= spec::start_slot(r.finalized.0) {
         return ignore("not_after_finalized_slot");
     }
@@ -378,7 +426,7 @@ fn proposal_signature(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Ch
 }
 
 /// The expected proposer check: the parent's state advanced to the slot.
-fn expected_proposer(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Check> {
+pub(super) fn expected_proposer(r: &ReferenceValidator, p: &Proposal<'_>) -> Result<(), Check> {
     let view = r.view(spec::epoch_at(p.slot), p.parent_root);
     match view.proposer(p.slot) {
         Some(expected) if expected == p.proposer_index => Ok(()),

@@ -1,6 +1,7 @@
 //! A reference stateful validator: the consensus spec's stateful gossip checks
-//! (`validate_*_gossip` in the phase0, altair, capella, deneb and electra `p2p-interface.md`)
-//! over a networking case's anchor `BeaconState` and known blocks, plugged into Pheme through
+//! (`validate_*_gossip` in the phase0, altair, capella, deneb, electra, fulu and gloas
+//! `p2p-interface.md`; gloas's in [`epbs`]) over a networking case's anchor `BeaconState` and
+//! known blocks, plugged into Pheme through
 //! the embedder API ([`pheme_gossip::StatefulValidator`]).
 //!
 //! It proves that API: everything a check needs comes from the [`InboundMessage`] Pheme hands
@@ -15,6 +16,8 @@
 //! it).
 
 mod checks;
+mod epbs;
+pub mod gloas_state;
 mod ops;
 pub mod spec;
 pub mod state;
@@ -23,7 +26,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use pheme_gossip::payload::minimal::{Payload, SignedBlock};
+use pheme_gossip::payload::minimal::{DataColumnSidecar, Payload, SignedBid, SignedBlock};
 use pheme_gossip::{
     Decision, GossipPayload, InboundMessage, PartialHeaderMessage, Reason, StatefulValidator,
 };
@@ -47,6 +50,8 @@ pub enum PayloadStatus {
 pub struct KnownBlock {
     /// `slot`.
     pub slot: u64,
+    /// `proposer_index`.
+    pub proposer_index: u64,
     /// `parent_root`.
     pub parent_root: [u8; 32],
     /// `state_root`.
@@ -58,6 +63,26 @@ pub struct KnownBlock {
     pub imported: bool,
     /// Its payload's status.
     pub payload_status: PayloadStatus,
+    /// Gloas: the block's bid.
+    pub bid: Option<KnownBid>,
+    /// Gloas: its payload envelope has been seen and verified (`is_payload_verified`).
+    pub payload_verified: bool,
+}
+
+/// What the Gloas checks read of a known block's bid
+/// (`block.body.signed_execution_payload_bid.message`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownBid {
+    /// `builder_index`.
+    pub builder_index: u64,
+    /// `block_hash`.
+    pub block_hash: [u8; 32],
+    /// `parent_block_hash`.
+    pub parent_block_hash: [u8; 32],
+    /// `blob_kzg_commitments`.
+    pub commitments: Vec<[u8; 48]>,
+    /// `execution_requests_root`.
+    pub execution_requests_root: [u8; 32],
 }
 
 /// Why a case's blocks could not be loaded.
@@ -95,6 +120,14 @@ pub struct ReferenceValidator {
     /// Deneb attestations accepted by `validate`, by message-id, until Pheme records them.
     /// (Entries of messages Pheme refused after all stay: a node would prune them by epoch.)
     accepted_attesters: Mutex<HashMap<pheme_codec::MessageId, (u64, u64)>>,
+    /// Gloas: `seen.execution_payloads`, the payloads' gas limits by block hash.
+    seen_payloads: Mutex<HashMap<[u8; 32], u64>>,
+    /// Gloas: `seen.proposer_preferences`, `(fee_recipient, target_gas_limit)` by
+    /// `(dependent_root, proposal_slot)`.
+    seen_preferences: Mutex<HashMap<epbs::PreferencesKey, epbs::PreferencesValue>>,
+    /// Gloas envelopes and preferences accepted by `validate`, by message-id, until Pheme
+    /// records them.
+    accepted_gloas: Mutex<HashMap<pheme_codec::MessageId, epbs::Seen>>,
     /// The decision to give where this validator cannot decide (the case's verdict).
     stand_in: Mutex<Option<Decision>>,
     /// How many messages took `stand_in`.
@@ -126,6 +159,9 @@ impl ReferenceValidator {
             finalized,
             seen_attesters: Mutex::new(HashSet::new()),
             accepted_attesters: Mutex::new(HashMap::new()),
+            seen_payloads: Mutex::new(HashMap::new()),
+            seen_preferences: Mutex::new(HashMap::new()),
+            accepted_gloas: Mutex::new(HashMap::new()),
             stand_in: Mutex::new(None),
             stood_in: AtomicUsize::new(0),
             calls: AtomicUsize::new(0),
@@ -141,31 +177,54 @@ impl ReferenceValidator {
         payload_status: PayloadStatus,
     ) -> Result<[u8; 32], StoreError> {
         use pheme_types::ssz_rs::Deserialize;
-        let (slot, parent_root, state_root, reveal, root) = if self.anchor.electra {
-            let b = pheme_types::minimal::electra::SignedBeaconBlock::deserialize(ssz)
-                .map_err(|_| StoreError::WrongBlock { fork: "electra" })?;
-            let root = spec::root_of(&b.message).ok_or(StoreError::Root)?;
-            let m = b.message;
-            (
-                m.slot,
-                m.parent_root.0,
-                m.state_root.0,
-                m.body.randao_reveal.0,
-                root,
-            )
-        } else {
-            let b = pheme_types::minimal::deneb::SignedBeaconBlock::deserialize(ssz)
-                .map_err(|_| StoreError::WrongBlock { fork: "deneb" })?;
-            let root = spec::root_of(&b.message).ok_or(StoreError::Root)?;
-            let m = b.message;
-            (
-                m.slot,
-                m.parent_root.0,
-                m.state_root.0,
-                m.body.randao_reveal.0,
-                root,
-            )
-        };
+        // The fork's block, its root and the fields every fork's checks read.
+        macro_rules! fields {
+            ($fork:ident) => {{
+                let b = pheme_types::minimal::$fork::SignedBeaconBlock::deserialize(ssz).map_err(
+                    |_| StoreError::WrongBlock {
+                        fork: stringify!($fork),
+                    },
+                )?;
+                let root = spec::root_of(&b.message).ok_or(StoreError::Root)?;
+                let m = b.message;
+                let fields = (
+                    m.slot,
+                    m.proposer_index,
+                    m.parent_root.0,
+                    m.state_root.0,
+                    m.body.randao_reveal.0,
+                    root,
+                );
+                (m.body, fields)
+            }};
+        }
+        let mut bid = None;
+        let (slot, proposer_index, parent_root, state_root, reveal, root) =
+            if let Some(g) = &self.anchor.gloas {
+                macro_rules! with_bid {
+                    ($fork:ident) => {{
+                        let (body, fields) = fields!($fork);
+                        let signed = &body.signed_execution_payload_bid.message;
+                        bid = Some(KnownBid {
+                            builder_index: signed.builder_index,
+                            block_hash: signed.block_hash.0,
+                            parent_block_hash: signed.parent_block_hash.0,
+                            commitments: signed.blob_kzg_commitments.iter().map(|c| c.0).collect(),
+                            execution_requests_root: signed.execution_requests_root.0,
+                        });
+                        fields
+                    }};
+                }
+                if g.heze {
+                    with_bid!(heze)
+                } else {
+                    with_bid!(gloas)
+                }
+            } else if self.anchor.electra {
+                fields!(electra).1
+            } else {
+                fields!(deneb).1
+            };
         if self.blocks.is_empty() {
             self.anchor_root = root;
             self.finalized = (spec::epoch_at(self.anchor.slot), root);
@@ -174,14 +233,25 @@ impl ReferenceValidator {
             root,
             KnownBlock {
                 slot,
+                proposer_index,
                 parent_root,
                 state_root,
                 reveal_hash: spec::hash(&[&reveal]),
                 imported,
                 payload_status,
+                bid,
+                payload_verified: false,
             },
         );
         Ok(root)
+    }
+
+    /// Gloas: records that the payload envelope of the known block `root` has been seen and
+    /// verified (a case's `blocks` entry with a `payload`).
+    pub fn add_payload(&mut self, root: &[u8; 32]) {
+        if let Some(b) = self.blocks.get_mut(root) {
+            b.payload_verified = true;
+        }
     }
 
     /// A known block, by root.
@@ -234,6 +304,13 @@ impl ReferenceValidator {
             .ok()
             .and_then(|s| s.clone())
             .unwrap_or(Decision::ignore("undecided"))
+    }
+
+    /// Keeps what an accepted Gloas message adds to `seen` until Pheme records it.
+    fn accepted(&self, msg: &InboundMessage, seen: epbs::Seen) {
+        if let Ok(mut accepted) = self.accepted_gloas.lock() {
+            accepted.insert(msg.message_id, seen);
+        }
     }
 
     /// `get_ancestor(store, root, slot)`: `None` when a block on the way is unknown.
@@ -321,17 +398,40 @@ impl StatefulValidator for ReferenceValidator {
                         signature: &b.signature.0,
                     },
                 ),
+                SignedBlock::Gloas(b) => epbs::block(self, &epbs::block_parts!(b)),
+                SignedBlock::Heze(b) => epbs::block(self, &epbs::block_parts!(b)),
                 _ => Err(Check::Undecided),
             },
             Payload::BlobSidecar(s) => checks::blob_sidecar(self, s),
-            // Columns, and Gloas's and Heze's topics: the reference validator reads deneb and
-            // electra anchor states only (the shared vectors have no networking cases beyond).
-            Payload::DataColumnSidecar(_)
-            | Payload::Bid(_)
-            | Payload::Envelope(_)
-            | Payload::PayloadAttestation(_)
-            | Payload::ProposerPreferences(_)
-            | Payload::InclusionList(_) => Err(Check::Undecided),
+            // Fulu's `validate_data_column_sidecar_gossip` checks the signed block header as
+            // deneb's blob sidecar does.
+            Payload::DataColumnSidecar(c) => match &**c {
+                DataColumnSidecar::Fulu(s) => checks::signed_header(self, &s.signed_block_header),
+                DataColumnSidecar::Gloas(s) => epbs::column(self, s),
+            },
+            Payload::Bid(b) => {
+                let parts = match &**b {
+                    SignedBid::Gloas(b) => epbs::bid_parts!(b),
+                    SignedBid::Heze(b) => epbs::bid_parts!(b),
+                };
+                let preferences = epbs::bid_preferences_key(self, &parts).and_then(|key| {
+                    let seen = self.seen_preferences.lock().ok()?;
+                    seen.get(&key).copied()
+                });
+                let gas_limit = self
+                    .seen_payloads
+                    .lock()
+                    .ok()
+                    .and_then(|seen| seen.get(&parts.parent_block_hash).copied());
+                epbs::bid(self, &parts, preferences, gas_limit)
+            }
+            Payload::Envelope(e) => epbs::envelope(self, e).map(|seen| self.accepted(msg, seen)),
+            Payload::PayloadAttestation(m) => epbs::payload_attestation(self, m),
+            Payload::ProposerPreferences(p) => {
+                epbs::preferences(self, p).map(|seen| self.accepted(msg, seen))
+            }
+            // Heze's inclusion lists: no case yet.
+            Payload::InclusionList(_) => Err(Check::Undecided),
         };
         match result {
             Ok(()) => Decision::Accept,
@@ -350,6 +450,27 @@ impl StatefulValidator for ReferenceValidator {
     }
 
     fn record(&self, msg: &InboundMessage) -> Result<(), Reason> {
+        let gloas = self
+            .accepted_gloas
+            .lock()
+            .ok()
+            .and_then(|mut a| a.remove(&msg.message_id));
+        match gloas {
+            Some(epbs::Seen::Payload {
+                block_hash,
+                gas_limit,
+            }) => {
+                if let Ok(mut seen) = self.seen_payloads.lock() {
+                    seen.insert(block_hash, gas_limit);
+                }
+            }
+            Some(epbs::Seen::Preferences { key, value }) => {
+                if let Ok(mut seen) = self.seen_preferences.lock() {
+                    seen.insert(key, value);
+                }
+            }
+            None => {}
+        }
         let key = self
             .accepted_attesters
             .lock()

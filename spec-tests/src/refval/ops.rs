@@ -150,8 +150,18 @@ pub(super) fn attester_slashing(r: &ReferenceValidator, s: &AttesterSlashing) ->
                 &s.attestation_2.signature.0,
             ),
         ),
-        // The reference validator reads deneb and electra anchor states only.
-        AttesterSlashing::Gloas(_) => return Err(Check::Undecided),
+        AttesterSlashing::Gloas(s) => (
+            (
+                s.attestation_1.attesting_indices.iter().copied().collect(),
+                &s.attestation_1.data,
+                &s.attestation_1.signature.0,
+            ),
+            (
+                s.attestation_2.attesting_indices.iter().copied().collect(),
+                &s.attestation_2.data,
+                &s.attestation_2.signature.0,
+            ),
+        ),
     };
     if !spec::is_slashable_attestation_data(a1.1, a2.1) {
         return reject("data_not_slashable");

@@ -244,7 +244,7 @@ impl<'a> EpochView<'a> {
     }
 
     /// `get_randao_mix(state, epoch)`.
-    fn mix(&self, epoch: u64) -> [u8; 32] {
+    pub fn mix(&self, epoch: u64) -> [u8; 32] {
         let n = EPOCHS_PER_HISTORICAL_VECTOR as u64;
         self.mixes
             .get(usize::try_from(epoch % n).unwrap_or(0))

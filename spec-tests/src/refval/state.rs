@@ -9,17 +9,17 @@ use ssz_rs::prelude::*;
 /// `VALIDATOR_REGISTRY_LIMIT`.
 const VRL: usize = 1_099_511_627_776;
 /// `HISTORICAL_ROOTS_LIMIT`.
-const HRL: usize = 16_777_216;
+pub(crate) const HRL: usize = 16_777_216;
 /// `SLOTS_PER_HISTORICAL_ROOT` (minimal).
-const SHR: usize = 64;
+pub(crate) const SHR: usize = 64;
 /// `(MIN_SEED_LOOKAHEAD + 1) * SLOTS_PER_EPOCH` (minimal): the fulu proposer lookahead.
 const PROPOSER_LOOKAHEAD: usize = 16;
 /// `EPOCHS_PER_HISTORICAL_VECTOR` (minimal).
 pub(crate) const EPOCHS_PER_HISTORICAL_VECTOR: usize = 64;
 /// `EPOCHS_PER_SLASHINGS_VECTOR` (minimal).
-const ESV: usize = 64;
+pub(crate) const ESV: usize = 64;
 /// `EPOCHS_PER_ETH1_VOTING_PERIOD * SLOTS_PER_EPOCH` (minimal).
-const ETH1_VOTES: usize = 32;
+pub(crate) const ETH1_VOTES: usize = 32;
 /// `SYNC_COMMITTEE_SIZE` (minimal).
 pub(crate) const SYNC_COMMITTEE_SIZE: usize = 32;
 /// `PENDING_DEPOSITS_LIMIT`.
@@ -255,7 +255,7 @@ pub enum StateError {
     /// The state's `hash_tree_root` could not be computed.
     #[error("hash_tree_root of the BeaconState")]
     Root(#[source] ssz_rs::MerkleizationError),
-    /// Only deneb, electra and fulu states are known.
+    /// Only deneb, electra, fulu, gloas and heze states are known.
     #[error("no BeaconState for fork {0}")]
     UnknownFork(String),
 }
@@ -285,6 +285,8 @@ pub struct AnchorState {
     pub root: [u8; 32],
     /// `proposer_lookahead` (fulu): the proposers of the state's epoch and the next, by slot.
     pub proposer_lookahead: Vec<u64>,
+    /// What a Gloas state adds (builders, PTC window, latest block hash).
+    pub gloas: Option<super::gloas_state::GloasAnchor>,
 }
 
 macro_rules! anchor_from {
@@ -311,7 +313,22 @@ macro_rules! anchor_from {
             root: root_bytes,
             #[allow(clippy::redundant_closure_call)]
             proposer_lookahead: ($lookahead)(&s),
+            gloas: None,
         }
+    }};
+}
+
+/// [`anchor_from`] for a Gloas or Heze state, with its Gloas parts.
+macro_rules! gloas_anchor {
+    ($s:expr, $ty:ty, $heze:expr) => {{
+        let gloas = super::gloas_state::GloasAnchor::of(&$s, $heze);
+        let mut anchor = anchor_from!($s, true, |s: &$ty| s
+            .proposer_lookahead
+            .iter()
+            .copied()
+            .collect());
+        anchor.gloas = Some(gloas);
+        anchor
     }};
 }
 
@@ -345,6 +362,23 @@ impl AnchorState {
                     .iter()
                     .copied()
                     .collect())
+            }
+            "gloas" => {
+                use super::gloas_state::GloasBeaconState;
+                let s =
+                    GloasBeaconState::deserialize(ssz).map_err(|source| StateError::Decode {
+                        fork: "gloas",
+                        source,
+                    })?;
+                gloas_anchor!(s, GloasBeaconState, false)
+            }
+            "heze" => {
+                use super::gloas_state::HezeBeaconState;
+                let s = HezeBeaconState::deserialize(ssz).map_err(|source| StateError::Decode {
+                    fork: "heze",
+                    source,
+                })?;
+                gloas_anchor!(s, HezeBeaconState, true)
             }
             other => return Err(StateError::UnknownFork(other.to_owned())),
         })

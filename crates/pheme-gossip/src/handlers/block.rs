@@ -64,7 +64,7 @@ where
     fn from(b: &pheme_types::gloas::SignedBeaconBlock<SYNC, C, PTC, Bid>) -> Self {
         let m = &b.message;
         let body = &m.body;
-        let (bid_parent_root, commitments) = body.signed_execution_payload_bid.parent_and_blobs();
+        let commitments = body.signed_execution_payload_bid.blob_count();
         BlockView {
             slot: m.slot,
             proposer_index: m.proposer_index,
@@ -81,8 +81,6 @@ where
                     body.payload_attestations.len(),
                 ],
                 parent_requests: (&body.parent_execution_requests).into(),
-                parent_root: m.parent_root.0,
-                bid_parent_root,
             })),
         }
     }
@@ -91,17 +89,14 @@ where
 /// What a block's checks read of its fork's signed bid.
 pub trait SignedBidParts {
     /// `(bid.parent_block_root, len(bid.blob_kzg_commitments))`.
-    fn parent_and_blobs(&self) -> ([u8; 32], usize);
+    fn blob_count(&self) -> usize;
 }
 
 macro_rules! signed_bid_parts {
     ($module:ident) => {
         impl SignedBidParts for pheme_types::$module::SignedExecutionPayloadBid {
-            fn parent_and_blobs(&self) -> ([u8; 32], usize) {
-                (
-                    self.message.parent_block_root.0,
-                    self.message.blob_kzg_commitments.len(),
-                )
+            fn blob_count(&self) -> usize {
+                self.message.blob_kzg_commitments.len()
             }
         }
     };
@@ -132,8 +127,6 @@ gossip_errors! {
         BadKzgProof => Reject, "bad_kzg_proof",
         #[error("{count} {what}, at most {max} allowed")]
         OverLimit { what: &'static str, count: usize, max: u64 } => Reject, "over_limit",
-        #[error("the bid's parent block root is not the block's parent")]
-        BidParentMismatch => Reject, "bid_parent_mismatch",
     }
 }
 
@@ -192,11 +185,11 @@ impl BlockHandler {
                 return Err(BlockError::TooManyBlobs { count, max });
             }
         }
-        if let Some(p) = &b.epbs
-            && p.bid_parent_root != p.parent_root
-        {
-            return Err(BlockError::BidParentMismatch);
-        }
+        // Not here: gloas's "the bid's parent equals the block's parent" (REJECT). The spec
+        // checks it after the parent is seen and the slot is past finality (both IGNOREs), so
+        // only the node's checks, which know the parent, can give it its place: a block with an
+        // unknown parent and a mismatched bid is an IGNORE
+        // (`gossip_beacon_block__ignore_parent_not_seen` at gloas).
         Ok(key)
     }
 

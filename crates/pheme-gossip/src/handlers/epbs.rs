@@ -133,10 +133,6 @@ pub struct EpbsBlockParts {
     pub operations: [usize; 7],
     /// `parent_execution_requests`.
     pub parent_requests: RequestCounts,
-    /// `block.parent_root`.
-    pub parent_root: [u8; 32],
-    /// `bid.parent_block_root`.
-    pub bid_parent_root: [u8; 32],
 }
 
 /// `verify_block_body_operation_limits` (the preset's values, the same in every preset): the
@@ -309,9 +305,13 @@ impl From<&pheme_types::gloas::SignedExecutionPayloadEnvelope> for EnvelopeView 
     }
 }
 
-/// The `execution_payload` handler: not a future slot, first per `(block root, builder)`, the
-/// execution request and withdrawal limits. The block, the bid it commits to, finality and the signature need
-/// state.
+/// The `execution_payload` handler: first per `(block root, builder)`, the execution request and
+/// withdrawal limits. The block, the bid it commits to, finality and the signature need state.
+///
+/// No clock check: gloas `validate_execution_payload_envelope_gossip` has none. The payload's
+/// slot must be its (seen, valid) block's, which the stateful check enforces before anything is
+/// recorded, so the duplicate cache only holds slots of known blocks; an envelope whose slot
+/// disagrees with its block is a REJECT, not an IGNORE, even when that slot is in the future.
 #[derive(Debug, Default)]
 pub struct EnvelopeHandler {
     seen: SeenSet<([u8; 32], u64)>,
@@ -324,12 +324,6 @@ impl EnvelopeHandler {
         e: &EnvelopeView,
         ctx: &CheckContext<'_>,
     ) -> Result<(u64, ([u8; 32], u64)), EpbsError> {
-        // Not a check of the spec's own: its block must be seen, valid and at this slot, and
-        // blocks of future slots are not; without state, this keeps a future slot (which would
-        // outlive pruning) out of the duplicate cache.
-        if !ctx.clock.slot_started(e.slot) {
-            return Err(EpbsError::FutureSlot { slot: e.slot });
-        }
         let key = (e.beacon_block_root, e.builder_index);
         if self.seen.contains(e.slot, &key) {
             return Err(EpbsError::AlreadySeen);
