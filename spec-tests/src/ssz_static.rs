@@ -199,7 +199,19 @@ macro_rules! gloas_types {
             "SignedExecutionPayloadBid" => SignedExecutionPayloadBid,
             "SignedExecutionPayloadEnvelope" => SignedExecutionPayloadEnvelope,
             "SignedProposerPreferences" => SignedProposerPreferences, "SyncAggregate" => SyncAggregate,
-            "Withdrawal" => Withdrawal, "WithdrawalRequest" => WithdrawalRequest, $($extra)*)
+            "Withdrawal" => Withdrawal, "WithdrawalRequest" => WithdrawalRequest,
+            // The beacon state and what it holds, light client messages, partial columns.
+            "BeaconState" => BeaconState, "Builder" => Builder, "BuilderPendingPayment" => BuilderPendingPayment,
+            "BuilderPendingWithdrawal" => BuilderPendingWithdrawal, "DepositMessage" => DepositMessage,
+            "Eth1Block" => Eth1Block, "Fork" => Fork, "HistoricalSummary" => HistoricalSummary,
+            "LightClientBootstrap" => LightClientBootstrap, "LightClientFinalityUpdate" => LightClientFinalityUpdate,
+            "LightClientHeader" => LightClientHeader, "LightClientOptimisticUpdate" => LightClientOptimisticUpdate,
+            "LightClientUpdate" => LightClientUpdate, "MatrixEntry" => MatrixEntry,
+            "PartialDataColumnGroupID" => PartialDataColumnGroupID,
+            "PartialDataColumnPartsMetadata" => PartialDataColumnPartsMetadata,
+            "PartialDataColumnSidecar" => PartialDataColumnSidecar, "PendingConsolidation" => PendingConsolidation,
+            "PendingDeposit" => PendingDeposit, "PendingPartialWithdrawal" => PendingPartialWithdrawal,
+            "PowBlock" => PowBlock, "SyncCommittee" => SyncCommittee, "Validator" => Validator, $($extra)*)
     };
 }
 

@@ -5,7 +5,7 @@ use ssz_rs::prelude::*;
 use crate::phase0::{
     Attestation, AttesterSlashing, Deposit, Eth1Data, ProposerSlashing, SignedVoluntaryExit,
 };
-use crate::primitives::{BlsSignature, Bytes32, Root, quoted};
+use crate::primitives::{BlsPubkey, BlsSignature, Bytes32, Root, quoted};
 
 /// `SyncAggregate`.
 #[derive(
@@ -120,4 +120,14 @@ pub struct BeaconBlock<const SYNC: usize> {
 pub struct SignedBeaconBlock<const SYNC: usize> {
     pub message: BeaconBlock<SYNC>,
     pub signature: crate::primitives::BlsSignature,
+}
+
+/// `SyncCommittee`.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct SyncCommittee<const SYNC: usize> {
+    pub pubkeys: Vector<BlsPubkey, SYNC>,
+    pub aggregate_pubkey: BlsPubkey,
 }

@@ -81,3 +81,14 @@ pub struct SignedBeaconBlock<const SYNC: usize> {
     pub message: BeaconBlock<SYNC>,
     pub signature: crate::primitives::BlsSignature,
 }
+
+/// `PowBlock` (the merge transition's view of a proof-of-work block).
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct PowBlock {
+    pub block_hash: Hash32,
+    pub parent_hash: Hash32,
+    pub total_difficulty: U256,
+}

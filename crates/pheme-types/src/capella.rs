@@ -9,8 +9,8 @@ use crate::phase0::{
     Attestation, AttesterSlashing, Deposit, Eth1Data, ProposerSlashing, SignedVoluntaryExit,
 };
 use crate::primitives::{
-    BlsPubkey, BlsSignature, ByteList, ByteVector, Bytes32, ExecutionAddress, Hash32, Transaction,
-    quoted,
+    BlsPubkey, BlsSignature, ByteList, ByteVector, Bytes32, ExecutionAddress, Hash32, Root,
+    Transaction, quoted,
 };
 
 /// `Withdrawal`.
@@ -119,4 +119,14 @@ pub struct BeaconBlock<const SYNC: usize, const W: usize> {
 pub struct SignedBeaconBlock<const SYNC: usize, const W: usize> {
     pub message: BeaconBlock<SYNC, W>,
     pub signature: crate::primitives::BlsSignature,
+}
+
+/// `HistoricalSummary`.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct HistoricalSummary {
+    pub block_summary_root: Root,
+    pub state_summary_root: Root,
 }

@@ -203,3 +203,44 @@ pub struct SignedBeaconBlock<
     pub message: BeaconBlock<SYNC, W, B, BITS, C, D, WR, CR>,
     pub signature: crate::primitives::BlsSignature,
 }
+
+/// `PendingDeposit`: a deposit queued in the beacon state.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct PendingDeposit {
+    pub pubkey: BlsPubkey,
+    pub withdrawal_credentials: Bytes32,
+    #[serde(with = "quoted")]
+    pub amount: u64,
+    pub signature: BlsSignature,
+    #[serde(with = "quoted")]
+    pub slot: u64,
+}
+
+/// `PendingPartialWithdrawal`.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct PendingPartialWithdrawal {
+    #[serde(with = "quoted")]
+    pub validator_index: u64,
+    #[serde(with = "quoted")]
+    pub amount: u64,
+    #[serde(with = "quoted")]
+    pub withdrawable_epoch: u64,
+}
+
+/// `PendingConsolidation`.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct PendingConsolidation {
+    #[serde(with = "quoted")]
+    pub source_index: u64,
+    #[serde(with = "quoted")]
+    pub target_index: u64,
+}

@@ -86,3 +86,17 @@ pub struct PartialDataColumnPartsMetadata<const B: usize> {
 pub struct PartialDataColumnGroupID {
     pub beacon_block_root: Root,
 }
+
+/// `MatrixEntry`: one cell of the extended blob matrix, with its proof and place.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct MatrixEntry {
+    pub cell: Cell,
+    pub kzg_proof: KzgProof,
+    #[serde(with = "quoted")]
+    pub column_index: u64,
+    #[serde(with = "quoted")]
+    pub row_index: u64,
+}

@@ -8,6 +8,18 @@
 
 use ssz_rs::prelude::*;
 
+mod light_client;
+mod state;
+
+pub use light_client::{
+    EXECUTION_BRANCH_DEPTH, FINALITY_BRANCH_DEPTH, LightClientBootstrap, LightClientFinalityUpdate,
+    LightClientHeader, LightClientOptimisticUpdate, LightClientUpdate, SYNC_COMMITTEE_BRANCH_DEPTH,
+};
+pub use state::{
+    BeaconState, BeaconStateFields, Builder, BuilderPendingPayment, BuilderPendingWithdrawal,
+    HISTORICAL_ROOTS_LIMIT,
+};
+
 use crate::altair::SyncAggregate;
 use crate::capella::{SignedBlsToExecutionChange, Withdrawal};
 use crate::electra::{ConsolidationRequest, DepositRequest, WithdrawalRequest};
@@ -400,4 +412,29 @@ pub struct SignedBeaconBlock<
 > {
     pub message: BeaconBlock<SYNC, C, PTC, Bid>,
     pub signature: BlsSignature,
+}
+
+/// `PartialDataColumnSidecar` (gloas, `specs/gloas/partial-columns/p2p-interface.md`): fulu's
+/// without the header, its lists progressive (EIP-7688). The pinned release keeps fulu's
+/// `PartialDataColumnPartsMetadata` (bounded bitlists); consensus-specs after it makes those
+/// bitlists progressive too.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct PartialDataColumnSidecar {
+    pub cells_present_bitmap: ProgressiveBitlist,
+    pub partial_column: ProgressiveList<Cell>,
+    pub kzg_proofs: ProgressiveList<KzgProof>,
+}
+
+/// `PartialDataColumnGroupID` (gloas): the block root and, new in gloas, its slot.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct PartialDataColumnGroupID {
+    pub beacon_block_root: Root,
+    #[serde(with = "quoted")]
+    pub slot: u64,
 }

@@ -259,3 +259,61 @@ pub struct SignedBeaconBlock {
     pub message: BeaconBlock,
     pub signature: crate::primitives::BlsSignature,
 }
+
+/// `Fork`.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct Fork {
+    pub previous_version: Version,
+    pub current_version: Version,
+    #[serde(with = "quoted")]
+    pub epoch: u64,
+}
+
+/// `Validator`: a registry entry of the beacon state.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct Validator {
+    pub pubkey: BlsPubkey,
+    pub withdrawal_credentials: Bytes32,
+    #[serde(with = "quoted")]
+    pub effective_balance: u64,
+    pub slashed: bool,
+    #[serde(with = "quoted")]
+    pub activation_eligibility_epoch: u64,
+    #[serde(with = "quoted")]
+    pub activation_epoch: u64,
+    #[serde(with = "quoted")]
+    pub exit_epoch: u64,
+    #[serde(with = "quoted")]
+    pub withdrawable_epoch: u64,
+}
+
+/// `DepositMessage`: what a deposit's signature signs.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct DepositMessage {
+    pub pubkey: BlsPubkey,
+    pub withdrawal_credentials: Bytes32,
+    #[serde(with = "quoted")]
+    pub amount: u64,
+}
+
+/// `Eth1Block` (the validator guide's view of an eth1 block).
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, SimpleSerialize, serde::Serialize, serde::Deserialize,
+)]
+#[allow(missing_docs)] // fields are the spec's, by the spec's names
+pub struct Eth1Block {
+    #[serde(with = "quoted")]
+    pub timestamp: u64,
+    pub deposit_root: Root,
+    #[serde(with = "quoted")]
+    pub deposit_count: u64,
+}

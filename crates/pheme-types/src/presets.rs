@@ -5,7 +5,9 @@ macro_rules! preset {
     (
         $(#[$doc:meta])* $name:ident:
         SYNC = $sync:literal, SUB = $sub:literal, W = $w:literal, B = $b:literal, DEPTH = $depth:literal,
-        C = $c:literal, D = $d:literal, WR = $wr:literal, CR = $cr:literal, PTC = $ptc:literal
+        C = $c:literal, D = $d:literal, WR = $wr:literal, CR = $cr:literal, PTC = $ptc:literal,
+        SHR = $shr:literal, VOTES = $votes:literal, EHV = $ehv:literal, ESV = $esv:literal, LOOK = $look:literal,
+        PAY = $pay:literal, PTCW = $ptcw:literal
     ) => {
         $(#[$doc])*
         pub mod $name {
@@ -13,9 +15,9 @@ macro_rules! preset {
             pub mod phase0 {
                 pub use crate::phase0::{
                     AggregateAndProof, Attestation, AttestationData, AttesterSlashing, BeaconBlock, BeaconBlockBody,
-                    BeaconBlockHeader, Checkpoint, Deposit, DepositData, Eth1Data, ForkData, IndexedAttestation,
-                    ProposerSlashing, SignedAggregateAndProof, SignedBeaconBlock, SignedBeaconBlockHeader,
-                    SignedVoluntaryExit, SigningData, VoluntaryExit,
+                    BeaconBlockHeader, Checkpoint, Deposit, DepositData, DepositMessage, Eth1Block, Eth1Data, Fork,
+                    ForkData, IndexedAttestation, ProposerSlashing, SignedAggregateAndProof, SignedBeaconBlock,
+                    SignedBeaconBlockHeader, SignedVoluntaryExit, SigningData, Validator, VoluntaryExit,
                 };
             }
             /// altair.
@@ -24,6 +26,8 @@ macro_rules! preset {
                 pub use crate::altair::{SyncAggregatorSelectionData, SyncCommitteeMessage};
                 /// `SyncAggregate`.
                 pub type SyncAggregate = crate::altair::SyncAggregate<$sync>;
+                /// `SyncCommittee`.
+                pub type SyncCommittee = crate::altair::SyncCommittee<$sync>;
                 /// `SyncCommitteeContribution`.
                 pub type SyncCommitteeContribution = crate::altair::SyncCommitteeContribution<$sub>;
                 /// `ContributionAndProof`.
@@ -40,7 +44,7 @@ macro_rules! preset {
             /// bellatrix.
             pub mod bellatrix {
                 pub use super::altair::*;
-                pub use crate::bellatrix::ExecutionPayload;
+                pub use crate::bellatrix::{ExecutionPayload, PowBlock};
                 /// `BeaconBlockBody`.
                 pub type BeaconBlockBody = crate::bellatrix::BeaconBlockBody<$sync>;
                 /// `BeaconBlock`.
@@ -51,7 +55,7 @@ macro_rules! preset {
             /// capella.
             pub mod capella {
                 pub use super::bellatrix::*;
-                pub use crate::capella::{BlsToExecutionChange, SignedBlsToExecutionChange, Withdrawal};
+                pub use crate::capella::{BlsToExecutionChange, HistoricalSummary, SignedBlsToExecutionChange, Withdrawal};
                 /// `ExecutionPayload`.
                 pub type ExecutionPayload = crate::capella::ExecutionPayload<$w>;
                 /// `BeaconBlockBody`.
@@ -79,7 +83,10 @@ macro_rules! preset {
             /// electra.
             pub mod electra {
                 pub use super::deneb::*;
-                pub use crate::electra::{ConsolidationRequest, DepositRequest, SingleAttestation, WithdrawalRequest};
+                pub use crate::electra::{
+                    ConsolidationRequest, DepositRequest, PendingConsolidation, PendingDeposit, PendingPartialWithdrawal,
+                    SingleAttestation, WithdrawalRequest,
+                };
                 /// `Attestation`.
                 pub type Attestation = crate::electra::Attestation<{ 2048 * $c }, $c>;
                 /// `IndexedAttestation`.
@@ -104,7 +111,7 @@ macro_rules! preset {
             /// fulu.
             pub mod fulu {
                 pub use super::electra::*;
-                pub use crate::fulu::{DataColumnsByRootIdentifier, PartialDataColumnGroupID};
+                pub use crate::fulu::{DataColumnsByRootIdentifier, MatrixEntry, PartialDataColumnGroupID};
                 /// `DataColumnSidecar`.
                 pub type DataColumnSidecar = crate::fulu::DataColumnSidecar<$b>;
                 /// `CellsBitList`.
@@ -121,16 +128,20 @@ macro_rules! preset {
             pub mod gloas {
                 pub use super::fulu::{
                     AttestationData, BeaconBlockHeader, BlsToExecutionChange, Checkpoint, ConsolidationRequest,
-                    ContributionAndProof, DataColumnsByRootIdentifier, Deposit, DepositData, DepositRequest, Eth1Data,
-                    ForkData, ProposerSlashing, SignedBeaconBlockHeader, SignedBlsToExecutionChange,
+                    ContributionAndProof, DataColumnsByRootIdentifier, Deposit, DepositData, DepositMessage,
+                    DepositRequest, Eth1Block, Eth1Data, Fork, ForkData, HistoricalSummary, MatrixEntry,
+                    PartialDataColumnPartsMetadata, PendingConsolidation, PendingDeposit, PendingPartialWithdrawal,
+                    PowBlock, ProposerSlashing, SignedBeaconBlockHeader, SignedBlsToExecutionChange,
                     SignedContributionAndProof, SignedVoluntaryExit, SigningData, SingleAttestation, SyncAggregate,
-                    SyncAggregatorSelectionData, SyncCommitteeContribution, SyncCommitteeMessage, VoluntaryExit,
-                    Withdrawal, WithdrawalRequest,
+                    SyncAggregatorSelectionData, SyncCommittee, SyncCommitteeContribution, SyncCommitteeMessage,
+                    Validator, VoluntaryExit, Withdrawal, WithdrawalRequest,
                 };
                 pub use crate::gloas::{
-                    AttesterSlashing, BuilderDepositRequest, BuilderExitRequest, DataColumnSidecar, ExecutionPayload,
-                    ExecutionPayloadBid, ExecutionPayloadEnvelope, ExecutionRequests, IndexedAttestation,
-                    PayloadAttestationData, PayloadAttestationMessage, ProposerPreferences, SignedExecutionPayloadBid,
+                    AttesterSlashing, Builder, BuilderDepositRequest, BuilderExitRequest, BuilderPendingPayment,
+                    BuilderPendingWithdrawal, DataColumnSidecar, ExecutionPayload, ExecutionPayloadBid,
+                    ExecutionPayloadEnvelope, ExecutionRequests, IndexedAttestation, LightClientHeader,
+                    PartialDataColumnGroupID, PartialDataColumnSidecar, PayloadAttestationData,
+                    PayloadAttestationMessage, ProposerPreferences, SignedExecutionPayloadBid,
                     SignedExecutionPayloadEnvelope, SignedProposerPreferences,
                 };
                 /// `Attestation`.
@@ -150,20 +161,37 @@ macro_rules! preset {
                 /// `SignedBeaconBlock`.
                 pub type SignedBeaconBlock =
                     crate::gloas::SignedBeaconBlock<$sync, $c, $ptc, SignedExecutionPayloadBid>;
+                /// `BeaconState`.
+                pub type BeaconState = crate::gloas::BeaconState<
+                    $shr, $votes, $ehv, $esv, $sync, $look, $pay, $ptc, $ptcw, ExecutionPayloadBid,
+                >;
+                /// `LightClientBootstrap`.
+                pub type LightClientBootstrap = crate::gloas::LightClientBootstrap<$sync>;
+                /// `LightClientUpdate`.
+                pub type LightClientUpdate = crate::gloas::LightClientUpdate<$sync>;
+                /// `LightClientFinalityUpdate`.
+                pub type LightClientFinalityUpdate = crate::gloas::LightClientFinalityUpdate<$sync>;
+                /// `LightClientOptimisticUpdate`.
+                pub type LightClientOptimisticUpdate = crate::gloas::LightClientOptimisticUpdate<$sync>;
             }
             /// heze: gloas's containers, inclusion lists, and the bid (and blocks) that commit to them.
             pub mod heze {
                 pub use super::gloas::{
                     AggregateAndProof, Attestation, AttestationData, AttesterSlashing, BeaconBlockHeader,
-                    BlsToExecutionChange, BuilderDepositRequest, BuilderExitRequest, Checkpoint, ConsolidationRequest,
-                    ContributionAndProof, DataColumnSidecar, DataColumnsByRootIdentifier, Deposit, DepositData,
-                    DepositRequest, Eth1Data, ExecutionPayload, ExecutionPayloadEnvelope, ExecutionRequests, ForkData,
-                    IndexedAttestation, IndexedPayloadAttestation, PayloadAttestation, PayloadAttestationData,
-                    PayloadAttestationMessage, ProposerPreferences, ProposerSlashing, SignedAggregateAndProof,
-                    SignedBeaconBlockHeader, SignedBlsToExecutionChange, SignedContributionAndProof,
-                    SignedExecutionPayloadEnvelope, SignedProposerPreferences, SignedVoluntaryExit, SigningData,
-                    SingleAttestation, SyncAggregate, SyncAggregatorSelectionData, SyncCommitteeContribution,
-                    SyncCommitteeMessage, VoluntaryExit, Withdrawal, WithdrawalRequest,
+                    BlsToExecutionChange, Builder, BuilderDepositRequest, BuilderExitRequest, BuilderPendingPayment,
+                    BuilderPendingWithdrawal, Checkpoint, ConsolidationRequest, ContributionAndProof,
+                    DataColumnSidecar, DataColumnsByRootIdentifier, Deposit, DepositData, DepositMessage,
+                    DepositRequest, Eth1Block, Eth1Data, ExecutionPayload, ExecutionPayloadEnvelope, ExecutionRequests,
+                    Fork, ForkData, HistoricalSummary, IndexedAttestation, IndexedPayloadAttestation,
+                    LightClientBootstrap, LightClientFinalityUpdate, LightClientHeader, LightClientOptimisticUpdate,
+                    LightClientUpdate, MatrixEntry, PartialDataColumnGroupID, PartialDataColumnPartsMetadata,
+                    PartialDataColumnSidecar, PayloadAttestation, PayloadAttestationData, PayloadAttestationMessage,
+                    PendingConsolidation, PendingDeposit, PendingPartialWithdrawal, PowBlock, ProposerPreferences,
+                    ProposerSlashing, SignedAggregateAndProof, SignedBeaconBlockHeader, SignedBlsToExecutionChange,
+                    SignedContributionAndProof, SignedExecutionPayloadEnvelope, SignedProposerPreferences,
+                    SignedVoluntaryExit, SigningData, SingleAttestation, SyncAggregate, SyncAggregatorSelectionData,
+                    SyncCommittee, SyncCommitteeContribution, SyncCommitteeMessage, Validator, VoluntaryExit,
+                    Withdrawal, WithdrawalRequest,
                 };
                 pub use crate::heze::{ExecutionPayloadBid, InclusionList, SignedExecutionPayloadBid, SignedInclusionList};
                 /// `BeaconBlockBody`.
@@ -172,6 +200,10 @@ macro_rules! preset {
                 pub type BeaconBlock = crate::heze::BeaconBlock<$sync, $c, $ptc>;
                 /// `SignedBeaconBlock`.
                 pub type SignedBeaconBlock = crate::heze::SignedBeaconBlock<$sync, $c, $ptc>;
+                /// `BeaconState`: gloas's, with heze's bid.
+                pub type BeaconState = crate::gloas::BeaconState<
+                    $shr, $votes, $ehv, $esv, $sync, $look, $pay, $ptc, $ptcw, ExecutionPayloadBid,
+                >;
             }
         }
     };
@@ -179,15 +211,19 @@ macro_rules! preset {
 
 preset! {
     /// The `mainnet` preset.
-    mainnet: SYNC = 512, SUB = 128, W = 16, B = 4096, DEPTH = 17, C = 64, D = 8192, WR = 16, CR = 2, PTC = 512
+    mainnet: SYNC = 512, SUB = 128, W = 16, B = 4096, DEPTH = 17, C = 64, D = 8192, WR = 16, CR = 2, PTC = 512,
+    SHR = 8192, VOTES = 2048, EHV = 65536, ESV = 8192, LOOK = 64, PAY = 64, PTCW = 96
 }
 
 preset! {
     /// The `minimal` preset.
-    minimal: SYNC = 32, SUB = 8, W = 4, B = 4096, DEPTH = 17, C = 4, D = 8192, WR = 16, CR = 2, PTC = 16
+    minimal: SYNC = 32, SUB = 8, W = 4, B = 4096, DEPTH = 17, C = 4, D = 8192, WR = 16, CR = 2, PTC = 16,
+    SHR = 64, VOTES = 32, EHV = 64, ESV = 64, LOOK = 16, PAY = 16, PTCW = 24
 }
 
 preset! {
-    /// Gnosis chain's preset: mainnet's with 8 withdrawals per payload.
-    gnosis: SYNC = 512, SUB = 128, W = 8, B = 4096, DEPTH = 17, C = 64, D = 8192, WR = 16, CR = 2, PTC = 512
+    /// Gnosis chain's preset: mainnet's with 8 withdrawals per payload and 16 slots an epoch
+    /// (so half the eth1 votes, lookahead, builder payments and PTC window).
+    gnosis: SYNC = 512, SUB = 128, W = 8, B = 4096, DEPTH = 17, C = 64, D = 8192, WR = 16, CR = 2, PTC = 512,
+    SHR = 8192, VOTES = 1024, EHV = 65536, ESV = 8192, LOOK = 32, PAY = 32, PTCW = 48
 }

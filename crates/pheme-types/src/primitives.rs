@@ -279,12 +279,13 @@ pub type Cell = ByteVector<2048>;
 /// `Transaction`: `ByteList[MAX_BYTES_PER_TRANSACTION]`.
 pub type Transaction = ByteList<1_073_741_824>;
 
-/// `uint64` as a decimal string, as the Beacon API writes it (plain integers are accepted too).
+/// An unsigned integer (`uint8` to `uint64`) as a decimal string, as the Beacon API writes it
+/// (plain integers are accepted too).
 pub mod quoted {
     use serde::{Deserialize, Deserializer, Serializer};
 
     /// Serializes as a decimal string.
-    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(v)
     }
 
@@ -295,12 +296,72 @@ pub mod quoted {
         Text(std::borrow::Cow<'a, str>),
     }
 
-    /// Accepts `"12"` and `12`.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    /// Accepts `"12"` and `12`, within `T`'s range.
+    pub fn deserialize<'de, D: Deserializer<'de>, T>(d: D) -> Result<T, D::Error>
+    where
+        T: TryFrom<u64> + std::str::FromStr,
+        <T as std::str::FromStr>::Err: std::fmt::Display,
+    {
         match Raw::deserialize(d)? {
-            Raw::Num(n) => Ok(n),
+            Raw::Num(n) => {
+                T::try_from(n).map_err(|_| serde::de::Error::custom("integer out of range"))
+            }
             Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
         }
+    }
+}
+
+/// `Vector[uint64, N]` as decimal strings.
+pub mod quoted_vector {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use ssz_rs::Vector;
+
+    use super::quoted_list::Item;
+
+    /// Serializes as a sequence of decimal strings.
+    pub fn serialize<S: Serializer, const N: usize>(
+        v: &Vector<u64, N>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(u64::to_string))
+    }
+
+    /// Accepts strings or integers, exactly `N` of them.
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<Vector<u64, N>, D::Error> {
+        let items = Vec::<Item>::deserialize(d)?;
+        Vector::try_from(items.into_iter().map(|i| i.0).collect::<Vec<_>>())
+            .map_err(|_| serde::de::Error::custom(format!("not a vector of {N} integers")))
+    }
+}
+
+/// `Vector[Vector[uint64, N], M]` (Gloas's `ptc_window`) as decimal strings.
+pub mod quoted_vectors {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use ssz_rs::Vector;
+
+    #[derive(Deserialize)]
+    struct Row<const N: usize>(#[serde(with = "super::quoted_vector")] Vector<u64, N>);
+
+    /// Serializes as a sequence of sequences of decimal strings.
+    pub fn serialize<S: Serializer, const N: usize, const M: usize>(
+        v: &Vector<Vector<u64, N>, M>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            v.iter()
+                .map(|row| row.iter().map(u64::to_string).collect::<Vec<_>>()),
+        )
+    }
+
+    /// Accepts strings or integers, `M` rows of `N`.
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize, const M: usize>(
+        d: D,
+    ) -> Result<Vector<Vector<u64, N>, M>, D::Error> {
+        let rows = Vec::<Row<N>>::deserialize(d)?;
+        Vector::try_from(rows.into_iter().map(|r| r.0).collect::<Vec<_>>())
+            .map_err(|_| serde::de::Error::custom(format!("not a vector of {M} rows")))
     }
 }
 
@@ -322,8 +383,9 @@ pub mod quoted_list {
         seq.end()
     }
 
+    /// One integer, quoted or not.
     #[derive(Deserialize)]
-    struct Item(#[serde(with = "super::quoted")] u64);
+    pub(crate) struct Item(#[serde(with = "super::quoted")] pub(crate) u64);
 
     /// Accepts strings or integers.
     pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(

@@ -169,23 +169,36 @@ impl<'de, T: SimpleSerialize + serde::Deserialize<'de>> serde::Deserialize<'de>
     }
 }
 
-/// `ProgressiveList[uint64]` as decimal strings, as the Beacon API writes integers.
+/// `ProgressiveList[uint64]` (or of a narrower unsigned integer: `ParticipationFlags`) as
+/// decimal strings, as the Beacon API writes integers.
 pub mod quoted_progressive_list {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
     use serde::{Deserialize, Deserializer, Serializer};
+    use ssz_rs::SimpleSerialize;
 
     use super::ProgressiveList;
 
     /// Serializes as a sequence of decimal strings.
-    pub fn serialize<S: Serializer>(v: &ProgressiveList<u64>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer, T: SimpleSerialize + Display>(
+        v: &ProgressiveList<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.collect_seq(v.iter().map(|x| x.to_string()))
     }
 
     #[derive(Deserialize)]
-    struct Item(#[serde(with = "crate::primitives::quoted")] u64);
+    #[serde(bound = "T: TryFrom<u64> + FromStr, <T as FromStr>::Err: Display")]
+    struct Item<T>(#[serde(with = "crate::primitives::quoted")] T);
 
     /// Accepts strings or integers.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ProgressiveList<u64>, D::Error> {
-        let items = Vec::<Item>::deserialize(d)?;
+    pub fn deserialize<'de, D: Deserializer<'de>, T>(d: D) -> Result<ProgressiveList<T>, D::Error>
+    where
+        T: SimpleSerialize + TryFrom<u64> + FromStr,
+        <T as FromStr>::Err: Display,
+    {
+        let items = Vec::<Item<T>>::deserialize(d)?;
         Ok(items.into_iter().map(|i| i.0).collect::<Vec<_>>().into())
     }
 }

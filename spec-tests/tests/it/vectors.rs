@@ -24,6 +24,9 @@ fn generated_spec_tests() {
     }
     assert!(report.cases["ssz_static/SignedExecutionPayloadBid"] > 0);
     assert!(report.cases["ssz_static/SignedInclusionList"] > 0);
+    // The beacon state and the light client messages too, both forks and presets.
+    assert_eq!(report.cases["ssz_static/BeaconState"], 2 * (6 + 1));
+    assert_eq!(report.cases["ssz_static/LightClientUpdate"], 2 * (6 + 2));
     // Fulu's partial column containers (the shared fulu set lacks them).
     assert!(report.cases["ssz_static/PartialDataColumnSidecar"] > 0);
     assert!(report.cases["ssz_static/PartialDataColumnPartsMetadata"] > 0);
