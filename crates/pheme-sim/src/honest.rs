@@ -106,7 +106,7 @@ pub(crate) async fn start(
     let config = NetworkConfig::builder(chain.clone())
         .keypair(seeded_keypair(cfg.seed, 1, index)?)
         .listen("/ip4/127.0.0.1/tcp/0".parse()?)
-        .target_peers(cfg.sybils.max(1) * cfg.sybil_degree / cfg.honest.max(1) * 2 + 64)
+        .target_peers(target_peers(cfg))
         .subnets(Subnets::Attestation(subnets))
         .active_validators(cfg.active_validators)
         .profile(cfg.profile)
@@ -169,6 +169,19 @@ pub(crate) async fn wait_peers(
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+}
+
+/// An honest node's peer target: twice the Sybil connections an honest node gets on average,
+/// plus room for its honest peers.
+pub(crate) fn target_peers(cfg: &SimConfig) -> usize {
+    cfg.sybils.max(1) * cfg.sybil_degree / cfg.honest.max(1) * 2 + 64
+}
+
+/// The connections an honest node accepts: its target and pheme-network's excess above it
+/// (inbound connections past this are refused).
+pub(crate) fn peer_limit(cfg: &SimConfig) -> usize {
+    let target = target_peers(cfg);
+    target + (target as f64 * pheme_network::DEFAULT_PEER_EXCESS).ceil() as usize
 }
 
 #[cfg(test)]

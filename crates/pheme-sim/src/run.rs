@@ -334,13 +334,19 @@ pub(crate) fn honest_edges(cfg: &SimConfig, rng: &mut StdRng) -> Vec<(usize, usi
 /// attacker includes node 0, in the censorship half of them do.
 pub(crate) fn sybil_targets(cfg: &SimConfig, rng: &mut StdRng) -> Vec<Vec<usize>> {
     let n = cfg.honest;
+    // Node 0 takes Sybils up to its peer limit, less room for its honest peers (the socket
+    // engine's node refuses the rest; the virtual engine must not give it thousands).
+    let room = crate::honest::peer_limit(cfg).saturating_sub(2 * cfg.honest_degree);
+    let mut pinned = 0usize;
     (0..cfg.attackers())
         .map(|i| {
-            let pin = match cfg.scenario {
+            let wants = match cfg.scenario {
                 Scenario::Eclipse => true,
                 Scenario::Censorship => i % 2 == 0,
                 _ => false,
             };
+            let pin = wants && pinned < room;
+            pinned += usize::from(pin);
             let mut all: Vec<usize> = (0..n).filter(|j| !(pin && *j == 0)).collect();
             all.shuffle(rng);
             let mut t: Vec<usize> = Vec::with_capacity(cfg.sybil_degree);

@@ -75,10 +75,10 @@ impl Scenario {
             }
             Scenario::ColdBoot => "silent Sybils are connected before honest nodes dial each other",
             Scenario::Eclipse => {
-                "every Sybil connects to node 0 (sockets: up to its peer limit), which has two honest peers; Sybils silent"
+                "Sybils connect to node 0 up to its peer limit, which has two honest peers; Sybils silent"
             }
             Scenario::Censorship => {
-                "Sybils crowd node 0 (which proposes every block), forward all other messages, drop node 0's"
+                "Sybils crowd node 0 (which proposes every block) up to its peer limit, forward all other messages, drop node 0's"
             }
             Scenario::GraftFlood => {
                 "raw attackers GRAFT, PRUNE themselves, then GRAFT every 100 ms during the backoff"
