@@ -2,8 +2,12 @@
 //! preset's sizes, written field by field as the spec writes it (deneb `beacon-chain.md`,
 //! electra and fulu `beacon-chain.md`), and [`AnchorState`]: the parts the gossip checks read.
 
-use pheme_types::phase0::{BeaconBlockHeader, Checkpoint, Eth1Data};
-use pheme_types::primitives::{BlsPubkey, BlsSignature, ByteList, ByteVector, Bytes32, Root};
+pub(crate) use pheme_types::capella::HistoricalSummary;
+pub(crate) use pheme_types::electra::{
+    PendingConsolidation, PendingDeposit, PendingPartialWithdrawal,
+};
+pub(crate) use pheme_types::phase0::{BeaconBlockHeader, Checkpoint, Eth1Data, Fork, Validator};
+use pheme_types::primitives::{ByteList, ByteVector, Bytes32, Root};
 use ssz_rs::prelude::*;
 
 /// `VALIDATOR_REGISTRY_LIMIT`.
@@ -29,36 +33,8 @@ const PPWL: usize = 64;
 /// `PENDING_CONSOLIDATIONS_LIMIT` (minimal).
 const PCL: usize = 64;
 
-/// `Fork`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, SimpleSerialize)]
-#[allow(missing_docs)] // the spec's fields
-pub struct Fork {
-    pub previous_version: ByteVector<4>,
-    pub current_version: ByteVector<4>,
-    pub epoch: u64,
-}
-
-/// `Validator`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, SimpleSerialize)]
-#[allow(missing_docs)] // the spec's fields
-pub struct Validator {
-    pub pubkey: BlsPubkey,
-    pub withdrawal_credentials: Bytes32,
-    pub effective_balance: u64,
-    pub slashed: bool,
-    pub activation_eligibility_epoch: u64,
-    pub activation_epoch: u64,
-    pub exit_epoch: u64,
-    pub withdrawable_epoch: u64,
-}
-
 /// `SyncCommittee` (minimal).
-#[derive(Debug, Clone, PartialEq, Eq, Default, SimpleSerialize)]
-#[allow(missing_docs)] // the spec's fields
-pub struct SyncCommittee {
-    pub pubkeys: Vector<BlsPubkey, SYNC_COMMITTEE_SIZE>,
-    pub aggregate_pubkey: BlsPubkey,
-}
+pub(crate) type SyncCommittee = pheme_types::altair::SyncCommittee<SYNC_COMMITTEE_SIZE>;
 
 /// `ExecutionPayloadHeader` (deneb, unchanged in electra).
 #[derive(Debug, Clone, PartialEq, Eq, Default, SimpleSerialize)]
@@ -81,42 +57,6 @@ pub struct ExecutionPayloadHeader {
     pub withdrawals_root: Root,
     pub blob_gas_used: u64,
     pub excess_blob_gas: u64,
-}
-
-/// `HistoricalSummary`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, SimpleSerialize)]
-#[allow(missing_docs)] // the spec's fields
-pub struct HistoricalSummary {
-    pub block_summary_root: Root,
-    pub state_summary_root: Root,
-}
-
-/// `PendingDeposit` (electra).
-#[derive(Debug, Clone, PartialEq, Eq, Default, SimpleSerialize)]
-#[allow(missing_docs)] // the spec's fields
-pub struct PendingDeposit {
-    pub pubkey: BlsPubkey,
-    pub withdrawal_credentials: Bytes32,
-    pub amount: u64,
-    pub signature: BlsSignature,
-    pub slot: u64,
-}
-
-/// `PendingPartialWithdrawal` (electra).
-#[derive(Debug, Clone, PartialEq, Eq, Default, SimpleSerialize)]
-#[allow(missing_docs)] // the spec's fields
-pub struct PendingPartialWithdrawal {
-    pub validator_index: u64,
-    pub amount: u64,
-    pub withdrawable_epoch: u64,
-}
-
-/// `PendingConsolidation` (electra).
-#[derive(Debug, Clone, PartialEq, Eq, Default, SimpleSerialize)]
-#[allow(missing_docs)] // the spec's fields
-pub struct PendingConsolidation {
-    pub source_index: u64,
-    pub target_index: u64,
 }
 
 /// `BeaconState` (deneb, minimal preset).
