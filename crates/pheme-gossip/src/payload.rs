@@ -557,6 +557,17 @@ macro_rules! preset_payload {
                         _ => None,
                     }
                 }
+
+                /// A Fulu `DataColumnSidecar`, if this is one.
+                pub fn fulu_data_column(&self) -> Option<&p::fulu::DataColumnSidecar> {
+                    match self {
+                        Payload::DataColumnSidecar(c) => match &**c {
+                            DataColumnSidecar::Fulu(s) => Some(s),
+                            DataColumnSidecar::Gloas(_) => None,
+                        },
+                        _ => None,
+                    }
+                }
             }
 
             impl SignedBlock {
@@ -673,6 +684,12 @@ impl GossipPayload {
             GossipPayload::Minimal(_) => PresetBase::Minimal.name(),
             GossipPayload::Gnosis(_) => PresetBase::Gnosis.name(),
         }
+    }
+
+    /// A Fulu `DataColumnSidecar`, if this is one (its lists are bounded alike in every
+    /// preset).
+    pub fn fulu_data_column(&self) -> Option<&pheme_types::fulu::DataColumnSidecar<4096>> {
+        any_preset!(self, p => p.fulu_data_column())
     }
 
     /// The view the topic's handler reads.

@@ -140,6 +140,30 @@ pub(crate) fn metadata_cells(bytes: &[u8]) -> Option<(Vec<u32>, Vec<u32>)> {
 }
 
 impl<S: pheme_gossip::StatefulValidator> crate::validation::ValidationTask<S> {
+    /// A full column this node holds (accepted over plain gossip, or its own): its cells
+    /// become this node's to serve, and the column's partial peers hear of it.
+    pub(crate) fn provide(
+        &mut self,
+        topic: Arc<str>,
+        sidecar: &pheme_types::fulu::DataColumnSidecar<BLOB_COMMITMENTS>,
+    ) {
+        let Some(assembler) = self.partial.as_mut() else {
+            return;
+        };
+        match assembler.insert_sidecar(sidecar) {
+            Ok(root) => {
+                let _ = self.partial_out.send(PartialOut::Provided {
+                    topic,
+                    root,
+                    column: sidecar.index,
+                });
+            }
+            Err(e) => {
+                tracing::debug!(target: "pheme::gossip::partial_column", error = %e, "column not taken as a provider");
+            }
+        }
+    }
+
     /// Partial-column work from the service (nothing happens without an assembler: the
     /// service sends none then).
     pub(crate) fn on_partial(&mut self, work: PartialIn) {
@@ -255,20 +279,8 @@ impl<S: pheme_gossip::StatefulValidator> crate::validation::ValidationTask<S> {
             PartialIn::Own { topic, ssz } => {
                 let sidecar = <pheme_types::fulu::DataColumnSidecar<BLOB_COMMITMENTS> as
                     pheme_types::ssz_rs::Deserialize>::deserialize(&ssz);
-                let Ok(sidecar) = sidecar else {
-                    return;
-                };
-                match assembler.insert_sidecar(&sidecar) {
-                    Ok(root) => {
-                        let _ = self.partial_out.send(PartialOut::Provided {
-                            topic,
-                            root,
-                            column: sidecar.index,
-                        });
-                    }
-                    Err(e) => {
-                        tracing::debug!(target: "pheme::gossip::partial_column", error = %e, "column not taken as a provider");
-                    }
+                if let Ok(sidecar) = sidecar {
+                    self.provide(topic, &sidecar);
                 }
             }
             PartialIn::Push {

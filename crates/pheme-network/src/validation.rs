@@ -485,16 +485,12 @@ impl<S: StatefulValidator> ValidationTask<S> {
                 block_root: block_info.map(|(_, root)| format!("0x{}", hex::encode(root))),
             })
         });
-        if outcome.verdict == Verdict::Accept
-            && outcome.fork == Some(pheme_spec::Fork::Fulu)
-            && matches!(outcome.kind, Some(GossipKind::DataColumnSidecar(_)))
-            && self.partial.is_some()
+        if self.partial.is_some()
+            && outcome.verdict == Verdict::Accept
+            && let Some(column) = outcome.payload.as_ref().and_then(|p| p.fulu_data_column())
         {
             // A full column received over plain gossip: this node can serve its cells.
-            self.on_partial(crate::partial::PartialIn::Own {
-                topic: msg.topic.clone(),
-                ssz: msg.data.to_vec(),
-            });
+            self.provide(msg.topic.clone(), column);
         }
         let _ = self.reports.send(Report {
             id: msg.id.clone(),

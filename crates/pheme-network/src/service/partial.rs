@@ -27,10 +27,10 @@ impl Service {
             return None;
         };
         let fork = self
-            .chain
-            .digest_schedule()
-            .into_iter()
-            .find(|d| d.digest == t.fork_digest)?
+            .kinds
+            .iter()
+            .find(|(d, _)| d.digest == t.fork_digest)?
+            .0
             .fork;
         let one_per_subnet =
             self.chain.data_column_sidecar_subnet_count == self.chain.preset.number_of_columns;

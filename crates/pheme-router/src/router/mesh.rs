@@ -193,18 +193,12 @@ impl<T: MessageTransform> Router<T> {
             let direct = |i: u32| self.peer(i).is_some_and(|p| p.direct);
             let eligible = |i: u32| direct(i) || self.score_of(i) >= threshold;
             let in_first = |i: u32| direct(i) || (topic.subscribed && topic.mesh.contains(&i));
-            let mut out: Vec<u32> = topic
+            let (mut out, mut rest): (Vec<u32>, Vec<u32>) = topic
                 .peers
                 .iter()
                 .copied()
-                .filter(|&i| eligible(i) && in_first(i))
-                .collect();
-            let mut rest: Vec<u32> = topic
-                .peers
-                .iter()
-                .copied()
-                .filter(|&i| eligible(i) && !in_first(i))
-                .collect();
+                .filter(|&i| eligible(i))
+                .partition(|&i| in_first(i));
             let room =
                 (self.config.flood_publish_max_bytes / bytes.max(1)).saturating_sub(out.len());
             if rest.len() > room {
