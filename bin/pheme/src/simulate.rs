@@ -185,6 +185,7 @@ fn sim_config(
     cfg.tuning = pheme_scoring::Tuning {
         mesh_threshold_share: args.p3_share,
         ramp_share: args.p3_ramp,
+        activation_share: None,
         activation_extra_slots: args.p3_extra_slots,
         mesh_window_ms: args.p3_window_ms,
         flood_publish: args.flood_publish,

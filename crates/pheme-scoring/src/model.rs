@@ -251,6 +251,9 @@ pub struct Tuning {
     /// Share of the expected rate a new mesh peer is assumed to deliver while it builds up to
     /// the threshold (the document's 0.6 x 1/2); with the threshold it sets the activation.
     pub ramp_share: Option<f64>,
+    /// The share whose build-up at the ramp sets the activation, when it should not be the
+    /// threshold's: a lower threshold then keeps the activation a higher one would have.
+    pub activation_share: Option<f64>,
     /// Slots added to the activation (a topic published in one burst per slot reaches a peer
     /// grafted just after a burst a slot late); at most [`MAX_ACTIVATION_EXTRA_SLOTS`].
     pub activation_extra_slots: Option<u64>,

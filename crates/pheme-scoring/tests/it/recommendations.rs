@@ -212,8 +212,8 @@ fn generalises_with_the_real_committee_structure() {
 }
 
 /// The `pheme` profile (the default) is the same recipe with the P3 assumptions the attack
-/// simulation chose: 5 % of a topic's rate within the window, reached at a fifth of it, two
-/// slots more of activation. Everything else is the document's.
+/// simulation chose: 2 % of a topic's rate within the window, activated when a 5 % threshold
+/// would be reached at a fifth of the rate, two slots more. Everything else is the document's.
 #[test]
 fn pheme_profile_departs_only_in_mesh_deliveries() {
     let doc = preset(&mainnet(), V, Profile::Recommendations, None);
@@ -226,7 +226,7 @@ fn pheme_profile_departs_only_in_mesh_deliveries() {
         let (d, p) = (topic(&doc, kind), topic(&ours, kind));
         close(
             p.mesh_message_deliveries_threshold,
-            d.mesh_message_deliveries_threshold * 0.05 / 0.25,
+            d.mesh_message_deliveries_threshold * 0.02 / 0.25,
             1e-12,
         );
         let t = p.mesh_message_deliveries_threshold;
@@ -274,8 +274,9 @@ fn tuning_reaches_the_recipe_and_only_it() {
     let tuned = derive_tuned(
         &input(Profile::Recommendations),
         &Tuning {
-            mesh_threshold_share: Some(0.05),
+            mesh_threshold_share: Some(0.02),
             ramp_share: Some(0.2),
+            activation_share: Some(0.05),
             activation_extra_slots: Some(2),
             mesh_window_ms: None,
             flood_publish: None,
@@ -290,6 +291,7 @@ fn tuning_reaches_the_recipe_and_only_it() {
         &Tuning {
             mesh_threshold_share: Some(0.25),
             ramp_share: Some(0.3),
+            activation_share: Some(0.25),
             activation_extra_slots: Some(0),
             mesh_window_ms: Some(400),
             flood_publish: None,
