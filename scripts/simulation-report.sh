@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates docs/simulation.md: every scenario on the virtual engine at the GossipSub v1.1
 # evaluation's scale (1,000 honest Pheme router cores, 4,000 attackers, 8 measured slots of 2 s,
-# seed 6), scoring on then off. About 16 minutes on one core; the figures are deterministic
+# seed 6), scoring on then off. About 8 minutes on two cores (one run per core); the figures are deterministic
 # (wall times aside), so the machine's load does not change them. Extra arguments go to
 # `pheme simulate` (e.g. --profile recommendations to measure the document's parameters).
 set -euo pipefail

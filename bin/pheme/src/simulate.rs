@@ -61,6 +61,10 @@ pub struct SimulateArgs {
     /// to the threshold (sets P3's activation with `--p3-share`).
     #[arg(long)]
     p3_ramp: Option<f64>,
+    /// Measure a candidate: the share whose build-up at the ramp sets P3's activation
+    /// (default: `--p3-share`'s)
+    #[arg(long)]
+    p3_activation_share: Option<f64>,
     /// Measure a candidate: slots added to P3's activation.
     #[arg(long)]
     p3_extra_slots: Option<u64>,
@@ -80,6 +84,13 @@ pub struct SimulateArgs {
     /// Bytes of incompressible transactions in each block (0: a bare 331-byte block).
     #[arg(long, default_value_t = pheme_sim::DEFAULT_BLOCK_TX_BYTES)]
     block_tx_bytes: usize,
+    /// Virtual engine: runs at once (default: one per core)
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Eclipse: honest peers node 0 dials itself (no honest node dials it); 0: two honest
+    /// nodes dial it and it has no outbound peer.
+    #[arg(long, default_value_t = 6)]
+    eclipse_dials: usize,
 }
 
 /// Runs `pheme simulate`.
@@ -182,10 +193,11 @@ fn sim_config(
     cfg.sybil_forward_share = args.sybil_forward_share;
     cfg.ihave_ids = args.ihave_ids;
     cfg.block_tx_bytes = args.block_tx_bytes;
+    cfg.eclipse_dials = args.eclipse_dials;
     cfg.tuning = pheme_scoring::Tuning {
         mesh_threshold_share: args.p3_share,
         ramp_share: args.p3_ramp,
-        activation_share: None,
+        activation_share: args.p3_activation_share,
         activation_extra_slots: args.p3_extra_slots,
         mesh_window_ms: args.p3_window_ms,
         flood_publish: args.flood_publish,
@@ -205,40 +217,57 @@ fn run_virtual(
         ..Default::default()
     };
     let started = Instant::now();
-    let mut reports = Vec::new();
+    let runs: Vec<SimConfig> = scenarios
+        .iter()
+        .flat_map(|scenario| {
+            modes
+                .iter()
+                .map(move |scoring| sim_config(args, *scenario, *scoring, profile))
+        })
+        .collect();
+    // Runs are independent and each is deterministic: they share the cores, and their figures
+    // (wall times aside) do not depend on how many run at once.
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, runs.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    type Outcome = Result<pheme_sim::vsim::VirtualReport, pheme_sim::SimError>;
+    let done: std::sync::Mutex<Vec<Option<Outcome>>> =
+        std::sync::Mutex::new(runs.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(cfg) = runs.get(i) else { break };
+                    let r = pheme_sim::vsim::run_virtual(cfg, &net);
+                    if let Ok(r) = &r {
+                        eprint!("{}", line(cfg.scenario, cfg.scoring, r));
+                    }
+                    if let Ok(mut done) = done.lock() {
+                        done[i] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    let mut reports = Vec::with_capacity(runs.len());
     let mut lines = String::from(
         "scenario        scoring  honest  sybils  delivered  p50_ms  p99_ms  honest<0  graylisted  after_ms  wall_s\n",
     );
-    for scenario in scenarios {
-        for scoring in modes {
-            let cfg = sim_config(args, *scenario, *scoring, profile);
-            let r = pheme_sim::vsim::run_virtual(&cfg, &net)?;
-            let opt = |v: Option<u64>| v.map_or("-".to_owned(), |v| v.to_string());
-            let line = format!(
-                "{:<15} {:<8} {:>6}  {:>6}  {:>8.2}%  {:>6}  {:>6}  {:>8}  {:>9.0}%  {:>8}  {:>6.1}\n",
-                scenario.to_string(),
-                if *scoring { "on" } else { "off" },
-                r.honest,
-                r.sybils,
-                r.delivered_ratio * 100.0,
-                opt(r.p50_ms),
-                opt(r.p99_ms),
-                r.honest_peers_below_zero,
-                r.graylisted_share * 100.0,
-                opt(r.attackers_graylisted_after_ms),
-                r.wall_ms as f64 / 1000.0
-            );
-            eprint!("{line}");
-            if args.json {
-                let json = serde_json::to_string(&r).map_err(|e| CliError::Render {
-                    format: "json",
-                    reason: e.to_string(),
-                })?;
-                emit(&format!("{json}\n"))?;
-            }
-            lines.push_str(&line);
-            reports.push(r);
+    let done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    for r in done.into_iter().flatten() {
+        let r = r?;
+        lines.push_str(&line(r.scenario, r.scoring, &r));
+        if args.json {
+            let json = serde_json::to_string(&r).map_err(|e| CliError::Render {
+                format: "json",
+                reason: e.to_string(),
+            })?;
+            emit(&format!("{json}\n"))?;
         }
+        reports.push(r);
     }
     if args.markdown {
         let ctx = pheme_sim::vsim::ReportContext {
@@ -252,6 +281,25 @@ fn run_virtual(
         emit(&lines)?;
     }
     Ok(())
+}
+
+/// One run's line of the table.
+fn line(scenario: Scenario, scoring: bool, r: &pheme_sim::vsim::VirtualReport) -> String {
+    let opt = |v: Option<u64>| v.map_or("-".to_owned(), |v| v.to_string());
+    format!(
+        "{:<15} {:<8} {:>6}  {:>6}  {:>8.2}%  {:>6}  {:>6}  {:>8}  {:>9.0}%  {:>8}  {:>6.1}\n",
+        scenario.to_string(),
+        if scoring { "on" } else { "off" },
+        r.honest,
+        r.sybils,
+        r.delivered_ratio * 100.0,
+        opt(r.p50_ms),
+        opt(r.p99_ms),
+        r.honest_peers_below_zero,
+        r.graylisted_share * 100.0,
+        opt(r.attackers_graylisted_after_ms),
+        r.wall_ms as f64 / 1000.0
+    )
 }
 
 fn machine() -> String {

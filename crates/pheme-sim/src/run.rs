@@ -308,23 +308,29 @@ async fn start_attackers(
     Ok(out)
 }
 
-/// Each honest node dials `honest_degree` others; in the eclipse, node 0 is left to two
-/// honest peers (nodes 1 and 2 dial it) and dials nobody.
+/// Each honest node dials `honest_degree` others. In the eclipse no honest node dials node 0:
+/// it dials `eclipse_dials` honest peers itself (what an attacker who takes every inbound slot
+/// cannot choose), or with none, nodes 1 and 2 dial it and it has no outbound peer at all.
 pub(crate) fn honest_edges(cfg: &SimConfig, rng: &mut StdRng) -> Vec<(usize, usize)> {
     let n = cfg.honest;
     let eclipse = cfg.scenario == Scenario::Eclipse;
     let mut edges = Vec::new();
     for i in 0..n {
-        if eclipse && i == 0 {
+        let dials = if eclipse && i == 0 {
+            cfg.eclipse_dials
+        } else {
+            cfg.honest_degree
+        };
+        if dials == 0 {
             continue;
         }
         let mut others: Vec<usize> = (0..n)
             .filter(|j| *j != i && !(eclipse && *j == 0))
             .collect();
         others.shuffle(rng);
-        edges.extend(others.into_iter().take(cfg.honest_degree).map(|j| (i, j)));
+        edges.extend(others.into_iter().take(dials).map(|j| (i, j)));
     }
-    if eclipse {
+    if eclipse && cfg.eclipse_dials == 0 {
         edges.extend((1..n.min(3)).map(|i| (i, 0)));
     }
     edges

@@ -75,7 +75,7 @@ impl Scenario {
             }
             Scenario::ColdBoot => "silent Sybils are connected before honest nodes dial each other",
             Scenario::Eclipse => {
-                "Sybils connect to node 0 up to its peer limit, which has two honest peers; Sybils silent"
+                "no honest node dials node 0, which dials its own honest peers (6, `--eclipse-dials`); Sybils take its other slots up to its peer limit and stay silent"
             }
             Scenario::Censorship => {
                 "Sybils crowd node 0 (which proposes every block) up to its peer limit, forward all other messages, drop node 0's"
@@ -188,6 +188,9 @@ pub struct SimConfig {
     pub tuning: pheme_scoring::Tuning,
     /// Honest peers each honest node dials.
     pub honest_degree: usize,
+    /// Eclipse: honest peers node 0 dials itself (no honest node dials it); with 0, nodes 1
+    /// and 2 dial it and it has no outbound peer.
+    pub eclipse_dials: usize,
     /// Honest nodes each Sybil connects to.
     pub sybil_degree: usize,
     /// Slots between the connections and the first publication.
@@ -224,6 +227,7 @@ impl SimConfig {
             profile: Profile::default(),
             tuning: pheme_scoring::Tuning::default(),
             honest_degree: 6,
+            eclipse_dials: 6,
             sybil_degree: 8,
             warmup_slots: 4,
             aggregates_per_slot: 16,

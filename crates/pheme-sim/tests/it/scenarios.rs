@@ -128,7 +128,7 @@ fn p3_sybils_negative_in_time(r: &pheme_sim::vsim::VirtualReport) {
 fn virtual_silent_sybils_go_negative_within_the_prediction() {
     let r = small_virtual(7);
     p3_sybils_negative_in_time(&r);
-    // The default profile's P3 (5 % of a topic in the window, activation for the burst) does
+    // The default profile's P3 (2 % of a topic in the window, activation for the burst) does
     // not catch honest peers while it catches the Sybils.
     assert_eq!(r.honest_peers_below_zero, 0, "{r:#?}");
 }
