@@ -267,14 +267,14 @@ pub fn json_lines(reports: &[RunReport]) -> Result<String, serde_json::Error> {
 pub fn verdicts(reports: &[RunReport]) -> Vec<(String, bool, String)> {
     let rows: Vec<Judged<'_>> = reports
         .iter()
-        .map(|r| judged!(r, r.scenario.p3_measured()))
+        .map(|r| judged!(r, r.scenario.p3_measured(), None))
         .collect();
     judge(&rows)
 }
 
 /// The [`Judged`] row of a report of either engine (they share these field names).
 macro_rules! judged {
-    ($r:expr, $p3_measured:expr) => {
+    ($r:expr, $p3_measured:expr, $by_p3:expr) => {
         Judged {
             scenario: $r.scenario,
             scoring: $r.scoring,
@@ -282,6 +282,7 @@ macro_rules! judged {
             p99_ms: $r.p99_ms,
             honest_peers_below_zero: $r.honest_peers_below_zero,
             honest_min_score: $r.honest_min_score,
+            honest_below_zero_by_p3: $by_p3,
             p3_measured: $p3_measured,
             attackers_below_zero_after_ms: $r.attackers_below_zero_after_ms,
             attackers_graylisted_after_ms: $r.attackers_graylisted_after_ms,
@@ -302,6 +303,8 @@ pub(crate) struct Judged<'a> {
     pub p99_ms: Option<u64>,
     pub honest_peers_below_zero: usize,
     pub honest_min_score: f64,
+    /// Of those, the ones below zero by P3/P3b alone (the virtual engine reads components).
+    pub honest_below_zero_by_p3: Option<usize>,
     /// Whether "below zero" is measured over the stints in P3-scored meshes (silent Sybils)
     /// rather than over every connection.
     pub p3_measured: bool,
@@ -343,10 +346,16 @@ pub(crate) fn judge(rows: &[Judged<'_>]) -> Vec<(String, bool, String)> {
         out.push((
             format!("{name}: no honest peer below zero"),
             r.honest_peers_below_zero == 0,
-            format!(
-                "{} (lowest {:.2})",
-                r.honest_peers_below_zero, r.honest_min_score
-            ),
+            match r.honest_below_zero_by_p3 {
+                Some(n) => format!(
+                    "{} (lowest {:.2}; {n} by P3/P3b alone)",
+                    r.honest_peers_below_zero, r.honest_min_score
+                ),
+                None => format!(
+                    "{} (lowest {:.2})",
+                    r.honest_peers_below_zero, r.honest_min_score
+                ),
+            },
         ));
         let below_zero = if r.p3_measured {
             let m = r.p3_mesh_below_zero_after_ms;

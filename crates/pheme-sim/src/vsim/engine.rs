@@ -450,6 +450,15 @@ impl Engine {
             .collect()
     }
 
+    /// Whether `node`'s score of `peer` is below zero by its mesh-delivery terms (P3 and P3b)
+    /// alone: without them it would be at or above zero.
+    pub fn negative_by_mesh_deliveries(&self, node: u32, peer: u32) -> bool {
+        self.nodes[node as usize]
+            .router
+            .score_breakdown(&self.nodes[peer as usize].peer)
+            .is_some_and(|b| b.score - b.topic_term(|t| t.p3 + t.p3b) >= 0.0)
+    }
+
     /// The nodes in `node`'s mesh of any topic in `topics`.
     pub fn mesh_members(&self, node: u32, topics: &[String]) -> HashSet<u32> {
         let router = &self.nodes[node as usize].router;

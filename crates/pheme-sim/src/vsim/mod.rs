@@ -97,6 +97,9 @@ pub struct VirtualReport {
     pub honest_peers_below_zero: usize,
     /// The lowest score an honest node gave an honest peer at a poll.
     pub honest_min_score: f64,
+    /// Of `honest_peers_below_zero`, those below zero only ever by their mesh-delivery terms
+    /// (P3, P3b): without them every such score would have been at or above zero.
+    pub honest_below_zero_by_p3: usize,
     /// When the last (honest node, attacker) connection fell below zero, after the attack
     /// started; `None` unless all did.
     pub attackers_below_zero_after_ms: Option<u64>,
@@ -398,6 +401,8 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
     let mut published: HashMap<pheme_router::MessageId, (u64, u32)> = HashMap::new();
     let mut failures = 0usize;
     let mut below_zero: HashSet<u32> = HashSet::new();
+    // Honest peers seen below zero for another reason than P3/P3b at least once.
+    let mut below_zero_other: HashSet<u32> = HashSet::new();
     let mut min_score = 0.0f64;
     let mut graylisted: HashMap<(u32, u32), u64> = HashMap::new();
     let mut negative: HashMap<(u32, u32), u64> = HashMap::new();
@@ -442,6 +447,9 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
                         min_score = min_score.min(s);
                         if s < 0.0 {
                             below_zero.insert(p);
+                            if !e.negative_by_mesh_deliveries(h, p) {
+                                below_zero_other.insert(p);
+                            }
                         }
                         continue;
                     }
@@ -651,6 +659,7 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         p50_ms: pct(0.5),
         p99_ms: pct(0.99),
         honest_peers_below_zero: below_zero.len(),
+        honest_below_zero_by_p3: below_zero.len() - below_zero_other.len(),
         honest_min_score: min_score,
         attackers_below_zero_after_ms: all_negative
             .then(|| negative.values().max().copied())
