@@ -4,6 +4,7 @@
 
 use pheme_scoring::Profile;
 use pheme_sim::{RunReport, Scenario, SimConfig, run};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The target is 100%; on a loaded 2-core CI machine a small run sometimes misses a
 /// message or two at one node (99.1% seen), a miss `docs/simulation-notes.md` records, so the
@@ -22,19 +23,45 @@ fn small(scenario: Scenario) -> SimConfig {
 }
 
 /// The measured graylisting is within the prediction, with one slot of slack for the 500 ms
-/// score polls and Pheme's 500 ms ban tick.
+/// score polls and Pheme's 500 ms ban tick, and a heartbeat (700 ms) for the score refresh
+/// that sees the last penalty (one run of seven here missed the slot alone).
 fn graylisted_in_time(r: &RunReport) {
+    const HEARTBEAT_MS: u64 = 700;
     assert_eq!(r.graylisted_share, 1.0, "every attacker graylisted: {r:#?}");
     let predicted = r.predicted.graylist_ms.expect("a predicted graylisting");
     let measured = r.attackers_graylisted_after_ms.expect("all graylisted");
     assert!(
-        measured <= predicted + r.slot_ms,
+        measured <= predicted + r.slot_ms + HEARTBEAT_MS,
         "graylisted after {measured} ms, predicted {predicted} ms"
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scoring_delivers_everything_and_graylists_attackers_in_time() {
+/// The socket engine's 30 swarms measure delivery and timing on the machine's two cores, so its
+/// test runs alone ([`sockets`]); the virtual engine's tests, which only count events, share
+/// the cores ([`virtual_time`]). Alongside four virtual runs, a CI run's Lighthouse-profile
+/// flood delivered 97.4 % with a p99 of 3.6 s.
+static CORES: RwLock<()> = RwLock::new(());
+
+fn sockets() -> RwLockWriteGuard<'static, ()> {
+    CORES.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn virtual_time() -> RwLockReadGuard<'static, ()> {
+    CORES.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[test]
+fn scoring_delivers_everything_and_graylists_attackers_in_time() {
+    let _alone = sockets();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(scoring_runs());
+}
+
+async fn scoring_runs() {
     let flood = run(&small(Scenario::InvalidFlood)).await.unwrap();
     assert!(flood.delivered_ratio >= MIN_DELIVERY, "{flood:#?}");
     assert!(flood.messages >= 12 * 21, "{flood:#?}");
@@ -77,6 +104,7 @@ fn small_virtual(seed: u64) -> pheme_sim::vsim::VirtualReport {
 }
 
 fn small_virtual_of(scenario: Scenario, seed: u64, slots: u64) -> pheme_sim::vsim::VirtualReport {
+    let _shared = virtual_time();
     let mut cfg = SimConfig::new(scenario);
     cfg.honest = 16;
     cfg.sybils = 32;
