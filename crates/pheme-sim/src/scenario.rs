@@ -19,7 +19,8 @@ pub enum Scenario {
     CovertFlash,
     /// Sybils connect before the honest nodes connect to each other.
     ColdBoot,
-    /// Every Sybil connects to one target, which has only two honest peers; Sybils are silent.
+    /// Sybils take every slot of one target up to its peer limit; no honest node dials it, it
+    /// dials its own honest peers ([`SimConfig::eclipse_dials`]). Sybils are silent.
     Eclipse,
     /// Sybils crowd one publisher, forward everyone else's messages and drop the publisher's.
     Censorship,
