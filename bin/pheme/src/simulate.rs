@@ -87,10 +87,10 @@ pub struct SimulateArgs {
     /// Virtual engine: runs at once (default: one per core)
     #[arg(long)]
     jobs: Option<usize>,
-    /// Eclipse: honest peers node 0 dials itself (no honest node dials it); 0: two honest
-    /// nodes dial it and it has no outbound peer.
-    #[arg(long, default_value_t = 6)]
-    eclipse_dials: usize,
+    /// Eclipse: honest peers node 0 dials itself (no honest node dials it; default: as many as
+    /// every honest node); 0: two honest nodes dial it and it has no outbound peer.
+    #[arg(long)]
+    eclipse_dials: Option<usize>,
 }
 
 /// Runs `pheme simulate`.
@@ -232,32 +232,38 @@ fn run_virtual(
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, runs.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    type Outcome = Result<pheme_sim::vsim::VirtualReport, pheme_sim::SimError>;
-    let done: std::sync::Mutex<Vec<Option<Outcome>>> =
-        std::sync::Mutex::new(runs.iter().map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(cfg) = runs.get(i) else { break };
-                    let r = pheme_sim::vsim::run_virtual(cfg, &net);
-                    if let Ok(r) = &r {
-                        eprint!("{}", line(cfg.scenario, cfg.scoring, r));
+    // Each worker takes the next run and keeps its outcomes by index; they go back in order.
+    let mut done: Vec<_> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(cfg) = runs.get(i) else { break mine };
+                        let r = pheme_sim::vsim::run_virtual(cfg, &net);
+                        if let Ok(r) = &r {
+                            eprint!("{}", line(cfg.scenario, cfg.scoring, r));
+                        }
+                        mine.push((i, r));
                     }
-                    if let Ok(mut done) = done.lock() {
-                        done[i] = Some(r);
-                    }
-                }
-            });
-        }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     });
+    done.sort_by_key(|(i, _)| *i);
     let mut reports = Vec::with_capacity(runs.len());
     let mut lines = String::from(
         "scenario        scoring  honest  sybils  delivered  p50_ms  p99_ms  honest<0  graylisted  after_ms  wall_s\n",
     );
-    let done = done.into_inner().unwrap_or_else(|e| e.into_inner());
-    for r in done.into_iter().flatten() {
+    for (_, r) in done {
         let r = r?;
         lines.push_str(&line(r.scenario, r.scoring, &r));
         if args.json {

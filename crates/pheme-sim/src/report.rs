@@ -346,16 +346,13 @@ pub(crate) fn judge(rows: &[Judged<'_>]) -> Vec<(String, bool, String)> {
         out.push((
             format!("{name}: no honest peer below zero"),
             r.honest_peers_below_zero == 0,
-            match r.honest_below_zero_by_p3 {
-                Some(n) => format!(
-                    "{} (lowest {:.2}; {n} by P3/P3b alone)",
-                    r.honest_peers_below_zero, r.honest_min_score
-                ),
-                None => format!(
-                    "{} (lowest {:.2})",
-                    r.honest_peers_below_zero, r.honest_min_score
-                ),
-            },
+            format!(
+                "{} (lowest {:.2}{})",
+                r.honest_peers_below_zero,
+                r.honest_min_score,
+                r.honest_below_zero_by_p3
+                    .map_or_else(String::new, |n| format!("; {n} by P3/P3b alone"))
+            ),
         ));
         let below_zero = if r.p3_measured {
             let m = r.p3_mesh_below_zero_after_ms;

@@ -314,10 +314,11 @@ async fn start_attackers(
 pub(crate) fn honest_edges(cfg: &SimConfig, rng: &mut StdRng) -> Vec<(usize, usize)> {
     let n = cfg.honest;
     let eclipse = cfg.scenario == Scenario::Eclipse;
+    let eclipse_dials = cfg.eclipse_dials.unwrap_or(cfg.honest_degree);
     let mut edges = Vec::new();
     for i in 0..n {
         let dials = if eclipse && i == 0 {
-            cfg.eclipse_dials
+            eclipse_dials
         } else {
             cfg.honest_degree
         };
@@ -330,7 +331,7 @@ pub(crate) fn honest_edges(cfg: &SimConfig, rng: &mut StdRng) -> Vec<(usize, usi
         others.shuffle(rng);
         edges.extend(others.into_iter().take(dials).map(|j| (i, j)));
     }
-    if eclipse && cfg.eclipse_dials == 0 {
+    if eclipse && eclipse_dials == 0 {
         edges.extend((1..n.min(3)).map(|i| (i, 0)));
     }
     edges

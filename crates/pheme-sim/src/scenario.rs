@@ -189,9 +189,10 @@ pub struct SimConfig {
     pub tuning: pheme_scoring::Tuning,
     /// Honest peers each honest node dials.
     pub honest_degree: usize,
-    /// Eclipse: honest peers node 0 dials itself (no honest node dials it); with 0, nodes 1
-    /// and 2 dial it and it has no outbound peer.
-    pub eclipse_dials: usize,
+    /// Eclipse: honest peers node 0 dials itself (no honest node dials it; `None`: as many as
+    /// every honest node, `honest_degree`); with 0, nodes 1 and 2 dial it and it has no
+    /// outbound peer.
+    pub eclipse_dials: Option<usize>,
     /// Honest nodes each Sybil connects to.
     pub sybil_degree: usize,
     /// Slots between the connections and the first publication.
@@ -228,7 +229,7 @@ impl SimConfig {
             profile: Profile::default(),
             tuning: pheme_scoring::Tuning::default(),
             honest_degree: 6,
-            eclipse_dials: 6,
+            eclipse_dials: None,
             sybil_degree: 8,
             warmup_slots: 4,
             aggregates_per_slot: 16,

@@ -447,7 +447,9 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
                         min_score = min_score.min(s);
                         if s < 0.0 {
                             below_zero.insert(p);
-                            if !e.negative_by_mesh_deliveries(h, p) {
+                            if !below_zero_other.contains(&p)
+                                && !e.negative_by_mesh_deliveries(h, p)
+                            {
                                 below_zero_other.insert(p);
                             }
                         }
