@@ -1,6 +1,7 @@
 //! One inbound RPC: subscriptions, messages and control, in that order (IDONTWANT before the
 //! messages, so a peer's cancellations apply to what it sends in the same frame).
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -8,7 +9,7 @@ use prost::Message as _;
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use super::{PeerRef, Record, Router, State};
+use super::{Hasher, PeerRef, Record, Router, State};
 use crate::control_trace::ControlDirection::{In, Out};
 use crate::control_trace::ControlKind;
 use crate::event::{Event, FrameRefusal, Initiator, PruneReason, Refusal};
@@ -379,10 +380,7 @@ impl<T: MessageTransform> Router<T> {
     fn handle_idontwant(&mut self, now: Instant, idx: u32, ids: &[Bytes]) {
         let ttl = self.config.idontwant_ttl;
         let max = self.config.max_idontwant_ids;
-        let keys: Vec<u64> = ids
-            .iter()
-            .map(|id| self.key_of(&MessageId(id.clone())))
-            .collect();
+        let keys: Vec<u64> = ids.iter().map(|id| self.key_of_bytes(id)).collect();
         let Some(p) = self.peer_mut(idx) else {
             return;
         };
@@ -465,7 +463,14 @@ impl<T: MessageTransform> Router<T> {
             return;
         }
         let asked = p.iwant_asked;
-        let mut wanted: Vec<Bytes> = Vec::new();
+        let room = max_len.saturating_sub(asked);
+        // Unknown ids, each once (by key, as the seen cache knows them): a spammer's frame
+        // costs a hash and two lookups an id, not a sort of its ids.
+        let ids: usize = ihaves.iter().map(|ih| ih.message_ids.len()).sum();
+        let ids = ids.min(max_len);
+        let mut wanted: Vec<(u64, Bytes)> = Vec::with_capacity(ids);
+        let mut keys: HashSet<u64, Hasher> =
+            HashSet::with_capacity_and_hasher(ids, self.hasher.clone());
         let mut ignored = 0;
         for ih in ihaves {
             if asked + wanted.len() >= max_len {
@@ -481,27 +486,26 @@ impl<T: MessageTransform> Router<T> {
                 continue;
             }
             for id in ih.message_ids.into_iter().take(max_len) {
-                let key = self.key_of(&MessageId(id.clone()));
-                if self.seen.contains(key) || self.records.contains_key(&key) {
+                let key = self.key_of_bytes(&id);
+                if self.seen.contains(key) || self.records.contains_key(&key) || !keys.insert(key) {
                     continue;
                 }
-                wanted.push(id);
+                wanted.push((key, id));
             }
         }
         self.stats.ihave_ignored += ignored;
-        if wanted.is_empty() {
-            return;
+        if wanted.len() > room {
+            // More than we may ask for: a random choice of them, as go and rust choose.
+            wanted.partial_shuffle(&mut self.rng, room);
+            wanted.truncate(room);
         }
-        wanted.sort_unstable();
-        wanted.dedup();
-        wanted.shuffle(&mut self.rng);
-        wanted.truncate(max_len.saturating_sub(asked));
         if wanted.is_empty() {
             return;
         }
         // One promise per IWANT: a random one of the ids must arrive in time.
         let pick = self.rng.gen_range(0..wanted.len());
-        let promised = self.key_of(&MessageId(wanted[pick].clone()));
+        let promised = wanted[pick].0;
+        let wanted: Vec<Bytes> = wanted.into_iter().map(|(_, id)| id).collect();
         let deadline = now + self.config.iwant_followup_time;
         let pr = self.peer_ref(idx);
         self.promises
@@ -538,7 +542,7 @@ impl<T: MessageTransform> Router<T> {
         let limit = self.config.gossip_retransmission;
         let mut answers = Vec::new();
         for id in iwants.into_iter().flat_map(|w| w.message_ids) {
-            let key = self.key_of(&MessageId(id));
+            let key = self.key_of_bytes(&id);
             if self
                 .peer(idx)
                 .is_some_and(|p| p.dont_want.contains_key(&key))

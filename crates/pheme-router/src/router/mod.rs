@@ -839,8 +839,13 @@ impl<T: MessageTransform> Router<T> {
     }
 
     pub(crate) fn key_of(&self, id: &MessageId) -> u64 {
+        self.key_of_bytes(id.as_bytes())
+    }
+
+    /// [`key_of`](Self::key_of) for an id still in the frame's bytes (no `Bytes` clone).
+    pub(crate) fn key_of_bytes(&self, id: &[u8]) -> u64 {
         use std::hash::BuildHasher;
-        self.hasher.hash_one(id.as_bytes())
+        self.hasher.hash_one(id)
     }
 
     pub(crate) fn fast_key(&self, t: u32, data: &[u8]) -> u64 {

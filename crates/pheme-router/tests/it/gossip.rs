@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use pheme_router::{Event, MessageId, PeerConnection, Protocol, RouterConfig, Verdict};
+use pheme_router::{
+    Event, MessageId, PeerConnection, PeerId, Protocol, RouterConfig, RouterConfigBuilder, Verdict,
+};
 
 use crate::harness::*;
 
@@ -83,19 +85,23 @@ fn gossip_goes_to_d_lazy_non_mesh_peers_and_iwant_is_answered_up_to_the_limit() 
     assert!(flatten(&lab.take(&other)).messages.is_empty());
 }
 
-#[test]
-fn ihave_is_bounded_per_heartbeat_and_by_score() {
-    let cfg = RouterConfig::builder()
-        .max_ihave_messages(2)
-        .max_ihave_length(10)
-        .build()
-        .unwrap();
+/// A scored router on `TOPIC` (at most ten IWANT ids a peer and heartbeat) with one peer
+/// there, and `n` message-ids it does not know.
+fn gossiping_peer(cfg: RouterConfigBuilder, n: u32) -> (Lab, PeerId, Vec<MessageId>) {
+    let cfg = cfg.max_ihave_length(10).build().unwrap();
     let mut lab = Lab::new(cfg, Some(scoring()));
     let p = lab.peer_on(false, &[TOPIC]);
     lab.r.subscribe(lab.now, TOPIC);
     lab.pump();
     lab.take(&p);
-    let ids: Vec<MessageId> = (0..30u32).map(|i| id_of(TOPIC, &i.to_le_bytes())).collect();
+    let ids = (0..n).map(|i| id_of(TOPIC, &i.to_le_bytes())).collect();
+    (lab, p, ids)
+}
+
+#[test]
+fn ihave_is_bounded_per_heartbeat_and_by_score() {
+    let cfg = RouterConfig::builder().max_ihave_messages(2);
+    let (mut lab, p, ids) = gossiping_peer(cfg, 30);
     for chunk in ids.chunks(4) {
         lab.recv(p, ihave(TOPIC, chunk));
     }
@@ -110,6 +116,33 @@ fn ihave_is_bounded_per_heartbeat_and_by_score() {
     lab.r.set_application_score(&p, -11.0);
     lab.recv(p, ihave(TOPIC, &ids[0..2]));
     assert!(flatten(&lab.take(&p)).iwant_ids.is_empty());
+}
+
+#[test]
+fn ihave_asks_for_each_unknown_id_once_and_picks_within_the_room() {
+    let (mut lab, p, ids) = gossiping_peer(RouterConfig::builder(), 20);
+    // Four ids, each listed three times over two entries of one RPC: asked for once each.
+    let mut twice = ihave(TOPIC, &[&ids[..4], &ids[..4]].concat());
+    let again = ihave(TOPIC, &ids[..4]);
+    if let (Some(c), Some(a)) = (twice.control.as_mut(), again.control) {
+        c.ihave.extend(a.ihave);
+    }
+    lab.recv(p, twice);
+    let mut asked = flatten(&lab.take(&p)).iwant_ids;
+    asked.sort();
+    let mut first: Vec<_> = ids[..4].iter().map(|m| m.0.clone()).collect();
+    first.sort();
+    assert_eq!(asked, first);
+    // Sixteen unknown ids and room for six more this heartbeat: six distinct ones of them.
+    lab.recv(p, ihave(TOPIC, &ids[4..]));
+    let asked = flatten(&lab.take(&p)).iwant_ids;
+    assert_eq!(asked.len(), 6);
+    let offered: Vec<_> = ids[4..].iter().map(|m| m.0.clone()).collect();
+    assert!(asked.iter().all(|a| offered.contains(a)));
+    let mut distinct = asked.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 6);
 }
 
 #[test]
