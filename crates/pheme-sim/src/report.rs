@@ -267,14 +267,14 @@ pub fn json_lines(reports: &[RunReport]) -> Result<String, serde_json::Error> {
 pub fn verdicts(reports: &[RunReport]) -> Vec<(String, bool, String)> {
     let rows: Vec<Judged<'_>> = reports
         .iter()
-        .map(|r| judged!(r, r.scenario.p3_measured(), None))
+        .map(|r| judged!(r, r.scenario.p3_measured(), None, None))
         .collect();
     judge(&rows)
 }
 
 /// The [`Judged`] row of a report of either engine (they share these field names).
 macro_rules! judged {
-    ($r:expr, $p3_measured:expr, $by_p3:expr) => {
+    ($r:expr, $p3_measured:expr, $by_p3:expr, $at_end:expr) => {
         Judged {
             scenario: $r.scenario,
             scoring: $r.scoring,
@@ -283,6 +283,7 @@ macro_rules! judged {
             honest_peers_below_zero: $r.honest_peers_below_zero,
             honest_min_score: $r.honest_min_score,
             honest_below_zero_by_p3: $by_p3,
+            honest_below_zero_at_end: $at_end,
             p3_measured: $p3_measured,
             attackers_below_zero_after_ms: $r.attackers_below_zero_after_ms,
             attackers_graylisted_after_ms: $r.attackers_graylisted_after_ms,
@@ -305,6 +306,8 @@ pub(crate) struct Judged<'a> {
     pub honest_min_score: f64,
     /// Of those, the ones below zero by P3/P3b alone (the virtual engine reads components).
     pub honest_below_zero_by_p3: Option<usize>,
+    /// Honest peers below zero at the run's last poll (the virtual engine).
+    pub honest_below_zero_at_end: Option<usize>,
     /// Whether "below zero" is measured over the stints in P3-scored meshes (silent Sybils)
     /// rather than over every connection.
     pub p3_measured: bool,
@@ -347,11 +350,13 @@ pub(crate) fn judge(rows: &[Judged<'_>]) -> Vec<(String, bool, String)> {
             format!("{name}: no honest peer below zero"),
             r.honest_peers_below_zero == 0,
             format!(
-                "{} (lowest {:.2}{})",
+                "{} (lowest {:.2}{}{})",
                 r.honest_peers_below_zero,
                 r.honest_min_score,
                 r.honest_below_zero_by_p3
-                    .map_or_else(String::new, |n| format!("; {n} by P3/P3b alone"))
+                    .map_or_else(String::new, |n| format!("; {n} by P3/P3b alone")),
+                r.honest_below_zero_at_end
+                    .map_or_else(String::new, |n| format!("; {n} at the end"))
             ),
         ));
         let below_zero = if r.p3_measured {

@@ -100,6 +100,10 @@ pub struct VirtualReport {
     /// Of `honest_peers_below_zero`, those below zero only ever by their mesh-delivery terms
     /// (P3, P3b): without them every such score would have been at or above zero.
     pub honest_below_zero_by_p3: usize,
+    /// Distinct honest peers some honest node scored below zero at the last poll, when the
+    /// run ends (P3b and P3's counters decay: a peer scored below zero at P3's activation
+    /// may be back at or above zero by then).
+    pub honest_below_zero_at_end: usize,
     /// When the last (honest node, attacker) connection fell below zero, after the attack
     /// started; `None` unless all did.
     pub attackers_below_zero_after_ms: Option<u64>,
@@ -403,6 +407,8 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
     let mut below_zero: HashSet<u32> = HashSet::new();
     // Honest peers seen below zero for another reason than P3/P3b at least once.
     let mut below_zero_other: HashSet<u32> = HashSet::new();
+    // Honest peers below zero at the latest poll (at the end: the last one's).
+    let mut below_zero_now: HashSet<u32> = HashSet::new();
     let mut min_score = 0.0f64;
     let mut graylisted: HashMap<(u32, u32), u64> = HashMap::new();
     let mut negative: HashMap<(u32, u32), u64> = HashMap::new();
@@ -435,6 +441,7 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         }
         Some(Step::Poll) => {
             let attacked = e.now() >= sybils_at;
+            below_zero_now.clear();
             for h in 0..honest as u32 {
                 // Mesh members once per node and poll, not once per peer.
                 let (mesh, p3) = if attacked {
@@ -447,6 +454,7 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
                         min_score = min_score.min(s);
                         if s < 0.0 {
                             below_zero.insert(p);
+                            below_zero_now.insert(p);
                             if !below_zero_other.contains(&p)
                                 && !e.negative_by_mesh_deliveries(h, p)
                             {
@@ -662,6 +670,7 @@ pub fn run_virtual(cfg: &SimConfig, net: &NetModel) -> Result<VirtualReport, Sim
         p99_ms: pct(0.99),
         honest_peers_below_zero: below_zero.len(),
         honest_below_zero_by_p3: below_zero.len() - below_zero_other.len(),
+        honest_below_zero_at_end: below_zero_now.len(),
         honest_min_score: min_score,
         attackers_below_zero_after_ms: all_negative
             .then(|| negative.values().max().copied())

@@ -29,7 +29,14 @@ fn pct(v: f64) -> String {
 pub fn verdicts(reports: &[VirtualReport]) -> Vec<(String, bool, String)> {
     let rows: Vec<Judged<'_>> = reports
         .iter()
-        .map(|r| judged!(r, r.scenario.p3_measured(), Some(r.honest_below_zero_by_p3)))
+        .map(|r| {
+            judged!(
+                r,
+                r.scenario.p3_measured(),
+                Some(r.honest_below_zero_by_p3),
+                Some(r.honest_below_zero_at_end)
+            )
+        })
         .collect();
     judge(&rows)
 }
@@ -113,7 +120,8 @@ pub fn markdown(reports: &[VirtualReport], ctx: &ReportContext) -> String {
          publisher's messages (censorship); latencies from publish to each honest receipt; \
          honest < 0: honest peers any honest node scored below zero at a poll (every 500 ms), \
          of them those below zero only by their mesh-delivery terms (P3, P3b: without them \
-         the score would have been at or above zero), and the lowest such score; < 0 / graylisted after: when the last (honest node, attacker) \
+         the score would have been at or above zero) and those still below zero at the last poll, \
+         when the run ends, and the lowest such score; < 0 / graylisted after: when the last (honest node, attacker) \
          connection fell below zero / the graylist threshold after the attack started (- unless \
          all did); P3 mesh: (honest node, attacker) stints in the mesh of a topic whose P3 makes \
          a silent peer negative within the prediction, the share that went below zero and the \
@@ -124,7 +132,7 @@ pub fn markdown(reports: &[VirtualReport], ctx: &ReportContext) -> String {
     for r in reports {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} ({} by P3) | {:.2} | {} | {:.0} % | {} | {} of {} ({}) | {} / {} | {:.1} s |",
+            "| {} | {} | {} | {} | {} | {} | {} ({} by P3, {} at the end) | {:.2} | {} | {:.0} % | {} | {} of {} ({}) | {} / {} | {:.1} s |",
             r.scenario,
             if r.scoring { "on" } else { "off" },
             pct(r.delivered_ratio),
@@ -133,6 +141,7 @@ pub fn markdown(reports: &[VirtualReport], ctx: &ReportContext) -> String {
             r.p99_ms.map_or_else(|| "-".into(), |v| v.to_string()),
             r.honest_peers_below_zero,
             r.honest_below_zero_by_p3,
+            r.honest_below_zero_at_end,
             r.honest_min_score,
             ms(r.attackers_below_zero_after_ms),
             r.graylisted_share * 100.0,

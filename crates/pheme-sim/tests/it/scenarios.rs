@@ -185,3 +185,26 @@ fn virtual_invalid_floods_are_graylisted_near_the_prediction() {
         "graylisted after {measured} ms, predicted {predicted} ms"
     );
 }
+
+/// "At the end" counts the honest peers still below zero at the last poll, not every one ever
+/// seen there. Lodestar's recipe at a few dozen validators has enormous P3 weights (a threshold
+/// at a fiftieth of a tiny rate, no floor): most honest peers go below zero, and some of them
+/// climb back before the run ends.
+#[test]
+fn honest_peers_below_zero_at_the_end_are_those_still_there() {
+    let _shared = virtual_time();
+    let mut cfg = SimConfig::new(Scenario::Baseline);
+    cfg.honest = 60;
+    cfg.sybils = 0;
+    cfg.slots = 8;
+    cfg.profile = Profile::Lodestar;
+    let r = pheme_sim::vsim::run_virtual(&cfg, &pheme_sim::vsim::NetModel::default()).unwrap();
+    assert!(r.honest_peers_below_zero > 0, "{r:#?}");
+    assert!(r.honest_below_zero_at_end > 0, "{r:#?}");
+    assert!(
+        r.honest_below_zero_at_end < r.honest_peers_below_zero,
+        "{} at the end of {} ever below zero",
+        r.honest_below_zero_at_end,
+        r.honest_peers_below_zero
+    );
+}
