@@ -91,6 +91,10 @@ pub struct SimulateArgs {
     /// every honest node); 0: two honest nodes dial it and it has no outbound peer.
     #[arg(long)]
     eclipse_dials: Option<usize>,
+    /// Measure a candidate: the mesh degree D of every router instead of the profile's
+    /// (D_lo, D_hi and the rest follow as the derivation sets them)
+    #[arg(long)]
+    mesh_n: Option<usize>,
 }
 
 /// Runs `pheme simulate`.
@@ -194,6 +198,7 @@ fn sim_config(
     cfg.ihave_ids = args.ihave_ids;
     cfg.block_tx_bytes = args.block_tx_bytes;
     cfg.eclipse_dials = args.eclipse_dials;
+    cfg.mesh_n = args.mesh_n;
     cfg.tuning = pheme_scoring::Tuning {
         mesh_threshold_share: args.p3_share,
         ramp_share: args.p3_ramp,

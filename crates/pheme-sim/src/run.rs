@@ -53,7 +53,7 @@ pub(crate) fn derive_preset(
             chain: &chain,
             active_validators: cfg.active_validators,
             current_slot: slot,
-            mesh_n: None,
+            mesh_n: cfg.mesh_n,
             profile: cfg.profile,
         },
         &cfg.tuning,

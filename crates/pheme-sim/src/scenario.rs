@@ -187,6 +187,9 @@ pub struct SimConfig {
     pub profile: Profile,
     /// Departures from the profile's recipe (the candidates a sweep measures).
     pub tuning: pheme_scoring::Tuning,
+    /// Mesh degree D of every router (`None`: the profile's; D_lo, D_hi and the rest follow
+    /// it as the derivation sets them).
+    pub mesh_n: Option<usize>,
     /// Honest peers each honest node dials.
     pub honest_degree: usize,
     /// Eclipse: honest peers node 0 dials itself (no honest node dials it; `None`: as many as
@@ -228,6 +231,7 @@ impl SimConfig {
             active_validators: 1_024,
             profile: Profile::default(),
             tuning: pheme_scoring::Tuning::default(),
+            mesh_n: None,
             honest_degree: 6,
             eclipse_dials: None,
             sybil_degree: 8,

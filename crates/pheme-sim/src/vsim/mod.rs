@@ -156,7 +156,7 @@ impl Setup {
                 chain: &chain,
                 active_validators: cfg.active_validators,
                 current_slot: START_SLOT,
-                mesh_n: None,
+                mesh_n: cfg.mesh_n,
                 profile: cfg.profile,
             },
             &cfg.tuning,
@@ -751,5 +751,15 @@ mod tests {
         // Publishing from the slot after the start, two pre slots, one measured, one to drain.
         assert_eq!(r.virtual_ms, 5 * cfg.slot_ms);
         assert_eq!(r.sybils, 0);
+    }
+
+    #[test]
+    fn a_mesh_degree_reaches_the_preset_the_routers_are_built_from() {
+        let mut cfg = SimConfig::new(Scenario::Baseline);
+        let profile_d = Setup::new(&cfg).unwrap().preset.gossipsub.mesh_n;
+        cfg.mesh_n = Some(5);
+        let mesh = Setup::new(&cfg).unwrap().preset.gossipsub;
+        assert_ne!(profile_d, 5);
+        assert_eq!((mesh.mesh_n, mesh.mesh_n_low, mesh.mesh_n_high), (5, 4, 7));
     }
 }

@@ -51,6 +51,9 @@ fn departures(c: &SimConfig) -> String {
             c.tuning
         );
     }
+    if let Some(d) = c.mesh_n {
+        let _ = writeln!(out, "- mesh degree D = {d} instead of the profile's");
+    }
     if c.sybil_forward_share > 0.0 {
         let _ = writeln!(
             out,
