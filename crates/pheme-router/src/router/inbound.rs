@@ -495,9 +495,11 @@ impl<T: MessageTransform> Router<T> {
         }
         self.stats.ihave_ignored += ignored;
         if wanted.len() > room {
-            // More than we may ask for: a random choice of them, as go and rust choose.
-            wanted.partial_shuffle(&mut self.rng, room);
-            wanted.truncate(room);
+            // More than we may ask for: a random choice of them, as go and rust choose. The
+            // choice is the slice `partial_shuffle` returns (rand 0.8 builds it at the end of
+            // the vector: keeping the front would keep the frame's first ids).
+            let (chosen, _) = wanted.partial_shuffle(&mut self.rng, room);
+            wanted = chosen.iter_mut().map(std::mem::take).collect();
         }
         if wanted.is_empty() {
             return;

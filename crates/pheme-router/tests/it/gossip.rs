@@ -85,10 +85,9 @@ fn gossip_goes_to_d_lazy_non_mesh_peers_and_iwant_is_answered_up_to_the_limit() 
     assert!(flatten(&lab.take(&other)).messages.is_empty());
 }
 
-/// A scored router on `TOPIC` (at most ten IWANT ids a peer and heartbeat) with one peer
-/// there, and `n` message-ids it does not know.
+/// A scored router on `TOPIC` with one peer there, and `n` message-ids it does not know.
 fn gossiping_peer(cfg: RouterConfigBuilder, n: u32) -> (Lab, PeerId, Vec<MessageId>) {
-    let cfg = cfg.max_ihave_length(10).build().unwrap();
+    let cfg = cfg.build().unwrap();
     let mut lab = Lab::new(cfg, Some(scoring()));
     let p = lab.peer_on(false, &[TOPIC]);
     lab.r.subscribe(lab.now, TOPIC);
@@ -100,7 +99,9 @@ fn gossiping_peer(cfg: RouterConfigBuilder, n: u32) -> (Lab, PeerId, Vec<Message
 
 #[test]
 fn ihave_is_bounded_per_heartbeat_and_by_score() {
-    let cfg = RouterConfig::builder().max_ihave_messages(2);
+    let cfg = RouterConfig::builder()
+        .max_ihave_messages(2)
+        .max_ihave_length(10);
     let (mut lab, p, ids) = gossiping_peer(cfg, 30);
     for chunk in ids.chunks(4) {
         lab.recv(p, ihave(TOPIC, chunk));
@@ -120,7 +121,7 @@ fn ihave_is_bounded_per_heartbeat_and_by_score() {
 
 #[test]
 fn ihave_asks_for_each_unknown_id_once_and_picks_within_the_room() {
-    let (mut lab, p, ids) = gossiping_peer(RouterConfig::builder(), 20);
+    let (mut lab, p, ids) = gossiping_peer(RouterConfig::builder().max_ihave_length(10), 20);
     // Four ids, each listed three times over two entries of one RPC: asked for once each.
     let mut twice = ihave(TOPIC, &[&ids[..4], &ids[..4]].concat());
     let again = ihave(TOPIC, &ids[..4]);
@@ -143,6 +144,30 @@ fn ihave_asks_for_each_unknown_id_once_and_picks_within_the_room() {
     distinct.sort();
     distinct.dedup();
     assert_eq!(distinct.len(), 6);
+}
+
+#[test]
+fn the_ids_asked_beyond_the_room_are_a_random_choice_not_the_first() {
+    // Room for one more id this heartbeat and a hundred offered: a spammer that lists its ids
+    // first must not decide which one we ask for (it would be the first nearly every time).
+    let cfg = RouterConfig::builder().max_ihave_length(100);
+    let (mut lab, p, ids) = gossiping_peer(cfg, 398);
+    let mut first = 0;
+    for round in 0..2 {
+        let ids = &ids[round * 199..(round + 1) * 199];
+        lab.recv(p, ihave(TOPIC, &ids[..99]));
+        assert_eq!(flatten(&lab.take(&p)).iwant_ids.len(), 99);
+        lab.recv(p, ihave(TOPIC, &ids[99..]));
+        let asked = flatten(&lab.take(&p)).iwant_ids;
+        assert_eq!(asked.len(), 1);
+        assert!(ids[99..].iter().any(|m| m.0 == asked[0]));
+        first += usize::from(asked[0] == ids[99].0);
+        lab.heartbeat();
+    }
+    assert!(
+        first < 2,
+        "the first offered id was asked for in every round"
+    );
 }
 
 #[test]
