@@ -465,15 +465,18 @@ impl<T: MessageTransform> Router<T> {
         let asked = p.iwant_asked;
         let room = max_len.saturating_sub(asked);
         // Unknown ids, each once (by key, as the seen cache knows them): a spammer's frame
-        // costs a hash and two lookups an id, not a sort of its ids.
-        let ids: usize = ihaves.iter().map(|ih| ih.message_ids.len()).sum();
-        let ids = ids.min(max_len);
-        let mut wanted: Vec<(u64, Bytes)> = Vec::with_capacity(ids);
-        let mut keys: HashSet<u64, Hasher> =
-            HashSet::with_capacity_and_hasher(ids, self.hasher.clone());
+        // costs a hash and two lookups an id, not a sort of its ids. Nothing is allocated
+        // until an id is unknown (an honest peer's IHAVE mostly lists what we have).
+        let offered = ihaves
+            .iter()
+            .map(|ih| ih.message_ids.len())
+            .sum::<usize>()
+            .min(max_len);
+        let mut wanted: Vec<Bytes> = Vec::new();
+        let mut keys: HashSet<u64, Hasher> = HashSet::with_hasher(self.hasher.clone());
         let mut ignored = 0;
         for ih in ihaves {
-            if asked + wanted.len() >= max_len {
+            if wanted.len() >= room {
                 ignored += 1;
                 continue;
             }
@@ -487,10 +490,16 @@ impl<T: MessageTransform> Router<T> {
             }
             for id in ih.message_ids.into_iter().take(max_len) {
                 let key = self.key_of_bytes(&id);
-                if self.seen.contains(key) || self.records.contains_key(&key) || !keys.insert(key) {
+                if self.seen.contains(key) || self.records.contains_key(&key) {
                     continue;
                 }
-                wanted.push((key, id));
+                if wanted.capacity() == 0 {
+                    wanted.reserve(offered);
+                    keys.reserve(offered);
+                }
+                if keys.insert(key) {
+                    wanted.push(id);
+                }
             }
         }
         self.stats.ihave_ignored += ignored;
@@ -506,8 +515,7 @@ impl<T: MessageTransform> Router<T> {
         }
         // One promise per IWANT: a random one of the ids must arrive in time.
         let pick = self.rng.gen_range(0..wanted.len());
-        let promised = wanted[pick].0;
-        let wanted: Vec<Bytes> = wanted.into_iter().map(|(_, id)| id).collect();
+        let promised = self.key_of_bytes(&wanted[pick]);
         let deadline = now + self.config.iwant_followup_time;
         let pr = self.peer_ref(idx);
         self.promises

@@ -45,9 +45,9 @@ pub struct FrameCost {
 /// Measured with the `frame_cost` example (release build, medians of 2,000 frames a kind, one
 /// core of the 2-core AMD EPYC CI machine; `docs/simulation-notes.md` has the table): a
 /// 446-byte aggregate 1.4 µs, a 100 kB block 165 µs (charged 122 µs: one rate a message byte
-/// for every size), an IHAVE of 5,000 unknown ids (110 kB)
-/// 307 µs (654 µs before the router deduplicated them by key instead of sorting them), a GRAFT
-/// 1.2 µs unscored, a graylisted peer's frame 0.1 µs.
+/// for every size), an IHAVE of 5,000 unknown ids (110 kB) 307 µs (654 µs before the router
+/// deduplicated them by key instead of sorting them), a GRAFT 1.2 µs unscored, a graylisted
+/// peer's frame 0.1 µs.
 pub const DEFAULT_FRAME_COST: FrameCost = FrameCost {
     base_ns: 1_000.0,
     message_byte_ns: 1.2,
