@@ -203,7 +203,7 @@ impl<T: crate::types::MessageTransform> crate::Router<T> {
     }
 
     /// The interned topic of a wire topic name, if any (for IHAVE, GRAFT and PRUNE received).
-    pub(crate) fn topic_of_name(&self, name: Option<&bytes::Bytes>) -> Option<u32> {
+    pub(crate) fn topic_of_name(&self, name: Option<&[u8]>) -> Option<u32> {
         name.and_then(|n| self.topic_ids.get(n)).copied()
     }
 }

@@ -91,6 +91,7 @@
 //! ```
 
 mod config;
+mod control_in;
 mod control_trace;
 mod event;
 mod mcache;

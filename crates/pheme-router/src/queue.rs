@@ -86,8 +86,13 @@ pub(crate) struct Dropped {
 #[derive(Debug, Default)]
 pub(crate) struct OutQueue {
     pub subs: VecDeque<Bytes>,
-    /// GRAFT, PRUNE, IWANT, IDONTWANT waiting (IHAVE is in `ihave`).
+    /// GRAFT, PRUNE, IDONTWANT waiting (IHAVE is in `ihave`, IWANT in `iwant`).
     pub control: ControlMessage,
+    /// The ids we ask for, encoded as `ControlIWant.message_ids` fields (written straight from
+    /// the IHAVE they were read from: no handle per id).
+    iwant: BytesMut,
+    /// Ids in `iwant`.
+    iwant_ids: usize,
     /// Pre-encoded `ControlMessage.ihave` entries, shared with other peers' queues.
     pub ihave: VecDeque<Bytes>,
     /// Ids in `ihave`.
@@ -120,11 +125,53 @@ fn take_ids(from: &mut Vec<Bytes>, budget: &mut usize) -> Vec<Bytes> {
 const ENTRY_OVERHEAD: usize = 4;
 
 impl OutQueue {
+    /// Queues an IWANT for `ids`. If the peer has not read our last ones and all would be more
+    /// than `max_ids`, the new ones replace them.
+    pub fn ask(&mut self, ids: &[&[u8]], max_ids: usize) {
+        if self.iwant_ids + ids.len() > max_ids {
+            self.iwant.clear();
+            self.iwant_ids = 0;
+        }
+        let bytes: usize = ids.iter().map(|id| wire::id_entry_len(id.len())).sum();
+        self.iwant.reserve(bytes);
+        for id in ids {
+            wire::put_id(&mut self.iwant, 1, id);
+        }
+        self.iwant_ids += ids.len();
+    }
+
+    /// Takes the queued IWANT ids that fit `budget` bytes (whole ids, at least one if any fit)
+    /// as one encoded `ControlMessage.iwant` entry.
+    fn take_iwant(&mut self, budget: &mut usize) -> Option<[Bytes; 2]> {
+        let room = budget.checked_sub(ENTRY_OVERHEAD)?;
+        let mut end = 0;
+        let mut n = 0;
+        while end < self.iwant.len() {
+            let mut at = end + 1;
+            let Ok(len) = wire::varint(&self.iwant, &mut at) else {
+                break;
+            };
+            let next = at + len as usize;
+            if next > room {
+                break;
+            }
+            end = next;
+            n += 1;
+        }
+        if n == 0 {
+            return None;
+        }
+        *budget -= end + ENTRY_OVERHEAD;
+        self.iwant_ids -= n;
+        let body = self.iwant.split_to(end).freeze();
+        Some([wire::field_header(2, body.len()), body])
+    }
+
     pub fn has_control(&self) -> bool {
         let c = &self.control;
         !(self.subs.is_empty()
             && self.ihave.is_empty()
-            && c.iwant.is_empty()
+            && self.iwant_ids == 0
             && c.graft.is_empty()
             && c.prune.is_empty()
             && c.idontwant.is_empty()
@@ -151,8 +198,8 @@ impl OutQueue {
         take_whole(&mut c.graft, &mut out.graft, &mut budget);
         take_whole(&mut c.prune, &mut out.prune, &mut budget);
         take_id_lists(&mut c.idontwant, &mut out.idontwant, &mut budget);
-        take_id_lists(&mut c.iwant, &mut out.iwant, &mut budget);
         let mut raw = Vec::new();
+        raw.extend(self.take_iwant(&mut budget).into_iter().flatten());
         while let Some(e) = self.ihave.front() {
             if e.len() > budget && !(raw.is_empty() && out == ControlMessage::default()) {
                 break;
@@ -284,7 +331,7 @@ macro_rules! id_only_list {
     )*};
 }
 
-id_only_list!(wire::ControlIWant, wire::ControlIDontWant);
+id_only_list!(wire::ControlIDontWant);
 
 /// Moves entries, splitting the last one's ids, while they fit.
 fn take_id_lists<T: IdList>(from: &mut Vec<T>, to: &mut Vec<T>, budget: &mut usize) {
@@ -309,4 +356,58 @@ fn take_id_lists<T: IdList>(from: &mut Vec<T>, to: &mut Vec<T>, budget: &mut usi
         }
     }
     from.drain(..whole);
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use prost::Message as _;
+
+    use super::*;
+
+    fn asked_in(frame: &Frame) -> Vec<Vec<u8>> {
+        let rpc = wire::Rpc::decode(frame.body()).unwrap();
+        let control = rpc.control.unwrap_or_default();
+        control
+            .iwant
+            .iter()
+            .flat_map(|w| w.message_ids.iter().map(|id| id.to_vec()))
+            .collect()
+    }
+
+    fn frames(q: &mut OutQueue, max_control: usize) -> Vec<Frame> {
+        let now = Instant::now();
+        let age = Duration::from_secs(1);
+        std::iter::from_fn(|| {
+            q.build_frame(now, max_control, 1 << 20, 64, age, |_| false)
+                .0
+        })
+        .take(100)
+        .collect()
+    }
+
+    #[test]
+    fn asked_ids_are_split_across_frames_whole_and_in_order() {
+        let ids: Vec<Vec<u8>> = (0..50u8).map(|i| vec![i; 20]).collect();
+        let mut q = OutQueue::default();
+        q.ask(&ids.iter().map(Vec::as_slice).collect::<Vec<_>>(), 5_000);
+        assert!(q.has_control());
+        // 22 bytes an id: a 200-byte control budget holds 8 of them.
+        let sent = frames(&mut q, 200);
+        assert!(sent.len() > 1, "{} frame(s)", sent.len());
+        assert!(sent.iter().all(|f| f.len() <= 200 + 8));
+        let asked: Vec<Vec<u8>> = sent.iter().flat_map(asked_in).collect();
+        assert_eq!(asked, ids);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn an_unread_iwant_is_replaced_when_the_new_ids_would_overflow_it() {
+        let mut q = OutQueue::default();
+        q.ask(&[b"first", b"second", b"third"], 4);
+        q.ask(&[b"fourth"], 4);
+        q.ask(&[b"fifth"], 4);
+        let asked: Vec<Vec<u8>> = frames(&mut q, 1 << 16).iter().flat_map(asked_in).collect();
+        assert_eq!(asked, vec![b"fifth".to_vec()]);
+    }
 }

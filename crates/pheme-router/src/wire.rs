@@ -7,6 +7,8 @@
 //! instead of copying; topic strings are read as bytes too (strings and bytes share protobuf's
 //! wire type) and looked up as they are.
 
+use std::ops::Range;
+
 use bytes::{BufMut, Bytes, BytesMut};
 use prost::Message as _;
 
@@ -283,11 +285,58 @@ impl RpcParts {
     }
 }
 
-fn varint(buf: &[u8], at: &mut usize) -> Result<u64, WireError> {
+#[inline]
+pub(crate) fn varint(buf: &[u8], at: &mut usize) -> Result<u64, WireError> {
+    // One byte: every key, and the length of every message-id and topic name.
+    if let Some(&b) = buf.get(*at)
+        && b < 0x80
+    {
+        *at += 1;
+        return Ok(u64::from(b));
+    }
     let (v, rest) =
         unsigned_varint::decode::u64(&buf[*at..]).map_err(|_| WireError::Malformed { at: *at })?;
     *at = buf.len() - rest.len();
     Ok(v)
+}
+
+/// A field's number and, if it is length-delimited, where its bytes lie.
+pub(crate) type Field = (u64, Option<Range<usize>>);
+
+/// The next field of `buf` from `at`; `None` at the end.
+#[inline]
+pub(crate) fn next_field(buf: &[u8], at: &mut usize) -> Result<Option<Field>, WireError> {
+    if *at >= buf.len() {
+        return Ok(None);
+    }
+    let key_at = *at;
+    let key = varint(buf, at)?;
+    let value = match key & 7 {
+        0 => {
+            varint(buf, at)?;
+            None
+        }
+        1 | 5 => {
+            let n = if key & 7 == 1 { 8 } else { 4 };
+            if buf.len() - *at < n {
+                return Err(WireError::Malformed { at: key_at });
+            }
+            *at += n;
+            None
+        }
+        2 => {
+            let len = varint(buf, at)?;
+            let len = usize::try_from(len).map_err(|_| WireError::Malformed { at: key_at })?;
+            if buf.len() - *at < len {
+                return Err(WireError::Malformed { at: key_at });
+            }
+            let v = *at..*at + len;
+            *at += len;
+            Some(v)
+        }
+        _ => return Err(WireError::Malformed { at: key_at }),
+    };
+    Ok(Some((key >> 3, value)))
 }
 
 /// Splits one RPC frame (without its length prefix) into its top-level parts, slicing `frame`,
@@ -298,60 +347,38 @@ pub fn split_rpc(frame: &Bytes, limits: FrameLimits) -> Result<RpcParts, WireErr
     let mut at = 0;
     let mut parts = RpcParts::default();
     let mut control_bytes = 0usize;
-    while at < buf.len() {
-        let key_at = at;
-        let key = varint(buf, &mut at)?;
-        let field = key >> 3;
-        let wire = key & 7;
-        match wire {
-            0 => {
-                varint(buf, &mut at)?;
-                parts.unknown_fields += 1;
-            }
-            1 | 5 => {
-                let n = if wire == 1 { 8 } else { 4 };
-                if buf.len() - at < n {
-                    return Err(WireError::Malformed { at: key_at });
+    while let Some((field, value)) = next_field(buf, &mut at)? {
+        let Some(range) = value else {
+            parts.unknown_fields += 1;
+            continue;
+        };
+        let len = range.len();
+        let part = frame.slice(range);
+        match field {
+            1 | 3 => {
+                control_bytes += len;
+                if control_bytes > limits.max_control_bytes {
+                    return Err(WireError::ControlTooLarge {
+                        bytes: control_bytes,
+                        limit: limits.max_control_bytes,
+                    });
                 }
-                at += n;
-                parts.unknown_fields += 1;
+                if field == 1 {
+                    parts.subscriptions.push(part);
+                } else {
+                    parts.control.push(part);
+                }
             }
             2 => {
-                let len = varint(buf, &mut at)?;
-                let len = usize::try_from(len).map_err(|_| WireError::Malformed { at })?;
-                if buf.len() - at < len {
-                    return Err(WireError::Malformed { at: key_at });
+                if parts.messages.len() >= limits.max_messages {
+                    return Err(WireError::TooManyMessages {
+                        limit: limits.max_messages,
+                    });
                 }
-                let part = frame.slice(at..at + len);
-                at += len;
-                match field {
-                    1 | 3 => {
-                        control_bytes += len;
-                        if control_bytes > limits.max_control_bytes {
-                            return Err(WireError::ControlTooLarge {
-                                bytes: control_bytes,
-                                limit: limits.max_control_bytes,
-                            });
-                        }
-                        if field == 1 {
-                            parts.subscriptions.push(part);
-                        } else {
-                            parts.control.push(part);
-                        }
-                    }
-                    2 => {
-                        if parts.messages.len() >= limits.max_messages {
-                            return Err(WireError::TooManyMessages {
-                                limit: limits.max_messages,
-                            });
-                        }
-                        parts.messages.push(part);
-                    }
-                    10 => parts.partial.push(part),
-                    _ => parts.unknown_fields += 1,
-                }
+                parts.messages.push(part);
             }
-            _ => return Err(WireError::Malformed { at: key_at }),
+            10 => parts.partial.push(part),
+            _ => parts.unknown_fields += 1,
         }
     }
     Ok(parts)
@@ -363,7 +390,12 @@ fn put_field_header(buf: &mut BytesMut, tag: u32, len: usize) {
     put_varint(buf, len as u64);
 }
 
+#[inline]
 fn put_varint(buf: &mut BytesMut, v: u64) {
+    if v < 0x80 {
+        buf.put_u8(v as u8);
+        return;
+    }
     let mut tmp = unsigned_varint::encode::u64_buffer();
     buf.put_slice(unsigned_varint::encode::u64(v, &mut tmp));
 }
@@ -450,6 +482,19 @@ pub fn encode_control_head(head: &ControlMessage, raw_len: usize) -> Bytes {
     let mut buf = BytesMut::with_capacity(len + 6);
     put_field_header(&mut buf, 3, len + raw_len);
     head.encode(&mut buf).ok();
+    buf.freeze()
+}
+
+/// Appends `id` as field `tag` of an id list (`ControlIWant.message_ids` is 1).
+pub(crate) fn put_id(buf: &mut BytesMut, tag: u32, id: &[u8]) {
+    put_field_header(buf, tag, id.len());
+    buf.put_slice(id);
+}
+
+/// The key and length of a length-delimited field `tag` holding `len` bytes.
+pub(crate) fn field_header(tag: u32, len: usize) -> Bytes {
+    let mut buf = BytesMut::with_capacity(12);
+    put_field_header(&mut buf, tag, len);
     buf.freeze()
 }
 

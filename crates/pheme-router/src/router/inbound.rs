@@ -9,12 +9,15 @@ use prost::Message as _;
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use super::{Hasher, PeerRef, Record, Router, State};
+use nohash_hasher::BuildNoHashHasher;
+
+use super::{PeerRef, Record, Router, State};
+use crate::control_in::{ControlIn, IdList};
 use crate::control_trace::ControlDirection::{In, Out};
 use crate::control_trace::ControlKind;
 use crate::event::{Event, FrameRefusal, Initiator, PruneReason, Refusal};
 use crate::types::{MessageId, MessageTransform, Received};
-use crate::wire::{self, ControlMessage, FrameLimits, SubOpts, WireMessage};
+use crate::wire::{self, FrameLimits, SubOpts, WireMessage};
 
 /// IDONTWANT ids waiting for one peer (the newest kept).
 const MAX_PENDING_IDONTWANT: usize = 100;
@@ -72,7 +75,7 @@ impl<T: MessageTransform> Router<T> {
             self.stats.graylisted_rpcs += 1;
             return;
         }
-        let control = match parts.decode_control() {
+        let control = match parts.read_control() {
             Ok(c) => c,
             Err(e) => {
                 self.refuse_frame(now, idx, e.into());
@@ -83,15 +86,8 @@ impl<T: MessageTransform> Router<T> {
             self.handle_extensions(now, idx, ext);
         }
         for d in &control.idontwant {
-            self.trace_control(
-                now,
-                idx,
-                In,
-                ControlKind::IDontWant,
-                None,
-                d.message_ids.len(),
-            );
-            self.handle_idontwant(now, idx, &d.message_ids);
+            self.trace_control(now, idx, In, ControlKind::IDontWant, None, d.len());
+            self.handle_idontwant(now, idx, d);
         }
         let partial = parts.decode_partial();
         for m in parts.messages {
@@ -377,10 +373,10 @@ impl<T: MessageTransform> Router<T> {
         }
     }
 
-    fn handle_idontwant(&mut self, now: Instant, idx: u32, ids: &[Bytes]) {
+    fn handle_idontwant(&mut self, now: Instant, idx: u32, ids: &IdList) {
         let ttl = self.config.idontwant_ttl;
         let max = self.config.max_idontwant_ids;
-        let keys: Vec<u64> = ids.iter().map(|id| self.key_of_bytes(id)).collect();
+        let hasher = self.hasher.clone();
         let Some(p) = self.peer_mut(idx) else {
             return;
         };
@@ -388,10 +384,11 @@ impl<T: MessageTransform> Router<T> {
             return;
         }
         let mut taken = 0;
-        for key in keys {
+        for id in ids.ids() {
             if p.dont_want.len() >= max {
                 break;
             }
+            let key = std::hash::BuildHasher::hash_one(&hasher, id);
             p.dont_want.insert(key, now + ttl);
             p.dont_want_order.push_back((now + ttl, key));
             taken += 1;
@@ -399,15 +396,15 @@ impl<T: MessageTransform> Router<T> {
         self.stats.idontwant_received += taken;
     }
 
-    fn handle_control(&mut self, now: Instant, idx: u32, control: ControlMessage) {
+    fn handle_control(&mut self, now: Instant, idx: u32, control: ControlIn) {
         if self.control.is_some() {
             self.trace_control_in(now, idx, &control);
         }
         if !control.ihave.is_empty() {
-            self.handle_ihave(now, idx, control.ihave);
+            self.handle_ihave(now, idx, &control.ihave);
         }
         if !control.iwant.is_empty() {
-            self.handle_iwant(now, idx, control.iwant);
+            self.handle_iwant(now, idx, &control.iwant);
         }
         for g in control.graft {
             self.stats.graft_received += 1;
@@ -424,28 +421,28 @@ impl<T: MessageTransform> Router<T> {
     }
 
     /// The control trace's records of what a peer sent (before any check).
-    fn trace_control_in(&mut self, now: Instant, idx: u32, control: &ControlMessage) {
+    fn trace_control_in(&mut self, now: Instant, idx: u32, control: &ControlIn) {
         for ih in &control.ihave {
-            let t = self.topic_of_name(ih.topic_id.as_ref());
-            let n = ih.message_ids.len();
+            let t = self.topic_of_name(ih.topic());
+            let n = ih.len();
             self.trace_control(now, idx, In, ControlKind::IHave, t, n);
         }
         for iw in &control.iwant {
-            let n = iw.message_ids.len();
+            let n = iw.len();
             self.trace_control(now, idx, In, ControlKind::IWant, None, n);
         }
         for g in &control.graft {
-            let t = self.topic_of_name(g.topic_id.as_ref());
+            let t = self.topic_of_name(g.topic_id.as_deref());
             self.trace_control(now, idx, In, ControlKind::Graft, t, 0);
         }
         for p in &control.prune {
-            let t = self.topic_of_name(p.topic_id.as_ref());
+            let t = self.topic_of_name(p.topic_id.as_deref());
             let px = p.peers.len();
             self.trace_prune(now, idx, In, t, p.backoff, px);
         }
     }
 
-    fn handle_ihave(&mut self, now: Instant, idx: u32, ihaves: Vec<wire::ControlIHave>) {
+    fn handle_ihave(&mut self, now: Instant, idx: u32, ihaves: &[IdList]) {
         let max_len = self.config.max_ihave_length;
         let max_msgs = self.config.max_ihave_messages;
         self.stats.ihave_received += ihaves.len() as u64;
@@ -464,16 +461,14 @@ impl<T: MessageTransform> Router<T> {
         }
         let asked = p.iwant_asked;
         let room = max_len.saturating_sub(asked);
-        // Unknown ids, each once (by key, as the seen cache knows them): a spammer's frame
-        // costs a hash and two lookups an id, not a sort of its ids. Nothing is allocated
-        // until an id is unknown (an honest peer's IHAVE mostly lists what we have).
-        let offered = ihaves
-            .iter()
-            .map(|ih| ih.message_ids.len())
-            .sum::<usize>()
-            .min(max_len);
-        let mut wanted: Vec<Bytes> = Vec::new();
-        let mut keys: HashSet<u64, Hasher> = HashSet::with_hasher(self.hasher.clone());
+        // Unknown ids, each once (by key, as the seen cache knows them), read where they lie in
+        // the frame: a spammer's frame costs a hash and a few lookups an id, not a sort of its
+        // ids nor a handle on the frame per id. Nothing is allocated until an id is unknown (an
+        // honest peer's IHAVE mostly lists what we have).
+        let offered = ihaves.iter().map(IdList::len).sum::<usize>().min(max_len);
+        let mut wanted: Vec<&[u8]> = Vec::new();
+        // The keys are the router's keyed fingerprints already: no second hash.
+        let mut keys: HashSet<u64, BuildNoHashHasher<u64>> = HashSet::default();
         let mut ignored = 0;
         for ih in ihaves {
             if wanted.len() >= room {
@@ -481,15 +476,14 @@ impl<T: MessageTransform> Router<T> {
                 continue;
             }
             let joined = ih
-                .topic_id
-                .as_ref()
+                .topic()
                 .and_then(|n| self.topic_ids.get(n))
                 .is_some_and(|&t| self.topics[t as usize].subscribed);
             if !joined {
                 continue;
             }
-            for id in ih.message_ids.into_iter().take(max_len) {
-                let key = self.key_of_bytes(&id);
+            for id in ih.ids().take(max_len) {
+                let key = self.key_of_bytes(id);
                 if self.seen.contains(key) || self.records.contains_key(&key) {
                     continue;
                 }
@@ -508,14 +502,14 @@ impl<T: MessageTransform> Router<T> {
             // choice is the slice `partial_shuffle` returns (rand 0.8 builds it at the end of
             // the vector: keeping the front would keep the frame's first ids).
             let (chosen, _) = wanted.partial_shuffle(&mut self.rng, room);
-            wanted = chosen.iter_mut().map(std::mem::take).collect();
+            wanted = chosen.to_vec();
         }
         if wanted.is_empty() {
             return;
         }
         // One promise per IWANT: a random one of the ids must arrive in time.
         let pick = self.rng.gen_range(0..wanted.len());
-        let promised = self.key_of_bytes(&wanted[pick]);
+        let promised = self.key_of_bytes(wanted[pick]);
         let deadline = now + self.config.iwant_followup_time;
         let pr = self.peer_ref(idx);
         self.promises
@@ -526,23 +520,14 @@ impl<T: MessageTransform> Router<T> {
         let n = wanted.len();
         if let Some(p) = self.peer_mut(idx) {
             p.iwant_asked += n;
-            match p.queue.control.iwant.first_mut() {
-                Some(w) if w.message_ids.len() + n > max_len => {
-                    // The peer has not read our last IWANTs: replace them.
-                    w.message_ids = wanted;
-                }
-                Some(w) => w.message_ids.extend(wanted),
-                None => p.queue.control.iwant.push(wire::ControlIWant {
-                    message_ids: wanted,
-                }),
-            }
+            p.queue.ask(&wanted, max_len);
         }
         self.stats.iwant_sent += 1;
         self.trace_control(now, idx, Out, ControlKind::IWant, None, n);
         self.schedule(idx);
     }
 
-    fn handle_iwant(&mut self, now: Instant, idx: u32, iwants: Vec<wire::ControlIWant>) {
+    fn handle_iwant(&mut self, now: Instant, idx: u32, iwants: &[IdList]) {
         self.stats.iwant_received += iwants.len() as u64;
         if self.score_of(idx) < self.thresholds.gossip {
             self.stats.iwant_ignored += iwants.len() as u64;
@@ -551,8 +536,8 @@ impl<T: MessageTransform> Router<T> {
         let pr = self.peer_ref(idx);
         let limit = self.config.gossip_retransmission;
         let mut answers = Vec::new();
-        for id in iwants.into_iter().flat_map(|w| w.message_ids) {
-            let key = self.key_of_bytes(&id);
+        for id in iwants.iter().flat_map(IdList::ids) {
+            let key = self.key_of_bytes(id);
             if self
                 .peer(idx)
                 .is_some_and(|p| p.dont_want.contains_key(&key))
