@@ -324,7 +324,8 @@ pub(crate) fn secs(v: Option<u64>) -> String {
 }
 
 /// The targets over `rows` (see [`verdicts`]): `(target, met, measured)`. Times get one poll
-/// and one heartbeat of slack (1.2 s): scores are read every 500 ms.
+/// and one heartbeat of slack (1.2 s): scores are read every 500 ms. Unscored runs of the
+/// invalid flood, GRAFT flood and IHAVE spam are judged on whether they hurt.
 pub(crate) fn judge(rows: &[Judged<'_>]) -> Vec<(String, bool, String)> {
     let base = rows
         .iter()
@@ -395,5 +396,81 @@ pub(crate) fn judge(rows: &[Judged<'_>]) -> Vec<(String, bool, String)> {
             }
         }
     }
+    // The attacks scoring is there for must do harm without it (else the scenario proves
+    // nothing): delivery below 100 % or a p99 at least 1.25x the unscored baseline's.
+    let base_off = rows
+        .iter()
+        .find(|r| r.scenario == Scenario::Baseline && !r.scoring)
+        .and_then(|r| r.p99_ms);
+    let harmful = [
+        Scenario::InvalidFlood,
+        Scenario::GraftFlood,
+        Scenario::IhaveSpam,
+    ];
+    for r in rows
+        .iter()
+        .filter(|r| !r.scoring && harmful.contains(&r.scenario))
+    {
+        if let (Some(b), Some(p)) = (base_off, r.p99_ms) {
+            out.push((
+                format!(
+                    "{} without scoring: visibly hurts (delivery below 100 % or p99 at least \
+                     1.25x the unscored baseline's {b} ms)",
+                    r.scenario
+                ),
+                r.delivered_ratio < 1.0 || p * 4 >= b * 5,
+                format!(
+                    "{:.3} %, p99 {p} ms ({:.2}x)",
+                    r.delivered_ratio * 100.0,
+                    p as f64 / b.max(1) as f64
+                ),
+            ));
+        }
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(scenario: Scenario, scoring: bool, p99: u64, predicted: &Prediction) -> Judged<'_> {
+        Judged {
+            scenario,
+            scoring,
+            delivered_ratio: 1.0,
+            p99_ms: Some(p99),
+            honest_peers_below_zero: 0,
+            honest_min_score: 0.0,
+            honest_below_zero_by_p3: None,
+            honest_below_zero_at_end: None,
+            p3_measured: false,
+            attackers_below_zero_after_ms: None,
+            attackers_graylisted_after_ms: None,
+            attackers_in_p3_mesh: 0,
+            p3_mesh_below_zero_share: 0.0,
+            p3_mesh_below_zero_after_ms: None,
+            predicted,
+        }
+    }
+
+    #[test]
+    fn unscored_attacks_are_judged_on_whether_they_hurt() {
+        let none = Prediction::default();
+        let rows = [
+            row(Scenario::Baseline, false, 290, &none),
+            row(Scenario::GraftFlood, false, 300, &none),
+            row(Scenario::IhaveSpam, false, 913, &none),
+            // Not one of the attacks scoring must be needed against.
+            row(Scenario::Silent, false, 900, &none),
+        ];
+        let hurt: Vec<(String, bool)> = judge(&rows)
+            .into_iter()
+            .filter(|v| v.0.contains("without scoring"))
+            .map(|v| (v.0, v.1))
+            .collect();
+        assert_eq!(hurt.len(), 2, "{hurt:?}");
+        assert!(hurt[0].0.starts_with("graft-flood") && !hurt[0].1);
+        assert!(hurt[1].0.starts_with("ihave-spam") && hurt[1].1);
+    }
 }

@@ -48,7 +48,7 @@ pub(crate) fn derive_preset(
         &[],
     )?);
     let slot = fixtures::slot_now(&chain);
-    let preset = derive_tuned(
+    let preset = cfg.with_mesh_bounds(derive_tuned(
         &DeriveInput {
             chain: &chain,
             active_validators: cfg.active_validators,
@@ -57,7 +57,7 @@ pub(crate) fn derive_preset(
             profile: cfg.profile,
         },
         &cfg.tuning,
-    )?;
+    )?);
     let sanity_report = sanity::check(&preset, &chain);
     Ok((chain, slot, preset, sanity_report))
 }

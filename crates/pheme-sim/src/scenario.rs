@@ -190,6 +190,8 @@ pub struct SimConfig {
     /// Mesh degree D of every router (`None`: the profile's; D_lo, D_hi and the rest follow
     /// it as the derivation sets them).
     pub mesh_n: Option<usize>,
+    /// D_lo and D_hi of every router instead of what the derivation sets for D (`None`: its).
+    pub mesh_bounds: Option<(usize, usize)>,
     /// Honest peers each honest node dials.
     pub honest_degree: usize,
     /// Eclipse: honest peers node 0 dials itself (no honest node dials it; `None`: as many as
@@ -216,6 +218,19 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
+    /// `preset` with [`mesh_bounds`](Self::mesh_bounds) applied (the router's builder checks
+    /// D_lo <= D <= D_hi and the outbound quota against them).
+    pub fn with_mesh_bounds(
+        &self,
+        mut preset: pheme_scoring::ScorePreset,
+    ) -> pheme_scoring::ScorePreset {
+        if let Some((low, high)) = self.mesh_bounds {
+            preset.gossipsub.mesh_n_low = low;
+            preset.gossipsub.mesh_n_high = high;
+        }
+        preset
+    }
+
     /// The defaults for `scenario`: 100 honest nodes, 400 Sybils, 2 s slots, 8-slot epochs,
     /// 1,024 active validators (one committee per slot, 16 aggregators per slot).
     pub fn new(scenario: Scenario) -> Self {
@@ -232,6 +247,7 @@ impl SimConfig {
             profile: Profile::default(),
             tuning: pheme_scoring::Tuning::default(),
             mesh_n: None,
+            mesh_bounds: None,
             honest_degree: 6,
             eclipse_dials: None,
             sybil_degree: 8,

@@ -151,7 +151,7 @@ impl Setup {
         let mut chain = fixtures::chain(cfg.slot_ms, cfg.slots_per_epoch, 0, 0, &[])?;
         chain.genesis_time = VIRTUAL_GENESIS;
         let chain = Arc::new(chain);
-        let preset = derive_tuned(
+        let preset = cfg.with_mesh_bounds(derive_tuned(
             &DeriveInput {
                 chain: &chain,
                 active_validators: cfg.active_validators,
@@ -160,7 +160,7 @@ impl Setup {
                 profile: cfg.profile,
             },
             &cfg.tuning,
-        )?;
+        )?);
         let digest = chain.fork_digest_at(chain.epoch_of(START_SLOT));
         let router = pheme_router::RouterConfig::builder_from(router_config(&preset)?)
             .forward_delay(pheme_network::DEFAULT_FORWARD_DELAY)
@@ -761,5 +761,12 @@ mod tests {
         let mesh = Setup::new(&cfg).unwrap().preset.gossipsub;
         assert_ne!(profile_d, 5);
         assert_eq!((mesh.mesh_n, mesh.mesh_n_low, mesh.mesh_n_high), (5, 4, 7));
+        // Lighthouse's own bounds for D = 5, in the routers too.
+        cfg.mesh_bounds = Some((3, 10));
+        let setup = Setup::new(&cfg).unwrap();
+        let mesh = &setup.preset.gossipsub;
+        assert_eq!((mesh.mesh_n, mesh.mesh_n_low, mesh.mesh_n_high), (5, 3, 10));
+        let r = &setup.router;
+        assert_eq!((r.mesh_n(), r.mesh_n_low(), r.mesh_n_high()), (5, 3, 10));
     }
 }

@@ -54,6 +54,12 @@ fn departures(c: &SimConfig) -> String {
     if let Some(d) = c.mesh_n {
         let _ = writeln!(out, "- mesh degree D = {d} instead of the profile's");
     }
+    if let Some((low, high)) = c.mesh_bounds {
+        let _ = writeln!(
+            out,
+            "- D_lo = {low}, D_hi = {high} instead of the derivation's"
+        );
+    }
     if c.sybil_forward_share > 0.0 {
         let _ = writeln!(
             out,
@@ -161,7 +167,7 @@ pub fn markdown(reports: &[VirtualReport], ctx: &ReportContext) -> String {
     for r in reports.iter().filter(|r| r.scoring) {
         let _ = writeln!(out, "- `{}`: {}", r.scenario, r.predicted.basis);
     }
-    out.push_str("\n## Targets (scoring on)\n\n| target | met | measured |\n|---|---|---|\n");
+    out.push_str("\n## Targets\n\n| target | met | measured |\n|---|---|---|\n");
     for (what, ok, measured) in verdicts(reports) {
         let _ = writeln!(
             out,
