@@ -22,6 +22,9 @@ use crate::wire::{self, FrameLimits, SubOpts, WireMessage};
 /// IDONTWANT ids waiting for one peer (the newest kept).
 const MAX_PENDING_IDONTWANT: usize = 100;
 
+/// Bytes around the ids of an IWANT entry in a frame's control (the entry's key and length).
+const IWANT_ENTRY_OVERHEAD: usize = 4;
+
 impl<T: MessageTransform> Router<T> {
     /// One RPC frame from `peer` (without its length prefix).
     pub fn handle_rpc(&mut self, now: Instant, peer: &libp2p_identity::PeerId, frame: Bytes) {
@@ -469,6 +472,12 @@ impl<T: MessageTransform> Router<T> {
         let mut wanted: Vec<&[u8]> = Vec::new();
         // The keys are the router's keyed fingerprints already: no second hash.
         let mut keys: HashSet<u64, BuildNoHashHasher<u64>> = HashSet::default();
+        // An id whose IWANT entry could not fit a frame's control would never leave the queue
+        // and would hold every IWANT behind it: not asked for.
+        let max_id = self
+            .config
+            .max_control_per_frame
+            .saturating_sub(IWANT_ENTRY_OVERHEAD);
         let mut ignored = 0;
         for ih in ihaves {
             if wanted.len() >= room {
@@ -483,6 +492,9 @@ impl<T: MessageTransform> Router<T> {
                 continue;
             }
             for id in ih.ids().take(max_len) {
+                if wire::id_entry_len(id.len()) > max_id {
+                    continue;
+                }
                 let key = self.key_of_bytes(id);
                 if self.seen.contains(key) || self.records.contains_key(&key) {
                     continue;

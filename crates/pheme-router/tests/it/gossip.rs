@@ -147,6 +147,17 @@ fn ihave_asks_for_each_unknown_id_once_and_picks_within_the_room() {
 }
 
 #[test]
+fn an_id_too_long_for_any_frame_is_not_asked_for_and_blocks_nothing() {
+    let (mut lab, p, ids) = gossiping_peer(RouterConfig::builder(), 2);
+    // 16 KiB: its IWANT entry could never fit a frame's 15 KiB of control.
+    let long = MessageId(Bytes::from(vec![7u8; 16 * 1024]));
+    lab.recv(p, ihave(TOPIC, &[long, ids[0].clone()]));
+    assert_eq!(flatten(&lab.take(&p)).iwant_ids, vec![ids[0].0.clone()]);
+    lab.recv(p, ihave(TOPIC, &ids[1..2]));
+    assert_eq!(flatten(&lab.take(&p)).iwant_ids, vec![ids[1].0.clone()]);
+}
+
+#[test]
 fn the_ids_asked_beyond_the_room_are_a_random_choice_not_the_first() {
     // Room for one more id this heartbeat and a hundred offered: a spammer that lists its ids
     // first must not decide which one we ask for (it would be the first nearly every time).
