@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::wire;
 
@@ -54,7 +54,7 @@ impl GossipWindows {
             return;
         };
         let ids = w.topics.entry(t).or_default();
-        ids.open.put_slice(&wire::id_field(id));
+        wire::put_id(&mut ids.open, 2, id);
         ids.open_ids += 1;
         if ids.open_ids >= IDS_PER_ENTRY {
             ids.seal(topic);
@@ -105,6 +105,7 @@ impl TopicIds {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use bytes::BufMut;
     use prost::Message as _;
 
     #[test]

@@ -122,7 +122,7 @@ fn take_ids(from: &mut Vec<Bytes>, budget: &mut usize) -> Vec<Bytes> {
 }
 
 /// Overhead of one repeated sub-message (key and a length of up to 3 bytes).
-const ENTRY_OVERHEAD: usize = 4;
+pub(crate) const ENTRY_OVERHEAD: usize = 4;
 
 impl OutQueue {
     /// Queues an IWANT for `ids`. If the peer has not read our last ones and all would be more
@@ -144,18 +144,12 @@ impl OutQueue {
     /// as one encoded `ControlMessage.iwant` entry.
     fn take_iwant(&mut self, budget: &mut usize) -> Option<[Bytes; 2]> {
         let room = budget.checked_sub(ENTRY_OVERHEAD)?;
-        let mut end = 0;
-        let mut n = 0;
-        while end < self.iwant.len() {
-            let mut at = end + 1;
-            let Ok(len) = wire::varint(&self.iwant, &mut at) else {
-                break;
-            };
-            let next = at + len as usize;
-            if next > room {
+        let (mut at, mut end, mut n) = (0, 0, 0);
+        while let Ok(Some((_, Some(id)))) = wire::next_field(&self.iwant, &mut at) {
+            if id.end > room {
                 break;
             }
-            end = next;
+            end = id.end;
             n += 1;
         }
         if n == 0 {
@@ -307,48 +301,24 @@ fn take_whole<T: prost::Message>(from: &mut Vec<T>, to: &mut Vec<T>, budget: &mu
     to.extend(from.drain(..n));
 }
 
-/// A control entry that is mostly a list of message-ids (IHAVE, IWANT, IDONTWANT).
-trait IdList: Sized {
-    fn ids(&mut self) -> &mut Vec<Bytes>;
-    /// An entry like `self` (same topic) holding `ids`, and the bytes it costs besides them.
-    fn like(&self, ids: Vec<Bytes>) -> Self;
-    fn head_len(&self) -> usize;
-}
-
-macro_rules! id_only_list {
-    ($($t:ty),*) => {$(
-        impl IdList for $t {
-            fn ids(&mut self) -> &mut Vec<Bytes> {
-                &mut self.message_ids
-            }
-            fn like(&self, message_ids: Vec<Bytes>) -> Self {
-                Self { message_ids }
-            }
-            fn head_len(&self) -> usize {
-                ENTRY_OVERHEAD
-            }
-        }
-    )*};
-}
-
-id_only_list!(wire::ControlIDontWant);
-
-/// Moves entries, splitting the last one's ids, while they fit.
-fn take_id_lists<T: IdList>(from: &mut Vec<T>, to: &mut Vec<T>, budget: &mut usize) {
+/// Moves IDONTWANT entries, splitting the last one's ids, while they fit.
+fn take_id_lists(
+    from: &mut Vec<wire::ControlIDontWant>,
+    to: &mut Vec<wire::ControlIDontWant>,
+    budget: &mut usize,
+) {
     let mut whole = 0;
     while let Some(first) = from.get_mut(whole) {
-        let head = first.head_len();
-        if *budget <= head {
+        if *budget <= ENTRY_OVERHEAD {
             break;
         }
-        *budget -= head;
-        let ids = take_ids(first.ids(), budget);
-        if ids.is_empty() {
+        *budget -= ENTRY_OVERHEAD;
+        let message_ids = take_ids(&mut first.message_ids, budget);
+        if message_ids.is_empty() {
             break;
         }
-        let part = first.like(ids);
-        let done = first.ids().is_empty();
-        to.push(part);
+        let done = first.message_ids.is_empty();
+        to.push(wire::ControlIDontWant { message_ids });
         if done {
             whole += 1;
         } else {

@@ -400,10 +400,9 @@ fn put_varint(buf: &mut BytesMut, v: u64) {
     buf.put_slice(unsigned_varint::encode::u64(v, &mut tmp));
 }
 
-/// The length of `v` as a varint.
+/// The length of `v` as a varint (seven bits a byte).
 pub fn varint_len(v: u64) -> usize {
-    let mut tmp = unsigned_varint::encode::u64_buffer();
-    unsigned_varint::encode::u64(v, &mut tmp).len()
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// One anonymous message encoded as an RPC's `publish` entry (field 2, with its key and
@@ -501,8 +500,7 @@ pub(crate) fn field_header(tag: u32, len: usize) -> Bytes {
 /// A message-id as `ControlIHave.message_ids` (field 2) encodes it.
 pub fn id_field(id: &[u8]) -> BytesMut {
     let mut buf = BytesMut::with_capacity(id_entry_len(id.len()));
-    put_field_header(&mut buf, 2, id.len());
-    buf.put_slice(id);
+    put_id(&mut buf, 2, id);
     buf
 }
 
@@ -638,6 +636,27 @@ mod tests {
                 .iter()
                 .all(|i| i.topic_id.as_deref() == Some(&b"/t"[..]))
         );
+    }
+
+    #[test]
+    fn varint_lengths_match_the_encoder() {
+        for v in [
+            0,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut tmp = unsigned_varint::encode::u64_buffer();
+            assert_eq!(
+                varint_len(v),
+                unsigned_varint::encode::u64(v, &mut tmp).len(),
+                "{v}"
+            );
+        }
     }
 
     #[test]

@@ -22,9 +22,6 @@ use crate::wire::{self, FrameLimits, SubOpts, WireMessage};
 /// IDONTWANT ids waiting for one peer (the newest kept).
 const MAX_PENDING_IDONTWANT: usize = 100;
 
-/// Bytes around the ids of an IWANT entry in a frame's control (the entry's key and length).
-const IWANT_ENTRY_OVERHEAD: usize = 4;
-
 impl<T: MessageTransform> Router<T> {
     /// One RPC frame from `peer` (without its length prefix).
     pub fn handle_rpc(&mut self, now: Instant, peer: &libp2p_identity::PeerId, frame: Bytes) {
@@ -477,7 +474,7 @@ impl<T: MessageTransform> Router<T> {
         let max_id = self
             .config
             .max_control_per_frame
-            .saturating_sub(IWANT_ENTRY_OVERHEAD);
+            .saturating_sub(crate::queue::ENTRY_OVERHEAD);
         let mut ignored = 0;
         for ih in ihaves {
             if wanted.len() >= room {
